@@ -1,0 +1,50 @@
+package io.lorafn.infra;
+
+import io.lorafn.storage.StorageException;
+import io.lorafn.storage.cli.AdapterCommand;
+import io.lorafn.storage.cli.SynthCommand;
+import io.lorafn.worker.WorkerException;
+import io.lorafn.worker.cli.GenerateCommand;
+import io.lorafn.worker.cli.LogitsCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The root command, {@code lorafn}; each module contributes its subcommands from its own cli package. */
+@Command(name = "lorafn", mixinStandardHelpOptions = true, version = "lorafn 0.1.0",
+        description = {"Serverless runtime for per-tenant LoRA functions on a shared base model.", ""},
+        subcommands = {SynthCommand.class, AdapterCommand.class, LogitsCommand.class, GenerateCommand.class,
+                CommandLine.HelpCommand.class})
+public final class LorafnMain implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.err);
+    }
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new LorafnMain());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            // Known failures are one line with a stable code; anything else is a bug and keeps its trace.
+            if (e instanceof StorageException se) {
+                cmd.getErr().println("error: " + se.code() + ": " + se.getMessage());
+                return 2;
+            }
+            if (e instanceof WorkerException we) {
+                cmd.getErr().println("error: " + we.code() + ": " + we.getMessage());
+                return 2;
+            }
+            if (e instanceof IllegalArgumentException) {
+                cmd.getErr().println("error: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return cli;
+    }
+}

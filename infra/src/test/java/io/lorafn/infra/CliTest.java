@@ -1,0 +1,109 @@
+package io.lorafn.infra;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI end to end, in-process: what a user types, what lands on stdout and stderr. */
+class CliTest {
+    @TempDir
+    static Path root;
+    static Path model;
+
+    record Run(int exit, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream savedOut = System.out, savedErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        StringWriter picoErr = new StringWriter();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            var cli = LorafnMain.commandLine();
+            cli.setErr(new PrintWriter(picoErr, true));
+            int exit = cli.execute(args);
+            return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8) + picoErr);
+        } finally {
+            System.setOut(savedOut);
+            System.setErr(savedErr);
+        }
+    }
+
+    @BeforeAll
+    static void synth() {
+        model = root.resolve("tiny");
+        Run r = run("synth", "model", "--preset", "tiny", "--out", model.toString(), "--seed", "5");
+        assertEquals(0, r.exit(), r.err());
+    }
+
+    @Test
+    void synthModelIsDeterministicBySeed() throws Exception {
+        Path again = root.resolve("again");
+        assertEquals(0, run("synth", "model", "--preset", "tiny", "--out", again.toString(), "--seed", "5").exit());
+        for (String f : new String[] {"model.safetensors", "config.json", "tokenizer.json"}) {
+            assertArrayEquals(Files.readAllBytes(model.resolve(f)), Files.readAllBytes(again.resolve(f)), f);
+        }
+        Path other = root.resolve("other");
+        assertEquals(0, run("synth", "model", "--preset", "tiny", "--out", other.toString(), "--seed", "6").exit());
+        assertTrue(!java.util.Arrays.equals(Files.readAllBytes(model.resolve("model.safetensors")),
+                Files.readAllBytes(other.resolve("model.safetensors"))));
+    }
+
+    @Test
+    void logitsPrintsOneVocabularyRowPerPosition() throws Exception {
+        Path adapter = root.resolve("lora");
+        assertEquals(0, run("synth", "adapter", "--model", model.toString(), "--rank", "4", "--alpha", "8", "--targets", "all",
+                "--seed", "1", "--out", adapter.toString()).exit());
+        Run r = run("logits", "--model", model.toString(), "--adapter", adapter.toString(), "--tokens", "1,2,3");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode json = new ObjectMapper().readTree(r.out());
+        assertEquals(1, json.size());
+        assertEquals(3, json.get("logits").size());
+        for (JsonNode row : json.get("logits")) {
+            assertEquals(384, row.size());
+        }
+    }
+
+    @Test
+    void generateStreamsTextToStdoutAndTimingsToStderr() {
+        Run r = run("generate", "--model", model.toString(), "--prompt", "Hello world", "--max-tokens", "8");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("generated"), r.err());
+        assertTrue(!r.out().contains("generated"));
+    }
+
+    @Test
+    void badInputIsOneLineWithACodeAndExitTwo() throws Exception {
+        Path broken = root.resolve("broken");
+        Files.createDirectories(broken);
+        Files.copy(model.resolve("config.json"), broken.resolve("config.json"));
+        Files.write(broken.resolve("model.safetensors"), new byte[] {1, 2, 3});
+        Run r = run("logits", "--model", broken.toString(), "--tokens", "1");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().startsWith("error: SAFETENSORS_TRUNCATED: "), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
+    @Test
+    void helpExplainsEveryCommand() {
+        Run r = run("--help");
+        assertEquals(0, r.exit());
+        for (String cmd : new String[] {"synth", "adapter", "logits", "generate"}) {
+            assertTrue(r.out().contains(cmd), cmd);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.lorafn.kernels.cpu;
+
+import io.lorafn.kernels.Backend;
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Vector API backend. A product is split by output rows over a fixed pool (one thread per core by
+ * default); the caller's thread takes the first slice so a 1-thread backend never hands off.
+ */
+public final class CpuBackend implements Backend {
+    /** Below this many weight bytes a product is not worth a hand-off to the pool. */
+    private static final long PARALLEL_THRESHOLD_BYTES = 64 * 1024;
+
+    private final int threads;
+    private final ExecutorService pool;
+
+    public CpuBackend(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        this.threads = threads;
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
+            Thread t = new Thread(r, "lorafn-cpu-kernel");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public static CpuBackend withDefaultThreads() {
+        return new CpuBackend(Runtime.getRuntime().availableProcessors());
+    }
+
+    static RowKernel kernel(WeightFormat format) {
+        return switch (format) {
+            case F32 -> F32Kernel.INSTANCE;
+            case BF16 -> Bf16Kernel.INSTANCE;
+        };
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public int threads() {
+        return threads;
+    }
+
+    @Override
+    public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
+        if (pool == null || w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
+            matmulRows(w, x, out, batch, 0, w.rows());
+            return;
+        }
+        int slice = (w.rows() + threads - 1) / threads;
+        List<Future<?>> pending = new ArrayList<>(threads - 1);
+        for (int start = slice; start < w.rows(); start += slice) {
+            int from = start, to = Math.min(w.rows(), start + slice);
+            pending.add(pool.submit(() -> matmulRows(w, x, out, batch, from, to)));
+        }
+        matmulRows(w, x, out, batch, 0, Math.min(slice, w.rows()));
+        for (Future<?> f : pending) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted during " + w.name(), e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("kernel failed on " + w.name(), e.getCause());
+            }
+        }
+    }
+
+    private static void matmulRows(WeightMatrix w, float[][] x, float[][] out, int batch, int from, int to) {
+        RowKernel k = kernel(w.format());
+        int n = w.cols();
+        for (int r = from; r < to; r++) {
+            long offset = w.rowOffset(r);
+            for (int b = 0; b < batch; b++) {
+                out[b][r] = k.dot(w.data(), offset, x[b], n);
+            }
+        }
+    }
+
+    @Override
+    public void dequantizeRow(WeightMatrix w, int row, float[] out) {
+        decodeRow(w, row, out);
+    }
+
+    /** Decodes one row of any format; for code outside the hot path that needs plain floats. */
+    public static void decodeRow(WeightMatrix w, int row, float[] out) {
+        kernel(w.format()).dequantize(w.data(), w.rowOffset(row), out, w.cols());
+    }
+
+    @Override
+    public void close() {
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.lorafn.kernels.cpu;
+
+/** The small per-row operations of a Llama block. They run on activations, which are heap arrays. */
+public final class VectorMath {
+    private VectorMath() {
+    }
+
+    /** out = x / sqrt(mean(x²) + eps) * weight, as Llama's RMSNorm (the sum is kept in float like HF's). */
+    public static void rmsnorm(float[] out, float[] x, float[] weight, float eps) {
+        int n = weight.length;
+        float ss = 0f;
+        for (int i = 0; i < n; i++) {
+            ss += x[i] * x[i];
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            out[i] = weight[i] * (x[i] * inv);
+        }
+    }
+
+    /**
+     * Rotates every head of {@code vec} in place, the Hugging Face way: rotate_half pairs element i
+     * with i + headDim/2 (not adjacent elements as in Meta's original checkpoints).
+     */
+    public static void rope(float[] vec, int heads, int headDim, float[] cos, float[] sin) {
+        int half = headDim / 2;
+        for (int h = 0; h < heads; h++) {
+            int base = h * headDim;
+            for (int i = 0; i < half; i++) {
+                float a = vec[base + i];
+                float b = vec[base + i + half];
+                vec[base + i] = a * cos[i] - b * sin[i];
+                vec[base + i + half] = b * cos[i] + a * sin[i];
+            }
+        }
+    }
+
+    /** In-place softmax over x[0..n), shifted by the maximum for stability. */
+    public static void softmax(float[] x, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x[i]);
+        }
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) Math.exp(x[i] - max);
+            sum += x[i];
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) {
+            x[i] *= inv;
+        }
+    }
+
+    /** gate = silu(gate) * up, Llama's SwiGLU. */
+    public static void swiglu(float[] gate, float[] up, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[i];
+            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+        }
+    }
+
+    /** y += scale * x over n elements. */
+    public static void addScaled(float[] y, float[] x, float scale, int n) {
+        for (int i = 0; i < n; i++) {
+            y[i] += scale * x[i];
+        }
+    }
+
+    public static void add(float[] y, float[] x, int n) {
+        for (int i = 0; i < n; i++) {
+            y[i] += x[i];
+        }
+    }
+}

@@ -1,0 +1,202 @@
+package io.lorafn.storage.hf.tokenizer;
+
+import static io.lorafn.storage.hf.tokenizer.JsonFields.quote;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lorafn.storage.StorageException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a Hugging Face tokenizer.json into a {@link Tokenizer}. Every field is checked here, once, and anything
+ * this implementation would get wrong is refused with TOKENIZER_UNSUPPORTED rather than silently approximated:
+ * a tokenizer that quietly produces different ids than the model was trained on is worse than none.
+ */
+final class TokenizerJsonReader {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path file;
+    private final JsonFields fields;
+    private final PipelineReader pipeline;
+
+    private TokenizerJsonReader(Path file) {
+        this.file = file;
+        this.fields = new JsonFields(file);
+        this.pipeline = new PipelineReader(fields);
+    }
+
+    static Tokenizer read(Path file) {
+        JsonNode root;
+        try (InputStream in = Files.newInputStream(file)) {
+            root = JSON.readTree(in);
+        } catch (NoSuchFileException e) {
+            throw new StorageException("TOKENIZER_MISSING", file + ": no such file");
+        } catch (JsonProcessingException e) {
+            throw new StorageException("TOKENIZER_INVALID", file + ": not valid JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new StorageException("TOKENIZER_UNREADABLE", file + ": " + e.getMessage(), e);
+        }
+        return new TokenizerJsonReader(file).parse(root);
+    }
+
+    private Tokenizer parse(JsonNode root) {
+        if (root == null || !root.isObject()) throw fields.invalid("(root)", "is not a JSON object");
+        JsonNode model = root.get("model");
+        if (model == null || !model.isObject()) throw fields.invalid("model", "is missing");
+        String type = model.hasNonNull("type") ? model.get("type").asText() : (model.has("merges") ? "BPE" : null);
+        if (type == null) throw fields.invalid("model.type", "is missing");
+        if (!type.equals("BPE")) {
+            throw fields.unsupported("model.type", "'" + type + "' is not supported; only BPE models are");
+        }
+        Map<String, Integer> vocab = readVocab(model.get("vocab"));
+        List<AddedToken> added = readAddedTokens(root.get("added_tokens"), vocab);
+
+        int maxId = -1;
+        for (int id : vocab.values()) maxId = Math.max(maxId, id);
+        for (AddedToken t : added) maxId = Math.max(maxId, t.id());
+        // Ids index an array (and the model's embedding rows), so they must be dense: a stray huge id is an error,
+        // not a reason to allocate gigabytes.
+        if (maxId >= 2L * (vocab.size() + added.size()) + 1024) {
+            throw fields.invalid("model.vocab", "ids are not dense: highest id " + maxId + " for "
+                    + (vocab.size() + added.size()) + " tokens");
+        }
+        String[] idToToken = new String[maxId + 1];
+        boolean[] special = new boolean[maxId + 1];
+        for (Map.Entry<String, Integer> e : vocab.entrySet()) idToToken[e.getValue()] = e.getKey();
+        for (AddedToken t : added) {
+            idToToken[t.id()] = t.content();
+            special[t.id()] = t.special();
+        }
+
+        BpeModel bpe = readBpe(model, vocab);
+        Normalizer normalizer = pipeline.readNormalizer(root.get("normalizer"), "normalizer");
+        PreTokenizer preTokenizer = pipeline.readPreTokenizer(root.get("pre_tokenizer"), "pre_tokenizer");
+        TokenDecoder decoder = pipeline.readDecoder(root.get("decoder"));
+        JsonNode post = root.get("post_processor");
+        PostProcessor postProcessor = post == null || post.isNull()
+                ? null : pipeline.readPostProcessor(post, "post_processor", idToToken);
+        return new Tokenizer(file, idToToken, special, vocab, added, new AddedTokenSplitter(added), normalizer,
+                preTokenizer, bpe, postProcessor, decoder);
+    }
+
+    private Map<String, Integer> readVocab(JsonNode node) {
+        if (node == null || !node.isObject()) throw fields.invalid("model.vocab", "is missing or not an object");
+        Map<String, Integer> vocab = new HashMap<>(node.size() * 2);
+        Map<Integer, String> byId = new HashMap<>(node.size() * 2);
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            JsonNode v = e.getValue();
+            if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0) {
+                throw fields.invalid("model.vocab[" + quote(e.getKey()) + "]",
+                        "must be a non-negative integer id, got " + v);
+            }
+            String previous = byId.put(v.intValue(), e.getKey());
+            if (previous != null) {
+                throw fields.invalid("model.vocab", "gives id " + v.intValue() + " to both " + quote(previous) + " and "
+                        + quote(e.getKey()));
+            }
+            vocab.put(e.getKey(), v.intValue());
+        }
+        return vocab;
+    }
+
+    private List<AddedToken> readAddedTokens(JsonNode node, Map<String, Integer> vocab) {
+        List<AddedToken> out = new ArrayList<>();
+        if (node == null || node.isNull()) return out;
+        if (!node.isArray()) throw fields.invalid("added_tokens", "is not an array");
+        Map<Integer, String> vocabById = new HashMap<>(vocab.size() * 2);
+        vocab.forEach((token, id) -> vocabById.put(id, token));
+        Map<Integer, String> seen = new HashMap<>();
+        for (int i = 0; i < node.size(); i++) {
+            String field = "added_tokens[" + i + "]";
+            JsonNode t = node.get(i);
+            JsonNode id = t.get("id");
+            JsonNode content = t.get("content");
+            if (id == null || !id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {
+                throw fields.invalid(field + ".id", "must be a non-negative integer");
+            }
+            if (content == null || !content.isTextual()) throw fields.invalid(field + ".content", "must be a string");
+            String text = content.asText();
+            String clash = vocabById.get(id.intValue());
+            if (clash != null && !clash.equals(text)) {
+                throw fields.invalid(field, quote(text) + " has id " + id.intValue() + ", which model.vocab gives to "
+                        + quote(clash));
+            }
+            Integer vocabId = vocab.get(text);
+            if (vocabId != null && vocabId != id.intValue()) {
+                throw fields.invalid(field, quote(text) + " has id " + id.intValue()
+                        + " but model.vocab has it as " + vocabId);
+            }
+            String dup = seen.put(id.intValue(), text);
+            if (dup != null && !dup.equals(text)) {
+                throw fields.invalid(field, "id " + id.intValue() + " is used by both " + quote(dup) + " and "
+                        + quote(text));
+            }
+            out.add(new AddedToken(id.intValue(), text, t.path("single_word").asBoolean(false),
+                    t.path("lstrip").asBoolean(false), t.path("rstrip").asBoolean(false),
+                    t.path("normalized").asBoolean(true), t.path("special").asBoolean(false)));
+        }
+        return out;
+    }
+
+    private BpeModel readBpe(JsonNode model, Map<String, Integer> vocab) {
+        JsonNode dropout = model.get("dropout");
+        if (dropout != null && !dropout.isNull() && dropout.asDouble() != 0.0) {
+            throw fields.unsupported("model.dropout",
+                    dropout + " is not supported (BPE dropout is a training-time option)");
+        }
+        for (String affix : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
+            JsonNode v = model.get(affix);
+            if (v != null && !v.isNull() && !v.asText().isEmpty()) {
+                throw fields.unsupported("model." + affix, quote(v.asText()) + " is not supported");
+            }
+        }
+        int unkId = -1;
+        JsonNode unk = model.get("unk_token");
+        if (unk != null && !unk.isNull()) {
+            Integer id = vocab.get(unk.asText());
+            if (id == null) throw fields.invalid("model.unk_token", quote(unk.asText()) + " is not in model.vocab");
+            unkId = id;
+        }
+        JsonNode merges = model.get("merges");
+        if (merges == null || merges.isNull()) merges = JSON.createArrayNode();
+        if (!merges.isArray()) throw fields.invalid("model.merges", "is not an array");
+        MergeTable table = new MergeTable(merges.size());
+        for (int rank = 0; rank < merges.size(); rank++) {
+            JsonNode m = merges.get(rank);
+            String field = "model.merges[" + rank + "]";
+            String left;
+            String right;
+            if (m.isTextual()) {
+                // "a b": the older format; tokens cannot contain a space there, so the first space separates.
+                String s = m.asText();
+                int space = s.indexOf(' ');
+                if (space < 0) throw fields.invalid(field, quote(s) + " is not two tokens separated by a space");
+                left = s.substring(0, space);
+                right = s.substring(space + 1);
+            } else if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
+                left = m.get(0).asText();
+                right = m.get(1).asText();
+            } else {
+                throw fields.invalid(field, "must be \"a b\" or [\"a\", \"b\"], got " + m);
+            }
+            table.put(idIn(vocab, left, field), idIn(vocab, right, field), rank, idIn(vocab, left + right, field));
+        }
+        return new BpeModel(vocab, table, unkId, model.path("fuse_unk").asBoolean(false),
+                model.path("byte_fallback").asBoolean(false), model.path("ignore_merges").asBoolean(false));
+    }
+
+    private int idIn(Map<String, Integer> vocab, String token, String field) {
+        Integer id = vocab.get(token);
+        if (id == null) throw fields.invalid(field, "refers to " + quote(token) + ", which is not in model.vocab");
+        return id;
+    }
+}

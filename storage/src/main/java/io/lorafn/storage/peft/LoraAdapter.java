@@ -1,0 +1,203 @@
+package io.lorafn.storage.peft;
+
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
+import io.lorafn.storage.StorageException;
+import io.lorafn.storage.hf.ModelConfig;
+import io.lorafn.storage.hf.Projection;
+import io.lorafn.storage.safetensors.DType;
+import io.lorafn.storage.safetensors.SafetensorsFile;
+import io.lorafn.storage.safetensors.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A PEFT LoRA adapter validated against one base model. Everything that could make the adapter
+ * compute garbage is refused here, with the file and tensor named: ranks that disagree with each other
+ * or with the config, dimensions of another model, non-finite values, unknown tensors.
+ */
+public final class LoraAdapter implements AutoCloseable {
+    private static final Pattern TENSOR_NAME = Pattern.compile(
+            "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.default)?\\.weight");
+
+    private final Path dir;
+    private final AdapterConfig config;
+    private final SafetensorsFile file;
+    private final Arena converted;
+    private final LoraModule[][] modules; // [layer][projection.ordinal()], null where not adapted
+    private final int moduleCount;
+
+    private LoraAdapter(Path dir, AdapterConfig config, SafetensorsFile file, Arena converted, LoraModule[][] modules, int count) {
+        this.dir = dir;
+        this.config = config;
+        this.file = file;
+        this.converted = converted;
+        this.modules = modules;
+        this.moduleCount = count;
+    }
+
+    public static LoraAdapter load(Path dir, ModelConfig model) {
+        AdapterConfig config = AdapterConfig.read(dir.resolve("adapter_config.json"));
+        Path weights = dir.resolve("adapter_model.safetensors");
+        SafetensorsFile file = SafetensorsFile.open(weights);
+        Arena converted = Arena.ofShared();
+        try {
+            Map<String, Tensor[]> pairs = new LinkedHashMap<>();
+            for (Tensor t : file.tensors().values()) {
+                Matcher m = TENSOR_NAME.matcher(t.name());
+                if (!m.matches()) {
+                    throw new StorageException("ADAPTER_UNSUPPORTED_TENSOR", weights + ": tensor '" + t.name()
+                            + "' is not a LoRA A or B matrix of a Llama projection");
+                }
+                String module = "model.layers." + m.group(1) + "." + m.group(2) + "." + m.group(3);
+                pairs.computeIfAbsent(module, k -> new Tensor[2])[m.group(4).equals("A") ? 0 : 1] = t;
+            }
+            if (pairs.isEmpty()) {
+                throw new StorageException("ADAPTER_EMPTY", weights + ": has no LoRA tensors");
+            }
+            LoraModule[][] modules = new LoraModule[model.numHiddenLayers()][Projection.values().length];
+            for (Map.Entry<String, Tensor[]> e : pairs.entrySet()) {
+                LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), converted);
+                modules[lm.layer()][lm.projection().ordinal()] = lm;
+            }
+            return new LoraAdapter(dir, config, file, converted, modules, pairs.size());
+        } catch (RuntimeException e) {
+            file.close();
+            converted.close();
+            throw e;
+        }
+    }
+
+    private static LoraModule validate(Path weights, AdapterConfig config, ModelConfig model, String module, Tensor[] ab,
+                                       Arena converted) {
+        String[] parts = module.split("\\.");
+        int layer = Integer.parseInt(parts[2]);
+        Projection proj = Projection.byModuleName(parts[4]).filter(p -> p.modulePath(layer).equals(module))
+                .orElseThrow(() -> new StorageException("ADAPTER_UNSUPPORTED_TENSOR", weights + ": module '" + module
+                        + "' is not a Llama projection"));
+        if (layer >= model.numHiddenLayers()) {
+            throw new StorageException("ADAPTER_SHAPE_MISMATCH", weights + ": module '" + module + "' is in layer " + layer
+                    + " but the base model has " + model.numHiddenLayers() + " layers");
+        }
+        Tensor a = ab[0], b = ab[1];
+        if (a == null || b == null) {
+            throw new StorageException("ADAPTER_INCOMPLETE", weights + ": module '" + module + "' has lora_"
+                    + (a == null ? "A" : "B") + " missing");
+        }
+        if (!config.targets(module)) {
+            throw new StorageException("ADAPTER_TARGET_MISMATCH", weights + ": module '" + module
+                    + "' has weights but is not selected by target_modules in adapter_config.json");
+        }
+        for (Tensor t : ab) {
+            if (t.shape().length != 2) {
+                throw new StorageException("ADAPTER_SHAPE_MISMATCH", weights + ": tensor '" + t.name() + "' has shape "
+                        + t.shapeText() + "; LoRA matrices are 2-D");
+            }
+            if (!t.dtype().isWeightType()) {
+                throw new StorageException("ADAPTER_UNSUPPORTED_DTYPE", weights + ": tensor '" + t.name() + "' is " + t.dtype()
+                        + "; LoRA matrices must be F32, F16 or BF16");
+            }
+        }
+        int rank = config.rankFor(module);
+        if (a.dim(0) != b.dim(1)) {
+            throw new StorageException("ADAPTER_RANK_MISMATCH", weights + ": tensor '" + a.name() + "' has rank " + a.dim(0)
+                    + " but '" + b.name() + "' has rank " + b.dim(1));
+        }
+        if (a.dim(0) != rank) {
+            throw new StorageException("ADAPTER_RANK_MISMATCH", weights + ": tensor '" + a.name() + "' has rank " + a.dim(0)
+                    + " but adapter_config.json gives rank " + rank + " for '" + module + "'");
+        }
+        int in = proj.inFeatures(model), out = proj.outFeatures(model);
+        if (a.dim(1) != in || b.dim(0) != out) {
+            throw new StorageException("ADAPTER_SHAPE_MISMATCH", weights + ": module '" + module + "' maps " + a.dim(1) + " -> "
+                    + b.dim(0) + " features but the base model's " + proj.moduleName() + " maps " + in + " -> " + out
+                    + "; the adapter was made for another model");
+        }
+        checkFinite(weights, a);
+        checkFinite(weights, b);
+        return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), asMatrix(a, converted), asMatrix(b, converted));
+    }
+
+    private static void checkFinite(Path weights, Tensor t) {
+        long n = t.elementCount();
+        for (long i = 0; i < n; i++) {
+            float v = t.getFloat(i);
+            if (!Float.isFinite(v)) {
+                throw new StorageException("ADAPTER_NON_FINITE", weights + ": tensor '" + t.name() + "' holds " + v
+                        + " at flat index " + i);
+            }
+        }
+    }
+
+    /** F32 and BF16 are used in place; F16 has no kernel, so it is widened (exactly) to F32 off-heap. */
+    static WeightMatrix asMatrix(Tensor t, Arena arena) {
+        int rows = t.dim(0), cols = t.dim(1);
+        return switch (t.dtype()) {
+            case F32 -> new WeightMatrix(t.name(), WeightFormat.F32, t.data(), rows, cols);
+            case BF16 -> new WeightMatrix(t.name(), WeightFormat.BF16, t.data(), rows, cols);
+            case F16 -> new WeightMatrix(t.name(), WeightFormat.F32, widen(t, arena), rows, cols);
+            default -> throw new IllegalStateException("unreachable: " + t.dtype());
+        };
+    }
+
+    public static MemorySegment widen(Tensor t, Arena arena) {
+        if (t.dtype() != DType.F16) {
+            throw new IllegalArgumentException(t.name() + " is not F16");
+        }
+        long n = t.elementCount();
+        MemorySegment out = arena.allocate(4 * n, 64);
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        for (long i = 0; i < n; i++) {
+            out.set(f, 4 * i, t.getFloat(i));
+        }
+        return out;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public AdapterConfig config() {
+        return config;
+    }
+
+    /** The adapted projection, or null where this adapter leaves the base weight alone. */
+    public LoraModule module(int layer, Projection p) {
+        return modules[layer][p.ordinal()];
+    }
+
+    public List<LoraModule> modules() {
+        List<LoraModule> all = new java.util.ArrayList<>(moduleCount);
+        for (LoraModule[] layer : modules) {
+            for (LoraModule m : layer) {
+                if (m != null) {
+                    all.add(m);
+                }
+            }
+        }
+        return Collections.unmodifiableList(all);
+    }
+
+    public long byteSize() {
+        long n = 0;
+        for (LoraModule m : modules()) {
+            n += m.a().byteSize() + m.b().byteSize();
+        }
+        return n;
+    }
+
+    @Override
+    public void close() {
+        file.close();
+        converted.close();
+    }
+}

@@ -1,0 +1,8 @@
+package io.lorafn.storage.peft;
+
+import io.lorafn.kernels.WeightMatrix;
+import io.lorafn.storage.hf.Projection;
+
+/** One adapted projection: {@code y += scale · B·(A·x)} with A {@code rank × in} and B {@code out × rank}. */
+public record LoraModule(int layer, Projection projection, int rank, float scale, WeightMatrix a, WeightMatrix b) {
+}

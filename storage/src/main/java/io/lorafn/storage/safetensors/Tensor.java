@@ -1,0 +1,50 @@
+package io.lorafn.storage.safetensors;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/** One tensor of a safetensors file: a view over the mapped file, never a copy. */
+public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    public long elementCount() {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    public int dim(int i) {
+        return Math.toIntExact(shape[i]);
+    }
+
+    public String shapeText() {
+        return Arrays.toString(shape);
+    }
+
+    /** Element i as a float; exact for F32, F16 and BF16. */
+    public float getFloat(long i) {
+        return switch (dtype) {
+            case F32 -> data.get(F32, 4 * i);
+            case BF16 -> Float.intBitsToFloat(data.get(I16, 2 * i) << 16);
+            case F16 -> Float.float16ToFloat(data.get(I16, 2 * i));
+            default -> throw new IllegalStateException(name + " has dtype " + dtype + ", not a float type");
+        };
+    }
+
+    /** Copies elements [from, from + out.length) as floats; for small tensors and per-request use. */
+    public float[] toFloats(long from, float[] out) {
+        for (int i = 0; i < out.length; i++) {
+            out[i] = getFloat(from + i);
+        }
+        return out;
+    }
+
+    public float[] toFloats() {
+        return toFloats(0, new float[Math.toIntExact(elementCount())]);
+    }
+}
