@@ -99,6 +99,24 @@ class CliTest {
     }
 
     @Test
+    void modelWithoutTokenizerServesTokenIds() throws Exception {
+        Path bare = root.resolve("bare");
+        Files.createDirectories(bare);
+        for (String f : new String[] {"config.json", "model.safetensors"}) {
+            Files.copy(model.resolve(f), bare.resolve(f));
+        }
+        Run ids = run("generate", "--model", bare.toString(), "--tokens", "1,2,3", "--max-tokens", "4");
+        assertEquals(0, ids.exit(), ids.err());
+        assertEquals(4, ids.out().strip().split(" ").length, ids.out());
+        for (String id : ids.out().strip().split(" ")) {
+            Integer.parseInt(id);
+        }
+        Run text = run("generate", "--model", bare.toString(), "--prompt", "hi");
+        assertEquals(2, text.exit());
+        assertTrue(text.err().startsWith("error: NO_TOKENIZER: "), text.err());
+    }
+
+    @Test
     void helpExplainsEveryCommand() {
         Run r = run("--help");
         assertEquals(0, r.exit());

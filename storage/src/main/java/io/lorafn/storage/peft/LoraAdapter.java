@@ -47,6 +47,11 @@ public final class LoraAdapter implements AutoCloseable {
 
     public static LoraAdapter load(Path dir, ModelConfig model) {
         AdapterConfig config = AdapterConfig.read(dir.resolve("adapter_config.json"));
+        if (config.fanInFanOut()) {
+            // PEFT does the same for nn.Linear targets: the flag is for Conv1D layers (GPT-2), which Llama has none of.
+            System.getLogger(LoraAdapter.class.getName()).log(System.Logger.Level.WARNING,
+                    dir + ": fan_in_fan_out is true but Llama projections are nn.Linear; ignoring it as PEFT does");
+        }
         Path weights = dir.resolve("adapter_model.safetensors");
         SafetensorsFile file = SafetensorsFile.open(weights);
         Arena converted = Arena.ofShared();

@@ -84,6 +84,23 @@ class ModelValidationTest {
     }
 
     @Test
+    void integerWeightTensorIsRefusedAsUnsupportedDtype() throws IOException {
+        Path dir = model(c -> { });
+        Path weights = dir.resolve("model.safetensors");
+        byte[] bytes = java.nio.file.Files.readAllBytes(weights);
+        String header = new String(bytes, 8, (int) java.nio.ByteBuffer.wrap(bytes, 0, 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).getLong(),
+                java.nio.charset.StandardCharsets.UTF_8);
+        // Same byte size, other meaning: F32 -> I32 on the final norm.
+        String edited = header.replace("\"model.norm.weight\":{\"dtype\":\"F32\"", "\"model.norm.weight\":{\"dtype\":\"I32\"");
+        assertTrue(!edited.equals(header));
+        System.arraycopy(edited.getBytes(java.nio.charset.StandardCharsets.UTF_8), 0, bytes, 8, edited.length());
+        java.nio.file.Files.write(weights, bytes);
+        StorageException e = assertThrows(StorageException.class, () -> ModelDirectory.open(dir));
+        assertEquals("MODEL_UNSUPPORTED_DTYPE", e.code());
+        assertTrue(e.getMessage().contains("model.norm.weight") && e.getMessage().contains("I32"), e.getMessage());
+    }
+
+    @Test
     void llama3RopeScalingFollowsTransformers() {
         RopeScaling s = new RopeScaling(32, 1, 4, 8192);
         double[] inv = {1.0, 2 * Math.PI / 4000, 2 * Math.PI / 20000};
