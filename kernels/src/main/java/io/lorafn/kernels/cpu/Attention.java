@@ -1,8 +1,9 @@
 package io.lorafn.kernels.cpu;
 
 /**
- * Causal attention of one query row over a sequence's cached keys and values. Keys and values are
- * laid out position-major: position p of kv-head g starts at {@code p * kvDim + g * headDim}.
+ * Causal attention of one query row over a sequence's cached keys and values, stored in pages: position
+ * p lives in block {@code blockTable[p / blockPositions]}, and kv-head g of it starts at
+ * {@code (block * blockPositions + p % blockPositions) * kvDim + g * headDim}.
  */
 public final class Attention {
     private Attention() {
@@ -15,8 +16,8 @@ public final class Attention {
      * @param scores     scratch of at least {@code to} floats
      * @param out        receives {@code heads * headDim} values
      */
-    public static void attend(float[] q, float[] keys, float[] values, int heads, int kvHeads, int headDim,
-                              int from, int to, float[] scores, float[] out) {
+    public static void attend(float[] q, float[] keys, float[] values, int[] blockTable, int blockPositions,
+                              int heads, int kvHeads, int headDim, int from, int to, float[] scores, float[] out) {
         int kvDim = kvHeads * headDim;
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -25,7 +26,7 @@ public final class Attention {
             int kvBase = (h / group) * headDim;
             int n = to - from;
             for (int t = 0; t < n; t++) {
-                int kBase = (from + t) * kvDim + kvBase;
+                int kBase = offset(blockTable, blockPositions, from + t, kvDim) + kvBase;
                 float s = 0f;
                 for (int i = 0; i < headDim; i++) {
                     s += q[qBase + i] * keys[kBase + i];
@@ -35,12 +36,16 @@ public final class Attention {
             VectorMath.softmax(scores, n);
             java.util.Arrays.fill(out, qBase, qBase + headDim, 0f);
             for (int t = 0; t < n; t++) {
-                int vBase = (from + t) * kvDim + kvBase;
+                int vBase = offset(blockTable, blockPositions, from + t, kvDim) + kvBase;
                 float p = scores[t];
                 for (int i = 0; i < headDim; i++) {
                     out[qBase + i] += p * values[vBase + i];
                 }
             }
         }
+    }
+
+    private static int offset(int[] blockTable, int blockPositions, int position, int kvDim) {
+        return (blockTable[position / blockPositions] * blockPositions + position % blockPositions) * kvDim;
     }
 }

@@ -25,11 +25,14 @@ import java.util.regex.Pattern;
  * Writes a Llama-3-style byte-level BPE tokenizer.json of an exact vocabulary size, trained on a small built-in
  * English corpus so that encodings look like a real model's (common words are single tokens, rare ones split).
  *
- * <p>Id layout: 256 byte tokens in GPT-2 order, then the trained merges, then {@code <|reserved_special_token_N|>}
- * filling whatever the corpus could not, and the five named special tokens on the last five ids. Keeping the named
+ * <p>Id layout: 256 byte tokens in GPT-2 order, then the merges trained on the corpus, then synthetic word-piece
+ * merges ({@link WordPieceMerges}) for whatever the corpus could not fill, then a few
+ * {@code <|reserved_special_token_N|>} and the five named special tokens on the last five ids. The corpus runs out
+ * after roughly 700 merges; filling a large vocabulary with reserved tokens instead would make a randomly
+ * initialised model emit mostly special tokens, where Llama 3 has only 256 of them in 128256. Keeping the named
  * ones at fixed positions lets {@link #specialIds(int)} answer without training. The same (vocabSize, seed) always
- * gives the same bytes: training is deterministic and ties between equally frequent pairs go to the
- * lexicographically smallest pair.
+ * gives the same bytes: training is deterministic (ties between equally frequent pairs go to the
+ * lexicographically smallest pair) and every random choice comes from one {@link Random} seeded once.
  */
 public final class SyntheticTokenizer {
     public static final int MIN_VOCAB_SIZE = 300;
@@ -37,6 +40,8 @@ public final class SyntheticTokenizer {
     static final int MAX_MERGES = 3000;
     /** A pair that occurs once (in a paragraph of weight 1) says nothing about the language: training stops there. */
     private static final int MIN_PAIR_COUNT = 2;
+    /** Llama 3's block of special ids, named and reserved together; smaller vocabularies get a smaller block. */
+    static final int MAX_SPECIALS = 256;
 
     private static final String[] NAMED_SPECIALS = {
         "<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"};
@@ -81,8 +86,11 @@ public final class SyntheticTokenizer {
 
     static byte[] render(int vocabSize, long seed) {
         checkVocabSize(vocabSize);
-        int bpeBudget = vocabSize - NAMED_SPECIALS.length;
-        Training t = train(wordCounts(seed), Math.min(bpeBudget, 256 + MAX_MERGES));
+        int reserved = reservedSpecials(vocabSize);
+        int bpeBudget = vocabSize - NAMED_SPECIALS.length - reserved;
+        Random random = new Random(seed);
+        Training t = train(wordCounts(random), Math.min(bpeBudget, 256 + MAX_MERGES));
+        WordPieceMerges.extend(t.tokens, t.merges, t.counts, bpeBudget, random);
         ObjectMapper json = new ObjectMapper();
         ObjectNode root = json.createObjectNode();
         root.put("version", "1.0");
@@ -90,9 +98,7 @@ public final class SyntheticTokenizer {
         root.putNull("padding");
         ArrayNode added = root.putArray("added_tokens");
         List<String> specials = new ArrayList<>();
-        for (int r = 0; t.tokens.size() + specials.size() < bpeBudget; r++) {
-            specials.add("<|reserved_special_token_" + r + "|>");
-        }
+        for (int r = 0; r < reserved; r++) specials.add("<|reserved_special_token_" + r + "|>");
         specials.addAll(List.of(NAMED_SPECIALS));
         for (int i = 0; i < specials.size(); i++) {
             ObjectNode a = added.addObject();
@@ -142,6 +148,15 @@ public final class SyntheticTokenizer {
         }
     }
 
+    /**
+     * Reserved (unnamed) special tokens for a vocabulary size: Llama 3 keeps 256 special ids in 128256, one in 500;
+     * one in 128 gives the full block at Llama 3's size and shrinks it for test vocabularies, whose ids are better
+     * spent on text. Never negative: at the smallest sizes only the named ones remain.
+     */
+    static int reservedSpecials(int vocabSize) {
+        return Math.max(0, Math.min(MAX_SPECIALS, vocabSize / 128) - NAMED_SPECIALS.length);
+    }
+
     private static void byteLevel(ObjectNode n, boolean addPrefixSpace, boolean trimOffsets, boolean useRegex) {
         n.put("type", "ByteLevel");
         n.put("add_prefix_space", addPrefixSpace);
@@ -168,8 +183,7 @@ public final class SyntheticTokenizer {
     }
 
     /** Pre-tokenized, byte-level words of the corpus with their counts; the seed weights each paragraph 1-3x. */
-    private static Map<String, Integer> wordCounts(long seed) {
-        Random random = new Random(seed);
+    private static Map<String, Integer> wordCounts(Random random) {
         Pattern pattern = SplitPatterns.compile(SplitPatterns.LLAMA3);
         Map<String, Integer> counts = new TreeMap<>(); // sorted: iteration order must not depend on hashing
         for (String paragraph : CORPUS.split("\n\n")) {
@@ -180,19 +194,24 @@ public final class SyntheticTokenizer {
         return counts;
     }
 
-    private record Training(List<String> tokens, List<String> merges) {}
+    /** Tokens in id order, merges in rank order, and per token how often the corpus showed it (see {@link #train}). */
+    private record Training(List<String> tokens, List<String> merges, List<Integer> counts) {}
 
     /**
      * Standard BPE training: count adjacent symbol pairs over all words (weighted by word count), merge the most
      * frequent pair everywhere, repeat until the vocabulary has {@code maxTokens} entries or no pair is frequent.
+     * A token's count is how often its byte occurs, or for a merge how often the pair occurred when it was learnt:
+     * the synthetic merges use it to prefer common pieces.
      */
     private static Training train(Map<String, Integer> wordCounts, int maxTokens) {
         List<String> tokens = new ArrayList<>();
+        List<Integer> counts = new ArrayList<>();
         Map<String, Integer> ids = new HashMap<>();
         for (int i = 0; i < 256; i++) {
             String s = String.valueOf(ByteLevelEncoding.charOf(ByteLevelEncoding.byteInVocabOrder(i)));
             ids.put(s, tokens.size());
             tokens.add(s);
+            counts.add(0);
         }
         int[][] words = new int[wordCounts.size()][];
         int[] lengths = new int[words.length];
@@ -201,7 +220,10 @@ public final class SyntheticTokenizer {
         for (Map.Entry<String, Integer> e : wordCounts.entrySet()) {
             String word = e.getKey();
             words[w] = new int[word.length()];
-            for (int i = 0; i < word.length(); i++) words[w][i] = ids.get(String.valueOf(word.charAt(i)));
+            for (int i = 0; i < word.length(); i++) {
+                words[w][i] = ids.get(String.valueOf(word.charAt(i)));
+                counts.set(words[w][i], counts.get(words[w][i]) + e.getValue());
+            }
             lengths[w] = word.length();
             weights[w] = e.getValue();
             w++;
@@ -234,11 +256,12 @@ public final class SyntheticTokenizer {
                 mergedId = tokens.size();
                 ids.put(merged, mergedId);
                 tokens.add(merged);
+                counts.add(bestCount);
             }
             merges.add(tokens.get(left) + " " + tokens.get(right));
             for (int k = 0; k < words.length; k++) lengths[k] = applyMerge(words[k], lengths[k], left, right, mergedId);
         }
-        return new Training(tokens, merges);
+        return new Training(tokens, merges, counts);
     }
 
     private static int comparePairs(List<String> tokens, long a, long b) {

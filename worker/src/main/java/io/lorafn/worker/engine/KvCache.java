@@ -1,48 +1,69 @@
 package io.lorafn.worker.engine;
 
+import io.lorafn.worker.WorkerException;
 import java.util.Arrays;
 
 /**
- * One sequence's keys and values, per layer, position-major. It grows by doubling; positions past
- * {@link #length()} hold nothing meaningful. (The paged, budgeted cache is the scheduler's concern.)
+ * One sequence's view of a {@link KvBlockPool}: a block table mapping positions to pool blocks.
+ * Growing takes whole blocks or fails cleanly with {@code KV_CACHE_FULL}, leaving the cache as it was.
  */
 public final class KvCache {
-    private final int kvDim;
-    private final float[][] keys;
-    private final float[][] values;
-    private int capacity;
+    private final KvBlockPool pool;
+    private int[] blockTable = new int[4];
+    private int blocks;
     private int length;
 
-    public KvCache(int layers, int kvDim, int initialCapacity) {
-        this.kvDim = kvDim;
-        this.capacity = Math.max(1, initialCapacity);
-        this.keys = new float[layers][capacity * kvDim];
-        this.values = new float[layers][capacity * kvDim];
+    KvCache(KvBlockPool pool) {
+        this.pool = pool;
     }
 
-    void ensureCapacity(int positions) {
-        if (positions <= capacity) {
+    /** Blocks to take from the pool before {@code positions} positions fit. */
+    public int blocksNeeded(int positions) {
+        return Math.max(0, pool.blocksFor(positions) - blocks);
+    }
+
+    public void ensureCapacity(int positions) {
+        int need = blocksNeeded(positions);
+        if (need == 0) {
             return;
         }
-        int grown = Math.max(positions, capacity * 2);
-        for (int l = 0; l < keys.length; l++) {
-            keys[l] = Arrays.copyOf(keys[l], grown * kvDim);
-            values[l] = Arrays.copyOf(values[l], grown * kvDim);
+        int[] fresh = pool.allocate(need);
+        if (fresh == null) {
+            throw new WorkerException("KV_CACHE_FULL", "the KV cache has " + pool.freeBlocks() + " free blocks; "
+                    + need + " more are needed for " + positions + " positions");
         }
-        capacity = grown;
+        if (blocks + need > blockTable.length) {
+            blockTable = Arrays.copyOf(blockTable, Math.max(blocks + need, blockTable.length * 2));
+        }
+        System.arraycopy(fresh, 0, blockTable, blocks, need);
+        blocks += need;
     }
 
     void store(int layer, int position, float[] k, float[] v) {
-        System.arraycopy(k, 0, keys[layer], position * kvDim, kvDim);
-        System.arraycopy(v, 0, values[layer], position * kvDim, kvDim);
+        int at = offset(position);
+        System.arraycopy(k, 0, pool.keys(layer), at, pool.kvDim());
+        System.arraycopy(v, 0, pool.values(layer), at, pool.kvDim());
+    }
+
+    int offset(int position) {
+        int bp = pool.blockPositions();
+        return (blockTable[position / bp] * bp + position % bp) * pool.kvDim();
     }
 
     float[] keys(int layer) {
-        return keys[layer];
+        return pool.keys(layer);
     }
 
     float[] values(int layer) {
-        return values[layer];
+        return pool.values(layer);
+    }
+
+    int[] blockTable() {
+        return blockTable;
+    }
+
+    int blockPositions() {
+        return pool.blockPositions();
     }
 
     /** Positions filled so far: the next token goes at this position. */
@@ -54,8 +75,10 @@ public final class KvCache {
         length = Math.max(length, positions);
     }
 
-    /** Forgets positions from {@code positions} on, e.g. to recompute after a preemption. */
-    public void truncate(int positions) {
-        length = Math.min(length, positions);
+    /** Gives every block back to the pool; the sequence can be recomputed later from its tokens. */
+    public void release() {
+        pool.release(blockTable, blocks);
+        blocks = 0;
+        length = 0;
     }
 }

@@ -48,8 +48,17 @@ public final class LlamaEngine {
         return backend;
     }
 
-    public KvCache newCache(int initialCapacity) {
-        return new KvCache(c.numHiddenLayers(), c.kvDim(), initialCapacity);
+    /** A KV block pool for this model's shape with the given byte budget. */
+    public KvBlockPool newBlockPool(long budgetBytes, int blockPositions) {
+        return new KvBlockPool(c.numHiddenLayers(), c.kvDim(), blockPositions, budgetBytes);
+    }
+
+    /** A cache of its own for one sequence of up to {@code positions} positions (tools and tests). */
+    public KvCache newCache(int positions) {
+        int blockPositions = 16;
+        int blocks = (positions + blockPositions - 1) / blockPositions;
+        return newBlockPool(blocks * KvBlockPool.bytesPerBlock(c.numHiddenLayers(), c.kvDim(), blockPositions), blockPositions)
+                .newSequence();
     }
 
     /** Runs one step; returns logits for rows with {@code wantLogits}, null elsewhere. */
@@ -97,8 +106,8 @@ public final class LlamaEngine {
             for (int b = 0; b < n; b++) {
                 BatchRow r = rows.get(b);
                 int from = c.slidingWindow() == null ? 0 : Math.max(0, r.position() - c.slidingWindow() + 1);
-                Attention.attend(q[b], r.cache().keys(l), r.cache().values(l), c.numAttentionHeads(), c.numKeyValueHeads(),
-                        c.headDim(), from, r.position() + 1, scores, att[b]);
+                Attention.attend(q[b], r.cache().keys(l), r.cache().values(l), r.cache().blockTable(), r.cache().blockPositions(),
+                        c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), from, r.position() + 1, scores, att[b]);
             }
             project(l, Projection.O, layer, att, out, n, groups);
             for (int b = 0; b < n; b++) {

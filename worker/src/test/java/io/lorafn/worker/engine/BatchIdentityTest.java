@@ -44,7 +44,7 @@ class BatchIdentityTest {
 
     /** Prefill alone, then decode alone; the token fed back is fixed so both runs see the same inputs. */
     private static float[][] runAlone(LoadedModel m, LoraAdapter adapter, int[] prompt, int steps) {
-        KvCache cache = m.engine().newCache(4);
+        KvCache cache = m.engine().newCache(64);
         List<BatchRow> rows = new ArrayList<>();
         for (int i = 0; i < prompt.length; i++) {
             rows.add(new BatchRow(cache, prompt[i], i, adapter, i == prompt.length - 1));
@@ -65,7 +65,7 @@ class BatchIdentityTest {
         List<BatchRow> rows = new ArrayList<>();
         int[] lastRow = new int[n];
         for (int s = 0; s < n; s++) {
-            caches[s] = m.engine().newCache(2);
+            caches[s] = m.engine().newCache(64);
             for (int i = 0; i < prompts[s].length; i++) {
                 lastRow[s] = rows.size();
                 rows.add(new BatchRow(caches[s], prompts[s][i], i, adapters[s], i == prompts[s].length - 1));
