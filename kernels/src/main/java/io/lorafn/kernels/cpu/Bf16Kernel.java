@@ -45,6 +45,16 @@ final class Bf16Kernel implements RowKernel {
         }
     }
 
+    /** Round to nearest even, as torch casts to bfloat16. */
+    @Override
+    public void quantize(float[] row, MemorySegment w, long offset, int n) {
+        for (int i = 0; i < n; i++) {
+            int bits = Float.floatToRawIntBits(row[i]);
+            short b = Float.isNaN(row[i]) ? (short) ((bits >>> 16) | 0x40) : (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+            w.set(SHORT, offset + 2L * i, b);
+        }
+    }
+
     static float bf16(short bits) {
         return Float.intBitsToFloat(bits << 16);
     }

@@ -3,6 +3,7 @@ package io.lorafn.kernels.cpu;
 import io.lorafn.kernels.Backend;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -41,6 +42,8 @@ public final class CpuBackend implements Backend {
         return switch (format) {
             case F32 -> F32Kernel.INSTANCE;
             case BF16 -> Bf16Kernel.INSTANCE;
+            case Q8_0 -> Q8Kernel.INSTANCE;
+            case Q4_0 -> Q4Kernel.INSTANCE;
         };
     }
 
@@ -79,13 +82,28 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * One sequence: the fused kernel, which decodes in registers. Several: each row is decoded once into
+     * an L1-resident buffer and dotted with every sequence, so decoding is paid once per row, not per
+     * sequence. Both sum in the same order, so the two paths give the same bits.
+     */
     private static void matmulRows(WeightMatrix w, float[][] x, float[][] out, int batch, int from, int to) {
         RowKernel k = kernel(w.format());
         int n = w.cols();
+        if (batch == 1 || w.format() == WeightFormat.F32) {
+            for (int r = from; r < to; r++) {
+                long offset = w.rowOffset(r);
+                for (int b = 0; b < batch; b++) {
+                    out[b][r] = k.dot(w.data(), offset, x[b], n);
+                }
+            }
+            return;
+        }
+        float[] decoded = new float[n];
         for (int r = from; r < to; r++) {
-            long offset = w.rowOffset(r);
+            k.dequantize(w.data(), w.rowOffset(r), decoded, n);
             for (int b = 0; b < batch; b++) {
-                out[b][r] = k.dot(w.data(), offset, x[b], n);
+                out[b][r] = DenseDot.dot(decoded, x[b], n);
             }
         }
     }
@@ -93,6 +111,11 @@ public final class CpuBackend implements Backend {
     @Override
     public void dequantizeRow(WeightMatrix w, int row, float[] out) {
         decodeRow(w, row, out);
+    }
+
+    /** Encodes one row into any format (image building). */
+    public static void encodeRow(WeightFormat format, float[] row, MemorySegment dst, long offset) {
+        kernel(format).quantize(row, dst, offset, row.length);
     }
 
     /** Decodes one row of any format; for code outside the hot path that needs plain floats. */

@@ -39,6 +39,11 @@ final class F32Kernel implements RowKernel {
         MemorySegment.copy(w, FLOAT, offset, out, 0, n);
     }
 
+    @Override
+    public void quantize(float[] row, MemorySegment w, long offset, int n) {
+        MemorySegment.copy(row, 0, w, FLOAT, offset, n);
+    }
+
     private static FloatVector load(MemorySegment w, long offset) {
         return FloatVector.fromMemorySegment(S, w, offset, ByteOrder.LITTLE_ENDIAN);
     }

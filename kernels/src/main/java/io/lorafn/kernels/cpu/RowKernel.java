@@ -3,8 +3,10 @@ package io.lorafn.kernels.cpu;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The per-format inner loops. A row's dot product is always summed in the same order, whatever the
- * batch size or thread split, so a sequence's result never depends on what it is batched with.
+ * The per-format inner loops. Every format sums a row the same way: vector i of the decoded row
+ * (8 floats) goes into accumulator i mod 4, and the four are combined as (a0 + a1) + (a2 + a3), then
+ * the lanes in order. So a fused dot here and {@link DenseDot} over the decoded row give the same bits,
+ * and a sequence's result never depends on the batch it is in or on the thread split.
  */
 interface RowKernel {
     /** dot(row at {@code offset} in {@code w}, x[0..n)). */
@@ -12,4 +14,7 @@ interface RowKernel {
 
     /** Decodes the row at {@code offset} into out[0..n). */
     void dequantize(MemorySegment w, long offset, float[] out, int n);
+
+    /** Encodes row[0..n) into the format at {@code offset}. */
+    void quantize(float[] row, MemorySegment w, long offset, int n);
 }

@@ -7,27 +7,19 @@ import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class CpuBackendTest {
-    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** A matrix stored at an odd offset, so unaligned access is exercised too. */
     private static WeightMatrix matrix(Arena arena, WeightFormat format, float[] values, int rows, int cols) {
-        MemorySegment backing = arena.allocate(format.rowBytes(cols) * rows + 1);
-        MemorySegment seg = backing.asSlice(1);
-        for (int i = 0; i < values.length; i++) {
-            if (format == WeightFormat.F32) {
-                seg.set(F, 4L * i, values[i]);
-            } else {
-                seg.set(S, 2L * i, (short) (Float.floatToRawIntBits(values[i]) >>> 16));
-            }
+        long rowBytes = format.rowBytes(cols);
+        MemorySegment seg = arena.allocate(rowBytes * rows + 1).asSlice(1);
+        for (int r = 0; r < rows; r++) {
+            CpuBackend.encodeRow(format, java.util.Arrays.copyOfRange(values, r * cols, (r + 1) * cols), seg, r * rowBytes);
         }
         return new WeightMatrix("w", format, seg, rows, cols);
     }
@@ -49,27 +41,76 @@ class CpuBackendTest {
         SplittableRandom r = new SplittableRandom(cols);
         int rows = 5, batch = 3;
         for (WeightFormat format : WeightFormat.values()) {
+            if (cols % format.blockSize() != 0) {
+                continue;
+            }
             try (Arena arena = Arena.ofConfined(); CpuBackend backend = new CpuBackend(1)) {
-                float[] w = random(r, rows * cols, format == WeightFormat.BF16);
-                WeightMatrix m = matrix(arena, format, w, rows, cols);
+                WeightMatrix m = matrix(arena, format, random(r, rows * cols, false), rows, cols);
                 float[][] x = new float[batch][];
                 for (int b = 0; b < batch; b++) {
                     x[b] = random(r, cols, false);
                 }
                 float[][] out = new float[batch][rows];
                 backend.matmul(m, x, out, batch);
-                for (int b = 0; b < batch; b++) {
-                    for (int row = 0; row < rows; row++) {
+                float[] decoded = new float[cols];
+                for (int row = 0; row < rows; row++) {
+                    backend.dequantizeRow(m, row, decoded);
+                    for (int b = 0; b < batch; b++) {
                         double expected = 0;
                         for (int i = 0; i < cols; i++) {
-                            expected += (double) w[row * cols + i] * x[b][i];
+                            expected += (double) decoded[i] * x[b][i];
                         }
                         assertEquals(expected, out[b][row], 1e-5 * Math.sqrt(cols) * 4, format + " row " + row);
                     }
                 }
-                float[] decoded = new float[cols];
-                backend.dequantizeRow(m, 2, decoded);
-                assertArrayEquals(java.util.Arrays.copyOfRange(w, 2 * cols, 3 * cols), decoded);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"BF16", "Q8_0", "Q4_0"})
+    void quantizationErrorIsWithinTheFormatsStep(String name) {
+        WeightFormat format = WeightFormat.valueOf(name);
+        SplittableRandom r = new SplittableRandom(3);
+        int cols = 256;
+        float[] row = random(r, cols, false);
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = matrix(arena, format, row, 1, cols);
+            float[] back = new float[cols];
+            CpuBackend.decodeRow(m, 0, back);
+            for (int block = 0; block < cols; block += 32) {
+                float amax = 0;
+                for (int i = block; i < block + 32; i++) {
+                    amax = Math.max(amax, Math.abs(row[i]));
+                }
+                // Half a quantization step, plus the F16 rounding of the scale.
+                double step = switch (format) {
+                    case Q8_0 -> amax / 127 * 0.5 + amax * 1e-3;
+                    case Q4_0 -> amax / 8 + amax * 1e-3; // q spans -8..7: the far side clamps at 7, a whole step
+                    default -> amax / 256;
+                };
+                for (int i = block; i < block + 32; i++) {
+                    assertEquals(row[i], back[i], step + 1e-7, format + " value " + i);
+                }
+            }
+        }
+    }
+
+    @Test
+    void batchedAndSoloProductsAgreeBitwiseInEveryFormat() {
+        SplittableRandom r = new SplittableRandom(4);
+        int rows = 70, cols = 320;
+        for (WeightFormat format : WeightFormat.values()) {
+            try (Arena arena = Arena.ofShared(); CpuBackend backend = new CpuBackend(2)) {
+                WeightMatrix m = matrix(arena, format, random(r, rows * cols, false), rows, cols);
+                float[][] x = {random(r, cols, false), random(r, cols, false), random(r, cols, false), random(r, cols, false)};
+                float[][] batched = new float[4][rows];
+                backend.matmul(m, x, batched, 4);
+                for (int b = 0; b < 4; b++) {
+                    float[][] alone = new float[1][rows];
+                    backend.matmul(m, new float[][] {x[b]}, alone, 1);
+                    assertArrayEquals(alone[0], batched[b], format + " sequence " + b);
+                }
             }
         }
     }

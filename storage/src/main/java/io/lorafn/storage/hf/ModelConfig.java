@@ -46,7 +46,8 @@ public record ModelConfig(
         return fromJson(configJson, n);
     }
 
-    static ModelConfig fromJson(Path where, JsonNode n) {
+    /** Parses a config.json object; {@code where} names its source in error messages. */
+    public static ModelConfig fromJson(Path where, JsonNode n) {
         if (n == null || !n.isObject()) {
             throw new StorageException("MODEL_CONFIG_INVALID", where + ": not a JSON object");
         }

@@ -1,17 +1,11 @@
 package io.lorafn.storage.peft;
 
-import io.lorafn.kernels.WeightFormat;
-import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.storage.StorageException;
 import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.hf.Projection;
-import io.lorafn.storage.safetensors.DType;
 import io.lorafn.storage.safetensors.SafetensorsFile;
 import io.lorafn.storage.safetensors.Tensor;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -129,7 +123,7 @@ public final class LoraAdapter implements AutoCloseable {
         }
         checkFinite(weights, a);
         checkFinite(weights, b);
-        return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), asMatrix(a, converted), asMatrix(b, converted));
+        return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), a.asMatrix(converted), b.asMatrix(converted));
     }
 
     private static void checkFinite(Path weights, Tensor t) {
@@ -141,30 +135,6 @@ public final class LoraAdapter implements AutoCloseable {
                         + " at flat index " + i);
             }
         }
-    }
-
-    /** F32 and BF16 are used in place; F16 has no kernel, so it is widened (exactly) to F32 off-heap. */
-    static WeightMatrix asMatrix(Tensor t, Arena arena) {
-        int rows = t.dim(0), cols = t.dim(1);
-        return switch (t.dtype()) {
-            case F32 -> new WeightMatrix(t.name(), WeightFormat.F32, t.data(), rows, cols);
-            case BF16 -> new WeightMatrix(t.name(), WeightFormat.BF16, t.data(), rows, cols);
-            case F16 -> new WeightMatrix(t.name(), WeightFormat.F32, widen(t, arena), rows, cols);
-            default -> throw new IllegalStateException("unreachable: " + t.dtype());
-        };
-    }
-
-    public static MemorySegment widen(Tensor t, Arena arena) {
-        if (t.dtype() != DType.F16) {
-            throw new IllegalArgumentException(t.name() + " is not F16");
-        }
-        long n = t.elementCount();
-        MemorySegment out = arena.allocate(4 * n, 64);
-        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-        for (long i = 0; i < n; i++) {
-            out.set(f, 4 * i, t.getFloat(i));
-        }
-        return out;
     }
 
     public Path dir() {

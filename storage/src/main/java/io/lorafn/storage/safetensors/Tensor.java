@@ -1,5 +1,8 @@
 package io.lorafn.storage.safetensors;
 
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -40,6 +43,29 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
     public float[] toFloats(long from, float[] out) {
         for (int i = 0; i < out.length; i++) {
             out[i] = getFloat(from + i);
+        }
+        return out;
+    }
+
+    /**
+     * This 2-D tensor as a kernel matrix. F32 and BF16 are used in place; F16 has no kernel, so it is
+     * widened (exactly) to F32 in {@code widenInto}.
+     */
+    public WeightMatrix asMatrix(Arena widenInto) {
+        int rows = dim(0), cols = dim(1);
+        return switch (dtype) {
+            case F32 -> new WeightMatrix(name, WeightFormat.F32, data, rows, cols);
+            case BF16 -> new WeightMatrix(name, WeightFormat.BF16, data, rows, cols);
+            case F16 -> new WeightMatrix(name, WeightFormat.F32, widenF16(widenInto), rows, cols);
+            default -> throw new IllegalStateException(name + " has dtype " + dtype + ", not a float type");
+        };
+    }
+
+    private MemorySegment widenF16(Arena arena) {
+        long n = elementCount();
+        MemorySegment out = arena.allocate(4 * n, 64);
+        for (long i = 0; i < n; i++) {
+            out.set(F32, 4 * i, getFloat(i));
         }
         return out;
     }

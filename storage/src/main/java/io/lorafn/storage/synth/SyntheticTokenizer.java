@@ -61,7 +61,8 @@ public final class SyntheticTokenizer {
     /**
      * Writes tokenizer.json with ids 0..vocabSize-1, no gaps.
      *
-     * @param seed chooses how much weight each corpus paragraph gets, and so which merges are learnt
+     * @param seed chooses how much weight each corpus paragraph gets, and so which merges are learnt, and which
+     *     synthetic merges fill the rest
      * @throws StorageException SYNTH_BAD_VOCAB_SIZE below {@link #MIN_VOCAB_SIZE}; FILE_UNWRITABLE on I/O errors
      */
     public static SpecialIds write(Path outFile, int vocabSize, long seed) {

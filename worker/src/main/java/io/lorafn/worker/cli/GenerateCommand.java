@@ -26,6 +26,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "PEFT LoRA adapter directory, applied unmerged.")
     Path adapter;
 
+    @Option(names = "--image", description = "Compute on this resident image (see 'lorafn image build') instead of the safetensors.")
+    Path image;
+
     @ArgGroup(multiplicity = "1")
     Input input;
 
@@ -64,7 +67,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (LoadedModel m = LoadedModel.open(model, threads)) {
+        try (LoadedModel m = LoadedModel.open(model, image, threads)) {
             LoraAdapter a = adapter == null ? null : m.loadAdapter(adapter);
             int[] prompt;
             if (input.prompt != null) {

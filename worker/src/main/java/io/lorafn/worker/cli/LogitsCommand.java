@@ -26,6 +26,9 @@ public final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "PEFT LoRA adapter directory, applied unmerged.")
     Path adapter;
 
+    @Option(names = "--image", description = "Compute on this resident image (see 'lorafn image build') instead of the safetensors.")
+    Path image;
+
     @Option(names = "--tokens", required = true, split = ",", description = "Input token ids, e.g. 1,2,3.")
     List<Integer> tokens;
 
@@ -34,7 +37,7 @@ public final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (LoadedModel m = LoadedModel.open(model, threads)) {
+        try (LoadedModel m = LoadedModel.open(model, image, threads)) {
             LoraAdapter a = adapter == null ? null : m.loadAdapter(adapter);
             KvCache cache = m.engine().newCache(tokens.size());
             List<BatchRow> rows = new ArrayList<>();

@@ -1,12 +1,11 @@
 package io.lorafn.worker.engine;
 
-import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.hf.ModelDirectory;
 import io.lorafn.storage.hf.Projection;
-import io.lorafn.storage.peft.LoraAdapter;
-import io.lorafn.storage.safetensors.Tensor;
+import io.lorafn.storage.image.ResidentImage;
+import io.lorafn.worker.WorkerException;
 import java.lang.foreign.Arena;
 
 /**
@@ -37,32 +36,65 @@ public final class LlamaWeights implements AutoCloseable {
         this.widened = widened;
     }
 
+    /** Where the matrices and vectors come from: a model directory's safetensors, or a resident image. */
+    private interface Source {
+        WeightMatrix matrix(String name);
+
+        float[] vector(String name);
+    }
+
     /** Views over an opened model directory; the directory must stay open while these are used. */
     public static LlamaWeights from(ModelDirectory dir) {
-        ModelConfig c = dir.config();
         Arena widened = Arena.ofShared();
-        WeightMatrix embedding = matrix(dir.tensor("model.embed_tokens.weight"), widened);
-        WeightMatrix head = c.tieWordEmbeddings() ? embedding : matrix(dir.tensor("lm_head.weight"), widened);
+        return build(dir.config(), new Source() {
+            @Override
+            public WeightMatrix matrix(String name) {
+                return dir.tensor(name).asMatrix(widened);
+            }
+
+            @Override
+            public float[] vector(String name) {
+                return dir.tensor(name).toFloats();
+            }
+        }, widened);
+    }
+
+    /** Views over a mapped resident image: no weight is read or converted here. */
+    public static LlamaWeights from(ResidentImage image) {
+        return build(image.config(), new Source() {
+            @Override
+            public WeightMatrix matrix(String name) {
+                return image.matrix(name);
+            }
+
+            @Override
+            public float[] vector(String name) {
+                return image.vector(name);
+            }
+        }, Arena.ofShared());
+    }
+
+    private static LlamaWeights build(ModelConfig c, Source source, Arena widened) {
+        WeightMatrix embedding = checked(source.matrix("model.embed_tokens.weight"), c.vocabSize(), c.hiddenSize());
+        WeightMatrix head = c.tieWordEmbeddings() ? embedding : checked(source.matrix("lm_head.weight"), c.vocabSize(), c.hiddenSize());
         Layer[] layers = new Layer[c.numHiddenLayers()];
         for (int l = 0; l < layers.length; l++) {
             WeightMatrix[] proj = new WeightMatrix[Projection.values().length];
             for (Projection p : Projection.values()) {
-                proj[p.ordinal()] = matrix(dir.tensor(p.weightName(l)), widened);
+                proj[p.ordinal()] = checked(source.matrix(p.weightName(l)), p.outFeatures(c), p.inFeatures(c));
             }
-            layers[l] = new Layer(dir.tensor("model.layers." + l + ".input_layernorm.weight").toFloats(),
-                    dir.tensor("model.layers." + l + ".post_attention_layernorm.weight").toFloats(), proj);
+            layers[l] = new Layer(source.vector("model.layers." + l + ".input_layernorm.weight"),
+                    source.vector("model.layers." + l + ".post_attention_layernorm.weight"), proj);
         }
-        return new LlamaWeights(c, embedding, head, dir.tensor("model.norm.weight").toFloats(), layers, widened);
+        return new LlamaWeights(c, embedding, head, source.vector("model.norm.weight"), layers, widened);
     }
 
-    private static WeightMatrix matrix(Tensor t, Arena widened) {
-        int rows = t.dim(0), cols = t.dim(1);
-        return switch (t.dtype()) {
-            case F32 -> new WeightMatrix(t.name(), WeightFormat.F32, t.data(), rows, cols);
-            case BF16 -> new WeightMatrix(t.name(), WeightFormat.BF16, t.data(), rows, cols);
-            case F16 -> new WeightMatrix(t.name(), WeightFormat.F32, LoraAdapter.widen(t, widened), rows, cols);
-            default -> throw new IllegalStateException(t.name() + ": dtype " + t.dtype() + " passed validation");
-        };
+    private static WeightMatrix checked(WeightMatrix m, int rows, int cols) {
+        if (m.rows() != rows || m.cols() != cols) {
+            throw new WorkerException("WEIGHTS_SHAPE_MISMATCH", m.name() + " is " + m.rows() + "x" + m.cols()
+                    + " but the config implies " + rows + "x" + cols);
+        }
+        return m;
     }
 
     public ModelConfig config() {

@@ -2,7 +2,10 @@ package io.lorafn.worker.engine;
 
 import io.lorafn.kernels.Backend;
 import io.lorafn.kernels.cpu.CpuBackend;
+import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.hf.ModelDirectory;
+import io.lorafn.storage.image.ResidentImage;
+import java.nio.file.Files;
 import io.lorafn.storage.hf.tokenizer.Tokenizer;
 import io.lorafn.storage.peft.LoraAdapter;
 import java.nio.file.Path;
@@ -11,15 +14,17 @@ import java.util.List;
 
 /** A model directory opened for serving: weights, engine, tokenizer (if any) and the adapters loaded on it. */
 public final class LoadedModel implements AutoCloseable {
-    private final ModelDirectory dir;
+    private final AutoCloseable weightFile;
+    private final ModelConfig config;
     private final LlamaWeights weights;
     private final Backend backend;
     private final LlamaEngine engine;
     private final Tokenizer tokenizer;
     private final List<LoraAdapter> adapters = new ArrayList<>();
 
-    private LoadedModel(ModelDirectory dir, LlamaWeights weights, Backend backend, Tokenizer tokenizer) {
-        this.dir = dir;
+    private LoadedModel(AutoCloseable weightFile, LlamaWeights weights, Backend backend, Tokenizer tokenizer) {
+        this.weightFile = weightFile;
+        this.config = weights.config();
         this.weights = weights;
         this.backend = backend;
         this.engine = new LlamaEngine(weights, backend);
@@ -27,20 +32,43 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     public static LoadedModel open(Path modelDir, int threads) {
+        return open(modelDir, null, threads);
+    }
+
+    /**
+     * @param image a resident image of the model to compute on, or null to compute on the directory's
+     *              safetensors; the directory still provides the tokenizer
+     */
+    public static LoadedModel open(Path modelDir, Path image, int threads) {
+        if (image != null) {
+            ResidentImage img = ResidentImage.open(image);
+            try {
+                return new LoadedModel(img, LlamaWeights.from(img), backend(threads), tokenizer(modelDir));
+            } catch (RuntimeException e) {
+                img.close();
+                throw e;
+            }
+        }
         ModelDirectory dir = ModelDirectory.open(modelDir);
         try {
-            Tokenizer tokenizer = dir.tokenizerJson().map(Tokenizer::load).orElse(null);
-            LlamaWeights weights = LlamaWeights.from(dir);
-            Backend backend = threads > 0 ? new CpuBackend(threads) : CpuBackend.withDefaultThreads();
-            return new LoadedModel(dir, weights, backend, tokenizer);
+            return new LoadedModel(dir, LlamaWeights.from(dir), backend(threads), tokenizer(modelDir));
         } catch (RuntimeException e) {
             dir.close();
             throw e;
         }
     }
 
+    private static Backend backend(int threads) {
+        return threads > 0 ? new CpuBackend(threads) : CpuBackend.withDefaultThreads();
+    }
+
+    private static Tokenizer tokenizer(Path modelDir) {
+        Path json = modelDir.resolve("tokenizer.json");
+        return Files.exists(json) ? Tokenizer.load(json) : null;
+    }
+
     public LoraAdapter loadAdapter(Path adapterDir) {
-        LoraAdapter a = LoraAdapter.load(adapterDir, dir.config());
+        LoraAdapter a = LoraAdapter.load(adapterDir, config);
         adapters.add(a);
         return a;
     }
@@ -63,6 +91,10 @@ public final class LoadedModel implements AutoCloseable {
         adapters.forEach(LoraAdapter::close);
         backend.close();
         weights.close();
-        dir.close();
+        try {
+            weightFile.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 }

@@ -1,0 +1,76 @@
+package io.lorafn.kernels.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Q4_0 rows: per block of 32, an F16 scale and 16 bytes of nibbles; x = d·(q - 8). */
+final class Q4Kernel implements RowKernel {
+    static final Q4Kernel INSTANCE = new Q4Kernel();
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    private static final int L = S.length();
+    private static final int BLOCK = 32, BLOCK_BYTES = 18;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Override
+    public float dot(MemorySegment w, long offset, float[] x, int n) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int i = 0; i < n; i += BLOCK, offset += BLOCK_BYTES) {
+            FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(SHORT, offset)));
+            ByteVector packed = ByteVector.fromMemorySegment(B, w, offset + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            a0 = part(lo, 0).mul(d).fma(FloatVector.fromArray(S, x, i), a0);
+            a1 = part(lo, 1).mul(d).fma(FloatVector.fromArray(S, x, i + L), a1);
+            a2 = part(hi, 0).mul(d).fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
+            a3 = part(hi, 1).mul(d).fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+        }
+        return Lanes.sum(a0.add(a1).add(a2.add(a3)));
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long offset, float[] out, int n) {
+        for (int i = 0; i < n; i += BLOCK, offset += BLOCK_BYTES) {
+            FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(SHORT, offset)));
+            ByteVector packed = ByteVector.fromMemorySegment(B, w, offset + 2, ByteOrder.LITTLE_ENDIAN);
+            ByteVector lo = packed.and((byte) 0x0F).sub((byte) 8);
+            ByteVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+            part(lo, 0).mul(d).intoArray(out, i);
+            part(lo, 1).mul(d).intoArray(out, i + L);
+            part(hi, 0).mul(d).intoArray(out, i + 2 * L);
+            part(hi, 1).mul(d).intoArray(out, i + 3 * L);
+        }
+    }
+
+    private static FloatVector part(ByteVector q, int part) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, S, part);
+    }
+
+    /** llama.cpp's quantize_row_q4_0: d = (the value of largest magnitude) / -8, q = clamp(round(x/d) + 8). */
+    @Override
+    public void quantize(float[] row, MemorySegment w, long offset, int n) {
+        for (int i = 0; i < n; i += BLOCK, offset += BLOCK_BYTES) {
+            float amax = 0f, max = 0f;
+            for (int j = 0; j < BLOCK; j++) {
+                float v = row[i + j];
+                if (Math.abs(v) > amax) {
+                    amax = Math.abs(v);
+                    max = v;
+                }
+            }
+            float d = max / -8f;
+            float id = d != 0f ? 1f / d : 0f;
+            w.set(SHORT, offset, Float.floatToFloat16(d));
+            for (int j = 0; j < BLOCK / 2; j++) {
+                int q0 = Math.min(15, (int) (row[i + j] * id + 8.5f));
+                int q1 = Math.min(15, (int) (row[i + j + 16] * id + 8.5f));
+                w.set(ValueLayout.JAVA_BYTE, offset + 2 + j, (byte) (q0 | (q1 << 4)));
+            }
+        }
+    }
+}
