@@ -2,6 +2,7 @@ package io.lorafn.storage.synth;
 
 import io.lorafn.storage.hf.tokenizer.ByteLevelEncoding;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -25,8 +26,6 @@ final class WordPieceMerges {
     static final int MAX_TOKEN_LENGTH = 12;
     /** Share of merges that extend an earlier synthetic token rather than a corpus-trained one. */
     private static final double EXTEND_SYNTHETIC = 0.25;
-    /** Letters per window of the plausibility check: pairs let through too much, four would need a larger corpus. */
-    private static final int WINDOW = 3;
     /** Draws per merge before giving up; far above what any plausible vocabulary size needs. */
     private static final int MAX_ATTEMPTS = 100_000;
 
@@ -47,10 +46,13 @@ final class WordPieceMerges {
         Set<String> vocab = new HashSet<>(tokens);
         List<String> heads = new ArrayList<>();
         List<String> tails = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
+        // Three-letter windows: pairs let through too much, four would need a larger corpus than ours.
+        BitSet seen = new BitSet(1 << 18);
         for (int id = 0; id < tokens.size(); id++) {
             String token = tokens.get(id);
-            for (int i = 0; i + WINDOW <= token.length(); i++) seen.add(token.substring(i, i + WINDOW));
+            for (int i = 0; i + 3 <= token.length(); i++) {
+                seen.set(window(token.charAt(i), token.charAt(i + 1), token.charAt(i + 2)));
+            }
             // Square root: the space and single letters would otherwise crowd out every longer piece.
             int tickets = (int) Math.ceil(Math.sqrt(counts.get(id)));
             if (!token.isEmpty() && HEAD.matcher(token).matches()) addTickets(heads, token, tickets);
@@ -66,8 +68,10 @@ final class WordPieceMerges {
                         ? earlyBiased(made, random)
                         : heads.get(random.nextInt(heads.size()));
                 String tail = tails.get(random.nextInt(tails.size()));
+                // Most draws fail the window check, so it runs before the concatenation allocates anything.
+                if (head.length() + tail.length() > MAX_TOKEN_LENGTH || !joinSeen(head, tail, seen)) continue;
                 String merged = head + tail;
-                if (merged.length() <= MAX_TOKEN_LENGTH && joinSeen(merged, head.length(), seen) && vocab.add(merged)) {
+                if (vocab.add(merged)) {
                     tokens.add(merged);
                     merges.add(head + " " + tail);
                     made.add(merged);
@@ -78,16 +82,36 @@ final class WordPieceMerges {
     }
 
     /**
-     * Whether every window of {@code merged} occurs in a corpus-trained token. Only windows across the join need
-     * looking up: head and tail passed this check themselves or are corpus tokens. Results shorter than a window
-     * fail, so two-letter tokens all come from the corpus.
+     * Whether every three-letter window of head + tail occurs in a corpus-trained token. Only windows across the
+     * join need looking up: head and tail passed this check themselves or are corpus tokens. Results shorter than a
+     * window fail, so two-letter tokens all come from the corpus.
      */
-    private static boolean joinSeen(String merged, int join, Set<String> seen) {
-        if (merged.length() < WINDOW) return false;
-        for (int i = Math.max(0, join - WINDOW + 1); i < join && i + WINDOW <= merged.length(); i++) {
-            if (!seen.contains(merged.substring(i, i + WINDOW))) return false;
+    private static boolean joinSeen(String head, String tail, BitSet seen) {
+        int join = head.length();
+        int length = join + tail.length();
+        if (length < 3) return false;
+        for (int i = Math.max(0, join - 2); i < join && i + 3 <= length; i++) {
+            if (!seen.get(window(charAt(head, tail, i), charAt(head, tail, i + 1), charAt(head, tail, i + 2)))) {
+                return false;
+            }
         }
         return true;
+    }
+
+    private static char charAt(String head, String tail, int i) {
+        return i < head.length() ? head.charAt(i) : tail.charAt(i - head.length());
+    }
+
+    /** Three characters packed into 18 bits, six each, so that the window set is a small BitSet. */
+    private static int window(char a, char b, char c) {
+        return code(a) << 12 | code(b) << 6 | code(c);
+    }
+
+    /** Letters and the space marker get their own codes; anything else (never in a head or tail) shares 63. */
+    private static int code(char c) {
+        if (c >= 'a' && c <= 'z') return c - 'a';
+        if (c >= 'A' && c <= 'Z') return 26 + c - 'A';
+        return c == SPACE ? 52 : 63;
     }
 
     /** A piece appears once per ticket, so a uniform draw from the list is a frequency-weighted one. */

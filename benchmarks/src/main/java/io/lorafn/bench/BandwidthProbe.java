@@ -1,0 +1,73 @@
+package io.lorafn.bench;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Measures this machine's memory read bandwidth the way decode uses it: read-only vector passes over a
+ * buffer far larger than the caches, split across the same number of threads. Benchmarks report
+ * their speed as a fraction of this figure, measured in the same run.
+ */
+public final class BandwidthProbe {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+
+    private BandwidthProbe() {
+    }
+
+    /** Median GB/s (1e9 bytes) over {@code passes} read passes of {@code bytes} bytes. */
+    public static double measure(long bytes, int threads, int passes) {
+        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            MemorySegment buf = arena.allocate(bytes, 64);
+            for (long i = 0; i < bytes; i += 4096) {
+                buf.set(ValueLayout.JAVA_BYTE, i, (byte) 1); // fault every page in before timing
+            }
+            double[] gbps = new double[passes];
+            for (int p = 0; p < passes + 1; p++) {
+                long start = System.nanoTime();
+                long slice = bytes / threads / 64 * 64;
+                List<Future<Float>> parts = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    MemorySegment part = buf.asSlice(t * slice, slice);
+                    parts.add(pool.submit(() -> sum(part)));
+                }
+                float sink = 0;
+                for (Future<Float> f : parts) {
+                    sink += f.get();
+                }
+                double seconds = (System.nanoTime() - start) / 1e9;
+                if (p > 0) { // the first pass warms the JIT
+                    gbps[p - 1] = slice * threads / seconds / 1e9;
+                }
+                if (sink == 42.4242f) {
+                    System.err.print(""); // keeps the sum alive
+                }
+            }
+            Arrays.sort(gbps);
+            return gbps[passes / 2];
+        } catch (Exception e) {
+            throw new IllegalStateException("bandwidth probe failed", e);
+        }
+    }
+
+    private static float sum(MemorySegment seg) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        long n = seg.byteSize();
+        for (long i = 0; i < n; i += 128) {
+            a0 = a0.add(FloatVector.fromMemorySegment(S, seg, i, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(S, seg, i + 32, ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(S, seg, i + 64, ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(S, seg, i + 96, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+    }
+}

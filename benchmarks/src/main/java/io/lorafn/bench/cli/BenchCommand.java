@@ -1,0 +1,170 @@
+package io.lorafn.bench.cli;
+
+import io.lorafn.bench.BandwidthProbe;
+import io.lorafn.bench.BenchModel;
+import io.lorafn.bench.decode.DecodeBench;
+import io.lorafn.bench.decode.DecodeResult;
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.storage.cli.ConsoleProgressBar;
+import io.lorafn.storage.cli.ImageCommand;
+import io.lorafn.storage.hf.Projection;
+import io.lorafn.storage.safetensors.DType;
+import io.lorafn.storage.peft.LoraAdapter;
+import io.lorafn.worker.engine.LoadedModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Benchmarks are commands, not tests: each prints JSON lines that RESULTS.md records with the command. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks; print one JSON object per configuration.",
+        subcommands = {BenchCommand.Decode.class, BenchCommand.Prefill.class, BenchCommand.Bandwidth.class})
+public final class BenchCommand {
+
+    /** Options every engine benchmark shares. */
+    static final class EngineOptions {
+        @Option(names = "--model", required = true, description = "Hugging Face model directory (e.g. from 'synth model --preset 1b').")
+        Path model;
+
+        @Option(names = "--format", defaultValue = "q8_0", description = "Weight format: q8_0, q4_0, bf16 or f32 (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @Option(names = "--image", description = "Resident image to use (default: MODEL/lorafn-FORMAT.img, built on first use).")
+        Path image;
+
+        @Option(names = "--threads", defaultValue = "0", description = "Kernel threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--runs", defaultValue = "3", description = "Timed runs per configuration; the median is reported (default: ${DEFAULT-VALUE}).")
+        int runs;
+
+        int effectiveThreads() {
+            return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        }
+
+        LoadedModel open() {
+            WeightFormat f = ImageCommand.parse(format);
+            Path img = BenchModel.image(model, f, image, new ConsoleProgressBar());
+            return LoadedModel.open(model, img, effectiveThreads());
+        }
+    }
+
+    @Command(name = "decode", mixinStandardHelpOptions = true,
+            description = "Decode tokens/s per batch size and adapter mix, as a fraction of the memory bandwidth measured in the same run.")
+    static final class Decode implements Callable<Integer> {
+        @Mixin
+        EngineOptions engine;
+
+        @Option(names = "--batch", defaultValue = "1,4,8", split = ",", description = "Batch sizes (default: ${DEFAULT-VALUE}).")
+        List<Integer> batches;
+
+        @Option(names = "--adapters", defaultValue = "none", split = ",",
+                description = "none, same (one adapter for all) or distinct (one per sequence); a list runs each (default: ${DEFAULT-VALUE}).")
+        List<String> adapterModes;
+
+        @Option(names = "--rank", defaultValue = "16", description = "Adapter rank (default: ${DEFAULT-VALUE}).")
+        int rank;
+
+        @Option(names = "--targets", defaultValue = "all", split = ",", description = "Adapter targets (default: ${DEFAULT-VALUE}).")
+        List<String> targets;
+
+        @Option(names = "--adapter-dtype", defaultValue = "f32", description = "f32 or bf16 (default: ${DEFAULT-VALUE}).")
+        String adapterDtype;
+
+        @Option(names = "--tokens", defaultValue = "64", description = "Decode steps timed per run (default: ${DEFAULT-VALUE}).")
+        int tokens;
+
+        @Option(names = "--json", description = "Print JSON lines only (default prints them too, plus a summary on stderr).")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            double bandwidth = BandwidthProbe.measure(1L << 30, engine.effectiveThreads(), 5);
+            System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5)%n", bandwidth,
+                    engine.effectiveThreads());
+            List<Projection> projections = parseTargets(targets);
+            DType dtype = adapterDtype.equalsIgnoreCase("bf16") ? DType.BF16 : DType.F32;
+            try (LoadedModel m = engine.open()) {
+                for (String mode : adapterModes) {
+                    for (int batch : batches) {
+                        LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
+                        double tps = DecodeBench.tokensPerSecond(m.engine(), adapters, tokens, engine.runs);
+                        long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
+                        DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), batch, mode, mode.equals("none") ? 0 : rank,
+                                tps, perToken, bandwidth, tps * perToken / (bandwidth * 1e9));
+                        System.out.println(r.toJson());
+                    }
+                }
+            }
+            return 0;
+        }
+
+        private LoraAdapter[] adapters(LoadedModel m, String mode, int batch, List<Projection> projections, DType dtype) {
+            LoraAdapter[] out = new LoraAdapter[batch];
+            switch (mode) {
+                case "none" -> { }
+                case "same" -> java.util.Arrays.fill(out, m.loadAdapter(BenchModel.adapter(engine.model, rank, projections, dtype, 0)));
+                case "distinct" -> {
+                    for (int i = 0; i < batch; i++) {
+                        out[i] = m.loadAdapter(BenchModel.adapter(engine.model, rank, projections, dtype, i));
+                    }
+                }
+                default -> throw new IllegalArgumentException("--adapters takes none, same or distinct, not '" + mode + "'");
+            }
+            return out;
+        }
+    }
+
+    @Command(name = "prefill", mixinStandardHelpOptions = true, description = "Prompt tokens/s of one prefill step.")
+    static final class Prefill implements Callable<Integer> {
+        @Mixin
+        EngineOptions engine;
+
+        @Option(names = "--prompt-tokens", defaultValue = "128", split = ",", description = "Prompt lengths (default: ${DEFAULT-VALUE}).")
+        List<Integer> lengths;
+
+        @Override
+        public Integer call() {
+            try (LoadedModel m = engine.open()) {
+                for (int n : lengths) {
+                    double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs);
+                    System.out.printf(Locale.ROOT, "{\"format\": \"%s\", \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.2f}%n",
+                            engine.format.toLowerCase(Locale.ROOT), n, tps);
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "bandwidth", mixinStandardHelpOptions = true, description = "Memory read bandwidth: read-only passes over a buffer.")
+    static final class Bandwidth implements Callable<Integer> {
+        @Option(names = "--threads", defaultValue = "0", description = "Threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
+        int threads;
+
+        @Option(names = "--mib", defaultValue = "1024", description = "Buffer size in MiB, at least 1024 (default: ${DEFAULT-VALUE}).")
+        long mib;
+
+        @Override
+        public Integer call() {
+            int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+            System.out.printf(Locale.ROOT, "{\"threads\": %d, \"bytes\": %d, \"bandwidth_gb_s\": %.2f}%n", t, mib << 20,
+                    BandwidthProbe.measure(Math.max(1024, mib) << 20, t, 5));
+            return 0;
+        }
+    }
+
+    static List<Projection> parseTargets(List<String> names) {
+        if (names.size() == 1 && names.get(0).equals("all")) {
+            return List.of(Projection.values());
+        }
+        List<Projection> out = new ArrayList<>();
+        for (String n : names) {
+            out.add(Projection.byModuleName(n).orElseThrow(() -> new IllegalArgumentException("unknown target '" + n + "'")));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,98 @@
+package io.lorafn.bench.decode;
+
+import io.lorafn.bench.Stats;
+import io.lorafn.storage.peft.LoraAdapter;
+import io.lorafn.worker.engine.BatchRow;
+import io.lorafn.worker.engine.KvBlockPool;
+import io.lorafn.worker.engine.KvCache;
+import io.lorafn.worker.engine.LlamaEngine;
+import io.lorafn.worker.engine.Sampler;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+
+/**
+ * Times decode steps of a batch: every sequence first prefills a short prompt (untimed), then the batch
+ * decodes {@code tokens} steps together, each sequence with its own adapter (or none).
+ */
+public final class DecodeBench {
+    private static final int PROMPT = 8;
+
+    private DecodeBench() {
+    }
+
+    /** Median tokens/s over {@code runs} timed runs, after one warm-up run. */
+    public static double tokensPerSecond(LlamaEngine engine, LoraAdapter[] adapters, int tokens, int runs) {
+        double[] rates = new double[runs];
+        for (int run = -1; run < runs; run++) {
+            double rate = once(engine, adapters, run < 0 ? Math.min(tokens, 8) : tokens);
+            if (run >= 0) {
+                rates[run] = rate;
+            }
+        }
+        return Stats.median(rates);
+    }
+
+    private static double once(LlamaEngine engine, LoraAdapter[] adapters, int tokens) {
+        int batch = adapters.length;
+        int positions = PROMPT + tokens + 1;
+        KvBlockPool pool = engine.newBlockPool(batch * (long) ((positions + 15) / 16)
+                * KvBlockPool.bytesPerBlock(engine.config().numHiddenLayers(), engine.config().kvDim(), 16), 16);
+        KvCache[] caches = new KvCache[batch];
+        int[] next = new int[batch];
+        List<BatchRow> prefill = new ArrayList<>();
+        for (int s = 0; s < batch; s++) {
+            caches[s] = pool.newSequence();
+            for (int i = 0; i < PROMPT; i++) {
+                prefill.add(new BatchRow(caches[s], 1 + (s * 31 + i * 7) % 1000, i, adapters[s], i == PROMPT - 1));
+            }
+        }
+        float[][] logits = engine.forward(prefill);
+        for (int s = 0; s < batch; s++) {
+            next[s] = Sampler.argmax(logits[(s + 1) * PROMPT - 1]);
+        }
+        long start = System.nanoTime();
+        for (int t = 0; t < tokens; t++) {
+            List<BatchRow> rows = new ArrayList<>(batch);
+            for (int s = 0; s < batch; s++) {
+                rows.add(new BatchRow(caches[s], next[s], PROMPT + t, adapters[s], true));
+            }
+            logits = engine.forward(rows);
+            for (int s = 0; s < batch; s++) {
+                next[s] = Sampler.argmax(logits[s]);
+            }
+        }
+        return (double) tokens * batch / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** Bytes one step reads: the base weights once, plus each distinct adapter once. */
+    public static long bytesPerStep(LlamaEngine engine, LoraAdapter[] adapters) {
+        long bytes = engine.weights().bytesPerToken();
+        IdentityHashMap<LoraAdapter, Boolean> seen = new IdentityHashMap<>();
+        for (LoraAdapter a : adapters) {
+            if (a != null && seen.put(a, true) == null) {
+                bytes += a.byteSize();
+            }
+        }
+        return bytes;
+    }
+
+    /** Prompt tokens per second of one prefill step over {@code promptTokens} tokens; median of runs. */
+    public static double prefillTokensPerSecond(LlamaEngine engine, LoraAdapter adapter, int promptTokens, int runs) {
+        double[] rates = new double[runs];
+        for (int run = -1; run < runs; run++) {
+            KvCache cache = engine.newCache(promptTokens);
+            List<BatchRow> rows = new ArrayList<>(promptTokens);
+            for (int i = 0; i < promptTokens; i++) {
+                rows.add(new BatchRow(cache, 1 + (i * 37) % 1000, i, adapter, i == promptTokens - 1));
+            }
+            long start = System.nanoTime();
+            engine.forward(rows);
+            double rate = promptTokens / ((System.nanoTime() - start) / 1e9);
+            if (run >= 0) {
+                rates[run] = rate;
+            }
+        }
+        return Stats.median(rates);
+    }
+}
