@@ -11,7 +11,7 @@ import java.util.Set;
  *
  * @param tokenizer null for a model without one: tokens stream as ids and stop strings are refused
  */
-public record TokenRules(Tokenizer tokenizer, Set<Integer> eos, int context) {
+public record TokenRules(Tokenizer tokenizer, Set<Integer> eos, int context, int vocabSize) {
     public TokenRules {
         eos = Set.copyOf(eos);
     }
@@ -23,12 +23,23 @@ public record TokenRules(Tokenizer tokenizer, Set<Integer> eos, int context) {
                 eos.add(id);
             }
         }
-        return new TokenRules(tokenizer, eos, engine.config().maxPositionEmbeddings());
+        return new TokenRules(tokenizer, eos, engine.config().maxPositionEmbeddings(), engine.config().vocabSize());
     }
 
-    /** Refuses what can never run: a prompt that fills the context, or stop strings with no text to match. */
+    /**
+     * Refuses what can never run: a prompt that fills the context or holds an id outside the vocabulary, or stop
+     * strings with no text to match. Checked before a sequence joins a batch, where a bad row would fail its
+     * neighbours' step too.
+     */
     public void check(GenerationRequest req) {
         int prompt = req.promptTokens().length;
+        for (int i = 0; i < prompt; i++) {
+            int id = req.promptTokens()[i];
+            if (id < 0 || id >= vocabSize) {
+                throw new WorkerException("TOKEN_OUT_OF_RANGE", "prompt token " + i + " is id " + id
+                        + ", outside the vocabulary [0, " + vocabSize + ")");
+            }
+        }
         if (prompt >= context) {
             throw new WorkerException("PROMPT_TOO_LONG", "the prompt has " + prompt + " tokens; the model's context is " + context);
         }

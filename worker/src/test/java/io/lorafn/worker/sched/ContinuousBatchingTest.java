@@ -2,12 +2,15 @@ package io.lorafn.worker.sched;
 
 import static io.lorafn.worker.sched.Runs.greedy;
 import static io.lorafn.worker.sched.Runs.prompt;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.storage.safetensors.DType;
+import io.lorafn.worker.WorkerException;
 import io.lorafn.worker.engine.GenerationRequest;
 import io.lorafn.worker.engine.LoadedModel;
 import io.lorafn.worker.engine.SamplingParams;
@@ -148,6 +151,21 @@ class ContinuousBatchingTest {
                 Runs.assertSameAsSolo(Runs.solo(m, longReq), longHandle.result().join(), longSink,
                         "the chunked prompt's sequence");
             }
+        }
+    }
+
+    @Test
+    void promptOutsideTheVocabularyIsRefusedAtSubmitNotInItsNeighboursStep() {
+        try (LoadedModel m = open(DType.F32);
+             Scheduler s = new Scheduler(m.engine(), m.tokenizer(), new SchedulerConfig(4, 32, MIB))) {
+            GenerationRequest good = greedy(prompt(50, 6), null, 8);
+            SequenceHandle h = s.submit(good, TokenSink.NONE);
+            int vocab = m.engine().config().vocabSize();
+            WorkerException e = assertThrows(WorkerException.class, () -> s.submit(greedy(new int[] {1, vocab}, null, 4),
+                    TokenSink.NONE));
+            assertEquals("TOKEN_OUT_OF_RANGE", e.code());
+            Runs.runToIdle(s);
+            assertArrayEquals(Runs.solo(m, good).result().tokens(), h.result().join().tokens());
         }
     }
 
