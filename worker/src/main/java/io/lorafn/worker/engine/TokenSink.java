@@ -10,5 +10,12 @@ public interface TokenSink {
      */
     void onToken(int tokenId, String text);
 
+    /**
+     * The logits the next token is about to be sampled from, once per sampled token (never again for a
+     * sequence recomputed after preemption). For log-probabilities and tests; the sink may keep the array.
+     */
+    default void onLogits(float[] logits) {
+    }
+
     TokenSink NONE = (id, text) -> { };
 }

@@ -12,43 +12,43 @@ import java.util.List;
 import java.util.Map;
 
 /** Tiny synthetic models and adapters written into a test's temporary directory. */
-final class TestModels {
+public final class TestModels {
     private TestModels() {
     }
 
-    static ModelPreset tiny() {
+    public static ModelPreset tiny() {
         return ModelPreset.named("tiny");
     }
 
-    static Path model(Path root, String name, ModelPreset preset, DType dtype, long seed) {
+    public static Path model(Path root, String name, ModelPreset preset, DType dtype, long seed) {
         Path dir = root.resolve(name);
         SyntheticModel.write(dir, preset, dtype, seed, 0, Progress.NONE);
         return dir;
     }
 
-    static Path shardedModel(Path root, String name, ModelPreset preset, long shardBytes) {
+    public static Path shardedModel(Path root, String name, ModelPreset preset, long shardBytes) {
         Path dir = root.resolve(name);
         SyntheticModel.write(dir, preset, DType.F32, 7, shardBytes, Progress.NONE);
         return dir;
     }
 
-    static Path adapter(Path root, String name, Path model, SyntheticAdapter.Spec spec) {
+    public static Path adapter(Path root, String name, Path model, SyntheticAdapter.Spec spec) {
         Path dir = root.resolve(name);
         SyntheticAdapter.write(dir, model, ModelConfig.read(model.resolve("config.json")), spec);
         return dir;
     }
 
-    static SyntheticAdapter.Spec allProjections(int rank, long seed) {
+    public static SyntheticAdapter.Spec allProjections(int rank, long seed) {
         return new SyntheticAdapter.Spec(rank, 2.0 * rank, List.of(Projection.values()), seed);
     }
 
-    static SyntheticAdapter.Spec spec(int rank, double alpha, long seed, DType dtype, boolean rslora,
+    public static SyntheticAdapter.Spec spec(int rank, double alpha, long seed, DType dtype, boolean rslora,
                                       Map<String, Integer> rankPattern, Map<String, Double> alphaPattern) {
         return new SyntheticAdapter.Spec(rank, alpha, List.of(Projection.values()), seed, dtype, rslora, rankPattern, alphaPattern);
     }
 
     /** All positions' logits of one sequence, computed in one prefill step. */
-    static float[][] logits(LoadedModel m, io.lorafn.storage.peft.LoraAdapter adapter, int[] tokens) {
+    public static float[][] logits(LoadedModel m, io.lorafn.storage.peft.LoraAdapter adapter, int[] tokens) {
         KvCache cache = m.engine().newCache(tokens.length);
         List<BatchRow> rows = new java.util.ArrayList<>();
         for (int i = 0; i < tokens.length; i++) {
