@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.storage.Progress;
+import io.lorafn.storage.hf.ModelDirectory;
+import io.lorafn.storage.image.ResidentImageWriter;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.storage.safetensors.DType;
 import io.lorafn.worker.WorkerException;
@@ -34,27 +38,43 @@ class ContinuousBatchingTest {
     @TempDir
     static Path root;
 
-    /** Weight formats the identity is checked for; add a format here when it gets a kernel. */
-    static Stream<DType> dtypes() {
-        return Stream.of(DType.F32, DType.BF16);
+    /** Weight formats the identity is checked for: safetensors dtypes, and resident-image formats. */
+    static Stream<String> formats() {
+        return Stream.of("F32", "BF16", "Q8_0", "Q4_0");
     }
 
-    private static LoadedModel open(DType dtype) {
+    private static LoadedModel open(String format) {
+        DType dtype = format.equals("BF16") ? DType.BF16 : DType.F32;
         Path model = root.resolve("m-" + dtype);
         if (!model.toFile().exists()) {
             TestModels.model(root, "m-" + dtype, TestModels.tiny(), dtype, 21);
-            TestModels.adapter(root, "a1-" + dtype, model, TestModels.allProjections(4, 1));
-            TestModels.adapter(root, "a2-" + dtype, model, TestModels.spec(8, 8, 2, DType.BF16, true, Map.of(), Map.of()));
         }
-        return LoadedModel.open(model, 2);
+        if (!root.resolve("a1-" + format).toFile().exists()) {
+            TestModels.adapter(root, "a1-" + format, model, TestModels.allProjections(4, 1));
+            TestModels.adapter(root, "a2-" + format, model, TestModels.spec(8, 8, 2, DType.BF16, true, Map.of(), Map.of()));
+        }
+        if (!format.startsWith("Q")) {
+            return LoadedModel.open(model, 2);
+        }
+        Path image = root.resolve("m-" + format + ".img");
+        if (!image.toFile().exists()) {
+            try (ModelDirectory dir = ModelDirectory.open(model)) {
+                ResidentImageWriter.write(dir, WeightFormat.valueOf(format), image, Progress.NONE);
+            }
+        }
+        return LoadedModel.open(model, image, 2);
+    }
+
+    private static LoadedModel open(DType dtype) {
+        return open(dtype.name());
     }
 
     private record Submitted(GenerationRequest req, SequenceHandle handle, RecordingSink sink) {
     }
 
     @ParameterizedTest
-    @MethodSource("dtypes")
-    void mixedBatchWithStaggeredArrivalMatchesEverySoloRunBitwise(DType dtype) {
+    @MethodSource("formats")
+    void mixedBatchWithStaggeredArrivalMatchesEverySoloRunBitwise(String dtype) {
         try (LoadedModel m = open(dtype)) {
             LoraAdapter a1 = m.loadAdapter(root.resolve("a1-" + dtype));
             LoraAdapter a2 = m.loadAdapter(root.resolve("a2-" + dtype));
