@@ -18,7 +18,7 @@ import java.util.concurrent.Future;
  */
 public final class CpuBackend implements Backend {
     /** Below this many weight bytes a product is not worth a hand-off to the pool. */
-    private static final long PARALLEL_THRESHOLD_BYTES = 64 * 1024;
+    private static final long PARALLEL_THRESHOLD_BYTES = 512 * 1024;
 
     private final int threads;
     private final ExecutorService pool;
@@ -131,6 +131,22 @@ public final class CpuBackend implements Backend {
             sum += data.get(ValueLayout.JAVA_BYTE, p);
         }
         return sum;
+    }
+
+    @Override
+    public void transposedProduct(WeightMatrix t, float[][] u, float[][] out, int batch) {
+        int n = t.cols();
+        for (int b = 0; b < batch; b++) {
+            java.util.Arrays.fill(out[b], 0, n, 0f);
+        }
+        float[] row = new float[n];
+        RowKernel k = kernel(t.format());
+        for (int r = 0; r < t.rows(); r++) {
+            k.dequantize(t.data(), t.rowOffset(r), row, n);
+            for (int b = 0; b < batch; b++) {
+                VectorMath.addScaled(out[b], row, u[b][r], n);
+            }
+        }
     }
 
     @Override

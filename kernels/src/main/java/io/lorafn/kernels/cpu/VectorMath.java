@@ -1,7 +1,12 @@
 package io.lorafn.kernels.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /** The small per-row operations of a Llama block. They run on activations, which are heap arrays. */
 public final class VectorMath {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+
     private VectorMath() {
     }
 
@@ -60,10 +65,14 @@ public final class VectorMath {
         }
     }
 
-    /** y += scale * x over n elements. */
+    /** y += scale * x over n elements (a fused multiply-add per element, so the JIT may vectorize it freely). */
     public static void addScaled(float[] y, float[] x, float scale, int n) {
-        for (int i = 0; i < n; i++) {
-            y[i] += scale * x[i];
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector.fromArray(S, x, i).fma(FloatVector.broadcast(S, scale), FloatVector.fromArray(S, y, i)).intoArray(y, i);
+        }
+        for (; i < n; i++) {
+            y[i] = Math.fma(x[i], scale, y[i]);
         }
     }
 

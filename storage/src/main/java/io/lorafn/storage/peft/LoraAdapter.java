@@ -1,11 +1,14 @@
 package io.lorafn.storage.peft;
 
+import io.lorafn.kernels.WeightMatrix;
+import io.lorafn.kernels.cpu.CpuBackend;
 import io.lorafn.storage.StorageException;
 import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.hf.Projection;
 import io.lorafn.storage.safetensors.SafetensorsFile;
 import io.lorafn.storage.safetensors.Tensor;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -123,7 +126,9 @@ public final class LoraAdapter implements AutoCloseable {
         }
         checkFinite(weights, a);
         checkFinite(weights, b);
-        return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), a.asMatrix(converted), b.asMatrix(converted));
+        WeightMatrix bMatrix = b.asMatrix(converted);
+        return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), a.asMatrix(converted), bMatrix,
+                transpose(bMatrix, converted));
     }
 
     private static void checkFinite(Path weights, Tensor t) {
@@ -135,6 +140,25 @@ public final class LoraAdapter implements AutoCloseable {
                         + " at flat index " + i);
             }
         }
+    }
+
+    /** B as {@code rank × out} in B's own format, off-heap: built once when the adapter becomes hot. */
+    private static WeightMatrix transpose(WeightMatrix b, Arena arena) {
+        int out = b.rows(), rank = b.cols();
+        long rowBytes = b.format().rowBytes(out);
+        MemorySegment t = arena.allocate(rowBytes * rank, 64);
+        float[] row = new float[rank];
+        float[][] columns = new float[rank][out];
+        for (int o = 0; o < out; o++) {
+            CpuBackend.decodeRow(b, o, row);
+            for (int k = 0; k < rank; k++) {
+                columns[k][o] = row[k];
+            }
+        }
+        for (int k = 0; k < rank; k++) {
+            CpuBackend.encodeRow(b.format(), columns[k], t, k * rowBytes);
+        }
+        return new WeightMatrix(b.name() + "^T", b.format(), t, rank, out);
     }
 
     public Path dir() {

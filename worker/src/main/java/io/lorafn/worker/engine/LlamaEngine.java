@@ -171,7 +171,7 @@ public final class LlamaEngine {
             float[][] shrunk = new float[members.length][m.rank()];
             float[][] expanded = new float[members.length][m.b().rows()];
             backend.matmul(m.a(), xs, shrunk, members.length);
-            backend.matmul(m.b(), shrunk, expanded, members.length);
+            backend.transposedProduct(m.bTransposed(), shrunk, expanded, members.length);
             for (int i = 0; i < members.length; i++) {
                 VectorMath.addScaled(y[members[i]], expanded[i], m.scale(), m.b().rows());
             }
