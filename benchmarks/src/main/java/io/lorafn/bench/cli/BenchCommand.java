@@ -7,12 +7,12 @@ import io.lorafn.bench.decode.DecodeResult;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.storage.cli.ImageCommand;
+import io.lorafn.storage.cli.SynthCommand;
 import io.lorafn.storage.hf.Projection;
 import io.lorafn.storage.safetensors.DType;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.worker.engine.LoadedModel;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -86,7 +86,7 @@ public final class BenchCommand {
             double bandwidth = BandwidthProbe.measure(1L << 30, engine.effectiveThreads(), 5);
             System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5)%n", bandwidth,
                     engine.effectiveThreads());
-            List<Projection> projections = parseTargets(targets);
+            List<Projection> projections = SynthCommand.parseTargets(targets);
             DType dtype = adapterDtype.equalsIgnoreCase("bf16") ? DType.BF16 : DType.F32;
             try (LoadedModel m = engine.open()) {
                 for (String mode : adapterModes) {
@@ -157,14 +157,4 @@ public final class BenchCommand {
         }
     }
 
-    static List<Projection> parseTargets(List<String> names) {
-        if (names.size() == 1 && names.get(0).equals("all")) {
-            return List.of(Projection.values());
-        }
-        List<Projection> out = new ArrayList<>();
-        for (String n : names) {
-            out.add(Projection.byModuleName(n).orElseThrow(() -> new IllegalArgumentException("unknown target '" + n + "'")));
-        }
-        return out;
-    }
 }

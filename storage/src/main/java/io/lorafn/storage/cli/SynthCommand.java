@@ -100,7 +100,8 @@ public final class SynthCommand {
         }
     }
 
-    static List<Projection> parseTargets(List<String> names) {
+    /** "all", or module names such as q_proj; shared by every command that takes --targets. */
+    public static List<Projection> parseTargets(List<String> names) {
         if (names.size() == 1 && names.get(0).equals("all")) {
             return List.of(Projection.values());
         }
