@@ -29,4 +29,44 @@ final class DenseDot {
         }
         return sum;
     }
+
+    /**
+     * {@link #dot} of two rows with one x: x is read once for both rows, which halves the traffic from
+     * L2 when a batch's activations do not fit in L1. Each row keeps its own four accumulators and the
+     * same order, so out[k] is bitwise what dot(wk, x, n) returns.
+     */
+    static void dotTwoRows(float[] w0, float[] w1, float[] x, int n, float[] out) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector p0 = z, p1 = z, p2 = z, p3 = z, q0 = z, q1 = z, q2 = z, q3 = z;
+        int i = 0;
+        for (int bound = n - 4 * L + 1; i < bound; i += 4 * L) {
+            FloatVector x0 = FloatVector.fromArray(S, x, i);
+            FloatVector x1 = FloatVector.fromArray(S, x, i + L);
+            FloatVector x2 = FloatVector.fromArray(S, x, i + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(S, x, i + 3 * L);
+            p0 = FloatVector.fromArray(S, w0, i).fma(x0, p0);
+            p1 = FloatVector.fromArray(S, w0, i + L).fma(x1, p1);
+            p2 = FloatVector.fromArray(S, w0, i + 2 * L).fma(x2, p2);
+            p3 = FloatVector.fromArray(S, w0, i + 3 * L).fma(x3, p3);
+            q0 = FloatVector.fromArray(S, w1, i).fma(x0, q0);
+            q1 = FloatVector.fromArray(S, w1, i + L).fma(x1, q1);
+            q2 = FloatVector.fromArray(S, w1, i + 2 * L).fma(x2, q2);
+            q3 = FloatVector.fromArray(S, w1, i + 3 * L).fma(x3, q3);
+        }
+        for (int bound = n - L + 1; i < bound; i += L) {
+            FloatVector x0 = FloatVector.fromArray(S, x, i);
+            p0 = FloatVector.fromArray(S, w0, i).fma(x0, p0);
+            q0 = FloatVector.fromArray(S, w1, i).fma(x0, q0);
+        }
+        out[0] = finish(p0, p1, p2, p3, w0, x, i, n);
+        out[1] = finish(q0, q1, q2, q3, w1, x, i, n);
+    }
+
+    private static float finish(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] w, float[] x, int i, int n) {
+        float sum = Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        for (; i < n; i++) {
+            sum += w[i] * x[i];
+        }
+        return sum;
+    }
 }
