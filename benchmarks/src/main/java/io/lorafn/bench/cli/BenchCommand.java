@@ -2,6 +2,7 @@ package io.lorafn.bench.cli;
 
 import io.lorafn.bench.BandwidthProbe;
 import io.lorafn.bench.BenchModel;
+import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
 import io.lorafn.bench.decode.DecodeResult;
 import io.lorafn.kernels.WeightFormat;
@@ -13,6 +14,7 @@ import io.lorafn.storage.safetensors.DType;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.worker.engine.LoadedModel;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -78,8 +80,11 @@ public final class BenchCommand {
         @Option(names = "--tokens", defaultValue = "64", description = "Decode steps timed per run (default: ${DEFAULT-VALUE}).")
         int tokens;
 
-        @Option(names = "--json", description = "Print JSON lines only (default prints them too, plus a summary on stderr).")
+        @Option(names = "--json", description = "JSON lines on stdout (always printed; the flag is accepted for scripts).")
         boolean json;
+
+        @Option(names = "--chart", description = "Also draw tokens/s by batch size and adapter mix into this PNG.")
+        Path chart;
 
         @Override
         public Integer call() {
@@ -88,6 +93,7 @@ public final class BenchCommand {
                     engine.effectiveThreads());
             List<Projection> projections = SynthCommand.parseTargets(targets);
             DType dtype = adapterDtype.equalsIgnoreCase("bf16") ? DType.BF16 : DType.F32;
+            List<DecodeResult> results = new ArrayList<>();
             try (LoadedModel m = engine.open()) {
                 for (String mode : adapterModes) {
                     for (int batch : batches) {
@@ -97,8 +103,13 @@ public final class BenchCommand {
                         DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), batch, mode, mode.equals("none") ? 0 : rank,
                                 tps, perToken, bandwidth, tps * perToken / (bandwidth * 1e9));
                         System.out.println(r.toJson());
+                        results.add(r);
                     }
                 }
+            }
+            if (chart != null) {
+                DecodeChart.write(results, chart);
+                System.err.println("chart: " + chart);
             }
             return 0;
         }
