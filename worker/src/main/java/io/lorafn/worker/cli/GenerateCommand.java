@@ -8,26 +8,20 @@ import io.lorafn.worker.engine.LoadedModel;
 import io.lorafn.worker.engine.SamplingParams;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Streams generated text to stdout; timings go to stderr. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Generates text from a prompt (or token ids), streaming it to stdout as it is produced.")
 public final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Hugging Face model directory.")
-    Path model;
-
-    @Option(names = "--adapter", description = "PEFT LoRA adapter directory, applied unmerged.")
-    Path adapter;
-
-    @Option(names = "--image", description = "Compute on this resident image (see 'lorafn image build') instead of the safetensors.")
-    Path image;
+    @Mixin
+    ModelOptions options;
 
     @ArgGroup(multiplicity = "1")
     Input input;
@@ -61,18 +55,16 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--no-bos", description = "Do not add the tokenizer's beginning-of-text token to --prompt.")
     boolean noBos;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Kernel threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
-    int threads;
 
     @Override
     public Integer call() {
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (LoadedModel m = LoadedModel.open(model, image, threads)) {
-            LoraAdapter a = adapter == null ? null : m.loadAdapter(adapter);
+        try (LoadedModel m = options.open()) {
+            LoraAdapter a = options.adapter == null ? null : m.loadAdapter(options.adapter);
             int[] prompt;
             if (input.prompt != null) {
                 if (m.tokenizer() == null) {
-                    throw new WorkerException("NO_TOKENIZER", model + " has no tokenizer.json; pass --tokens instead of --prompt");
+                    throw new WorkerException("NO_TOKENIZER", options.model + " has no tokenizer.json; pass --tokens instead of --prompt");
                 }
                 prompt = m.tokenizer().encode(input.prompt, !noBos);
             } else {

@@ -8,11 +8,11 @@ import java.io.BufferedWriter;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The engine's verification interface: one row of logits per input position, as JSON. Keep its shape. */
@@ -20,25 +20,17 @@ import picocli.CommandLine.Option;
         description = {"Prints {\"logits\": [[...], ...]}: one row of vocabulary logits per input position.",
                 "This is the engine's verification interface; compare it with another implementation."})
 public final class LogitsCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "Hugging Face model directory.")
-    Path model;
-
-    @Option(names = "--adapter", description = "PEFT LoRA adapter directory, applied unmerged.")
-    Path adapter;
-
-    @Option(names = "--image", description = "Compute on this resident image (see 'lorafn image build') instead of the safetensors.")
-    Path image;
+    @Mixin
+    ModelOptions options;
 
     @Option(names = "--tokens", required = true, split = ",", description = "Input token ids, e.g. 1,2,3.")
     List<Integer> tokens;
 
-    @Option(names = "--threads", defaultValue = "0", description = "Kernel threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
-    int threads;
 
     @Override
     public Integer call() {
-        try (LoadedModel m = LoadedModel.open(model, image, threads)) {
-            LoraAdapter a = adapter == null ? null : m.loadAdapter(adapter);
+        try (LoadedModel m = options.open()) {
+            LoraAdapter a = options.adapter == null ? null : m.loadAdapter(options.adapter);
             KvCache cache = m.engine().newCache(tokens.size());
             List<BatchRow> rows = new ArrayList<>();
             for (int i = 0; i < tokens.size(); i++) {
