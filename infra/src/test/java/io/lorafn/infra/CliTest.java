@@ -13,6 +13,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,10 +118,45 @@ class CliTest {
     }
 
     @Test
+    void imageBuildInfoAndLogitsOnTheImage() throws Exception {
+        Path image = root.resolve("tiny-bf16.img");
+        Run built = run("image", "build", "--model", model.toString(), "--format", "bf16", "--out", image.toString());
+        assertEquals(0, built.exit(), built.err());
+        JsonNode info = new ObjectMapper().readTree(run("image", "info", "--image", image.toString()).out());
+        assertEquals("bf16", info.get("format").asText());
+        assertEquals(64, info.get("source_sha256").asText().length());
+        // synth writes bf16 by default, so the bf16 image holds the same values: identical logits.
+        String direct = run("logits", "--model", model.toString(), "--tokens", "5,6,7").out();
+        String mapped = run("logits", "--model", model.toString(), "--image", image.toString(), "--tokens", "5,6,7").out();
+        assertEquals(direct, mapped);
+        Run bad = run("image", "build", "--model", model.toString(), "--format", "q3_k", "--out", image.toString());
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("q3_k"), bad.err());
+    }
+
+    @Test
+    void benchDecodePrintsOneJsonLinePerConfigurationWithTheBandwidthOfTheRun() throws Exception {
+        Run r = run("bench", "decode", "--model", model.toString(), "--format", "q8_0", "--batch", "1,2",
+                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().strip().lines().toList();
+        assertEquals(4, lines.size(), r.out());
+        for (String line : lines) {
+            JsonNode j = new ObjectMapper().readTree(line);
+            assertTrue(j.get("tokens_per_s").asDouble() > 0);
+            assertTrue(j.get("bandwidth_gb_s").asDouble() > 0);
+            double expected = j.get("tokens_per_s").asDouble() * j.get("weight_bytes_per_token").asDouble()
+                    / (j.get("bandwidth_gb_s").asDouble() * 1e9);
+            assertEquals(expected, j.get("bandwidth_fraction").asDouble(), 0.002);
+        }
+        assertTrue(model.resolve("lorafn-q8_0.img").toFile().exists(), "the image is built on first use");
+    }
+
+    @Test
     void helpExplainsEveryCommand() {
         Run r = run("--help");
         assertEquals(0, r.exit());
-        for (String cmd : new String[] {"synth", "adapter", "logits", "generate"}) {
+        for (String cmd : new String[] {"synth", "adapter", "image", "logits", "generate", "bench"}) {
             assertTrue(r.out().contains(cmd), cmd);
         }
     }
