@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lorafn.storage.Progress;
 import io.lorafn.storage.StorageException;
 import io.lorafn.storage.hf.Projection;
+import io.lorafn.storage.hf.tokenizer.ByteLevelEncoding;
 import io.lorafn.storage.safetensors.DType;
 import io.lorafn.storage.safetensors.SafetensorsWriter;
 import io.lorafn.storage.safetensors.SafetensorsWriter.Entry;
@@ -115,8 +116,19 @@ public final class SyntheticModel {
         var random = GaussianFill.randomFor(seed, e.name());
         if (e.shape().length == 1) {
             GaussianFill.gaussian(w, random, e.elements(), 1.0, 0.05, progress); // norm gains near 1
-        } else {
-            GaussianFill.gaussian(w, random, e.elements(), 0.0, 1.0 / Math.sqrt(e.shape()[1]), progress);
+            return;
+        }
+        double std = 1.0 / Math.sqrt(e.shape()[1]);
+        boolean head = e.name().equals(p.tieWordEmbeddings() ? "model.embed_tokens.weight" : "lm_head.weight");
+        if (!head) {
+            GaussianFill.gaussian(w, random, e.elements(), 0.0, std, progress);
+            return;
+        }
+        // A trained model rarely emits a lone byte that cannot start a character (0x80..0xFF); with equal
+        // random rows a tiny vocabulary emits them a third of the time and prints replacement characters.
+        for (int id = 0; id < e.shape()[0]; id++) {
+            boolean strayByte = id < 256 && ByteLevelEncoding.byteInVocabOrder(id) >= 0x80;
+            GaussianFill.gaussian(w, random, e.shape()[1], 0.0, strayByte ? std / 4 : std, progress);
         }
     }
 
