@@ -74,7 +74,7 @@ public final class BenchCommand {
         @Option(names = "--targets", defaultValue = "all", split = ",", description = "Adapter targets (default: ${DEFAULT-VALUE}).")
         List<String> targets;
 
-        @Option(names = "--adapter-dtype", defaultValue = "f32", description = "f32 or bf16 (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--adapter-dtype", defaultValue = "f32", description = "f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
         String adapterDtype;
 
         @Option(names = "--tokens", defaultValue = "64", description = "Decode steps timed per run (default: ${DEFAULT-VALUE}).")
@@ -92,7 +92,7 @@ public final class BenchCommand {
             System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5)%n", bandwidth,
                     engine.effectiveThreads());
             List<Projection> projections = SynthCommand.parseTargets(targets);
-            DType dtype = adapterDtype.equalsIgnoreCase("bf16") ? DType.BF16 : DType.F32;
+            DType dtype = SynthCommand.parseDType(adapterDtype);
             List<DecodeResult> results = new ArrayList<>();
             try (LoadedModel m = engine.open()) {
                 for (String mode : adapterModes) {

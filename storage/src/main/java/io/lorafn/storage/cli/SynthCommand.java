@@ -113,7 +113,8 @@ public final class SynthCommand {
         return out;
     }
 
-    static DType parseDType(String name) {
+    /** f32, bf16 or f16 (and torch's long names); anything else is refused, never defaulted. */
+    public static DType parseDType(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "f32", "float32" -> DType.F32;
             case "bf16", "bfloat16" -> DType.BF16;
