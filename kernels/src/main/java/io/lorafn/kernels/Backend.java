@@ -1,5 +1,7 @@
 package io.lorafn.kernels;
 
+import java.util.List;
+
 /**
  * The products the engine runs per step. Implementations read each weight row once for all rows of
  * the batch, and compute every output with a fixed summation order, so that batching never changes a
@@ -20,6 +22,13 @@ public interface Backend extends AutoCloseable {
      * products of length {@code rank} into {@code rank} contiguous row updates.
      */
     void transposedProduct(WeightMatrix t, float[][] u, float[][] out, int batch);
+
+    /**
+     * Batched LoRA across different adapters (SGMV): for each segment, {@code y[r] += scale · B·(A·x[r])}
+     * for its rows r, shrink then expand. Ranks may differ between segments; rows in no segment are not
+     * touched. A row's result is the same whichever other segments run beside it.
+     */
+    void addLora(List<LoraSegment> segments, float[][] x, float[][] y);
 
     /** Decodes one row (an embedding lookup). */
     void dequantizeRow(WeightMatrix w, int row, float[] out);

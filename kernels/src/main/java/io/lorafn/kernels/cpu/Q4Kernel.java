@@ -5,6 +5,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,22 +16,36 @@ final class Q4Kernel implements RowKernel {
     /** 8 bytes widen to 8 floats: a same-lane-count conversion, which C2 compiles to two instructions. */
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
     private static final int L = S.length();
+    private static final VectorSpecies<Float> W = Lanes.WIDE;
+    private static final VectorSpecies<Byte> BW = ByteVector.SPECIES_128;
+    private static final int WL = W.length();
     private static final int BLOCK = 32, BLOCK_BYTES = 18;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * Two 512-bit accumulators, low nibbles then high nibbles: the shared order (see {@link Lanes#sumWide}).
+     * No {@link ReadAhead}: at 18 bytes a block the hardware prefetcher keeps up, and touching ahead was
+     * measured slower (1 GiB product, 2 threads: 10.1 GB/s without, 6.6 with a touch per block).
+     */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int n) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector even = FloatVector.zero(W), odd = even;
         for (int i = 0; i < n; i += BLOCK, offset += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(SHORT, offset)));
-            ByteVector first = ByteVector.fromMemorySegment(B, w, offset + 2, ByteOrder.LITTLE_ENDIAN);
-            ByteVector second = ByteVector.fromMemorySegment(B, w, offset + 10, ByteOrder.LITTLE_ENDIAN);
-            a0 = low(first).mul(d).fma(FloatVector.fromArray(S, x, i), a0);
-            a1 = low(second).mul(d).fma(FloatVector.fromArray(S, x, i + L), a1);
-            a2 = high(first).mul(d).fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
-            a3 = high(second).mul(d).fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+            FloatVector d = FloatVector.broadcast(W, Float.float16ToFloat(w.get(SHORT, offset)));
+            IntVector packed = (IntVector) ByteVector.fromMemorySegment(BW, w, offset + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0);
+            even = nibble(packed).mul(d).fma(FloatVector.fromArray(W, x, i), even);
+            odd = nibble(packed.lanewise(VectorOperators.ASHR, 4)).mul(d).fma(FloatVector.fromArray(W, x, i + WL), odd);
         }
-        return Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        return Lanes.sumWide(even, odd);
+    }
+
+    /**
+     * The low nibble q of each int lane, as the float q - 8. Bytes are widened to ints first: AVX-512 has no
+     * byte shift, and C2's emulation of one cost a quarter of the kernel's speed.
+     */
+    private static FloatVector nibble(IntVector lanes) {
+        return (FloatVector) lanes.and(0x0F).sub(8).convertShape(VectorOperators.I2F, W, 0);
     }
 
     @Override

@@ -15,21 +15,38 @@ final class Q8Kernel implements RowKernel {
     /** 8 bytes widen to 8 floats: a same-lane-count conversion, which C2 compiles to two instructions. */
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
     private static final int L = S.length();
+    private static final VectorSpecies<Float> W = Lanes.WIDE;
+    private static final VectorSpecies<Byte> BW = ByteVector.SPECIES_128;
+    private static final int WL = W.length();
     private static final int BLOCK = 32, BLOCK_BYTES = 34;
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    /**
+     * Two 512-bit accumulators: block half h (16 weights) goes into accumulator h, which is the 256-bit
+     * four-accumulator order (see {@link Lanes#sumWide}), at half the instructions per weight.
+     */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int n) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-        for (int i = 0; i < n; i += BLOCK, offset += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(SHORT, offset)));
-            long q = offset + 2;
-            a0 = load(w, q).mul(d).fma(FloatVector.fromArray(S, x, i), a0);
-            a1 = load(w, q + 8).mul(d).fma(FloatVector.fromArray(S, x, i + L), a1);
-            a2 = load(w, q + 16).mul(d).fma(FloatVector.fromArray(S, x, i + 2 * L), a2);
-            a3 = load(w, q + 24).mul(d).fma(FloatVector.fromArray(S, x, i + 3 * L), a3);
+        FloatVector even = FloatVector.zero(W), odd = even;
+        long last = w.byteSize() - 1;
+        int touched = 0;
+        int i = 0;
+        for (; i + 2 * BLOCK <= n; i += 2 * BLOCK, offset += 2 * BLOCK_BYTES) { // one touch per cache line
+            touched += ReadAhead.touch(w, offset, last);
+            FloatVector d = FloatVector.broadcast(W, Float.float16ToFloat(w.get(SHORT, offset)));
+            FloatVector e = FloatVector.broadcast(W, Float.float16ToFloat(w.get(SHORT, offset + BLOCK_BYTES)));
+            even = loadWide(w, offset + 2).mul(d).fma(FloatVector.fromArray(W, x, i), even);
+            odd = loadWide(w, offset + 18).mul(d).fma(FloatVector.fromArray(W, x, i + WL), odd);
+            even = loadWide(w, offset + BLOCK_BYTES + 2).mul(e).fma(FloatVector.fromArray(W, x, i + 2 * WL), even);
+            odd = loadWide(w, offset + BLOCK_BYTES + 18).mul(e).fma(FloatVector.fromArray(W, x, i + 3 * WL), odd);
         }
-        return Lanes.sum(a0.add(a1).add(a2.add(a3)));
+        if (i < n) {
+            FloatVector d = FloatVector.broadcast(W, Float.float16ToFloat(w.get(SHORT, offset)));
+            even = loadWide(w, offset + 2).mul(d).fma(FloatVector.fromArray(W, x, i), even);
+            odd = loadWide(w, offset + 18).mul(d).fma(FloatVector.fromArray(W, x, i + WL), odd);
+        }
+        ReadAhead.keep(touched);
+        return Lanes.sumWide(even, odd);
     }
 
     @Override
@@ -40,6 +57,10 @@ final class Q8Kernel implements RowKernel {
                 load(w, offset + 2 + 8L * p).mul(d).intoArray(out, i + p * L);
             }
         }
+    }
+
+    private static FloatVector loadWide(MemorySegment w, long offset) {
+        return (FloatVector) ByteVector.fromMemorySegment(BW, w, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, W, 0);
     }
 
     private static FloatVector load(MemorySegment w, long offset) {

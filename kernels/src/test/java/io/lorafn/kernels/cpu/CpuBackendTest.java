@@ -2,6 +2,8 @@ package io.lorafn.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
@@ -96,10 +98,11 @@ class CpuBackendTest {
         }
     }
 
-    @Test
-    void batchedAndSoloProductsAgreeBitwiseInEveryFormat() {
+    @ParameterizedTest
+    @ValueSource(ints = {320, 352}) // an even and an odd number of 32-blocks: the wide kernels pair blocks
+    void batchedAndSoloProductsAgreeBitwiseInEveryFormat(int cols) {
         SplittableRandom r = new SplittableRandom(4);
-        int rows = 70, cols = 320;
+        int rows = 70;
         for (WeightFormat format : WeightFormat.values()) {
             try (Arena arena = Arena.ofShared(); CpuBackend backend = new CpuBackend(2)) {
                 WeightMatrix m = matrix(arena, format, random(r, rows * cols, false), rows, cols);
@@ -118,17 +121,38 @@ class CpuBackendTest {
     @Test
     void threadSplitAndBatchSizeDoNotChangeAnyBit() {
         SplittableRandom r = new SplittableRandom(9);
-        int rows = 300, cols = 512;
-        try (Arena arena = Arena.ofShared(); CpuBackend one = new CpuBackend(1); CpuBackend three = new CpuBackend(3)) {
-            WeightMatrix m = matrix(arena, WeightFormat.BF16, random(r, rows * cols, true), rows, cols);
-            float[][] x = {random(r, cols, false), random(r, cols, false), random(r, cols, false)};
-            float[][] batched = new float[3][rows];
-            three.matmul(m, x, batched, 3);
-            for (int b = 0; b < 3; b++) {
-                float[][] alone = new float[1][rows];
-                one.matmul(m, new float[][] {x[b]}, alone, 1);
-                assertArrayEquals(alone[0], batched[b]);
+        int rows = 2000, cols = 512; // large enough in every format to be split across threads
+        for (WeightFormat format : WeightFormat.values()) {
+            try (Arena arena = Arena.ofShared(); CpuBackend one = new CpuBackend(1); CpuBackend three = new CpuBackend(3)) {
+                WeightMatrix m = matrix(arena, format, random(r, rows * cols, true), rows, cols);
+                float[][] x = {random(r, cols, false), random(r, cols, false), random(r, cols, false)};
+                for (int repeat = 0; repeat < 3; repeat++) { // the helper threads run back-to-back jobs
+                    float[][] batched = new float[3][rows];
+                    three.matmul(m, x, batched, 3);
+                    float[][] solo = new float[1][rows];
+                    three.matmul(m, new float[][] {x[1]}, solo, 1);
+                    for (int b = 0; b < 3; b++) {
+                        float[][] alone = new float[1][rows];
+                        one.matmul(m, new float[][] {x[b]}, alone, 1);
+                        assertArrayEquals(alone[0], batched[b], format + " sequence " + b);
+                    }
+                    assertArrayEquals(solo[0], batched[1], format + " solo on three threads");
+                }
             }
+        }
+    }
+
+    @Test
+    void aFailingSliceIsReportedAndTheBackendStaysUsable() {
+        SplittableRandom r = new SplittableRandom(10);
+        int rows = 2000, cols = 512;
+        try (Arena arena = Arena.ofShared(); CpuBackend backend = new CpuBackend(2)) {
+            WeightMatrix m = matrix(arena, WeightFormat.F32, random(r, rows * cols, false), rows, cols);
+            float[][] shortX = {new float[cols / 2]};
+            assertThrows(RuntimeException.class, () -> backend.matmul(m, shortX, new float[1][rows], 1));
+            float[][] out = new float[1][rows];
+            backend.matmul(m, new float[][] {random(r, cols, false)}, out, 1);
+            assertTrue(Float.isFinite(out[0][rows - 1]));
         }
     }
 

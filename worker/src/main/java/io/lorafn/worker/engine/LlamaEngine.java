@@ -1,6 +1,7 @@
 package io.lorafn.worker.engine;
 
 import io.lorafn.kernels.Backend;
+import io.lorafn.kernels.LoraSegment;
 import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.kernels.cpu.Attention;
 import io.lorafn.kernels.cpu.VectorMath;
@@ -158,24 +159,17 @@ public final class LlamaEngine {
     private void project(int l, Projection p, LlamaWeights.Layer layer, float[][] in, float[][] y, int n,
                          Map<LoraAdapter, int[]> groups) {
         backend.matmul(layer.projection(p), in, y, n);
+        if (groups.isEmpty()) {
+            return;
+        }
+        List<LoraSegment> segments = new ArrayList<>(groups.size());
         for (Map.Entry<LoraAdapter, int[]> g : groups.entrySet()) {
             LoraModule m = g.getKey().module(l, p);
-            if (m == null) {
-                continue;
-            }
-            int[] members = g.getValue();
-            float[][] xs = new float[members.length][];
-            for (int i = 0; i < members.length; i++) {
-                xs[i] = in[members[i]];
-            }
-            float[][] shrunk = new float[members.length][m.rank()];
-            float[][] expanded = new float[members.length][m.b().rows()];
-            backend.matmul(m.a(), xs, shrunk, members.length);
-            backend.transposedProduct(m.bTransposed(), shrunk, expanded, members.length);
-            for (int i = 0; i < members.length; i++) {
-                VectorMath.addScaled(y[members[i]], expanded[i], m.scale(), m.b().rows());
+            if (m != null) {
+                segments.add(new LoraSegment(m.a(), m.bTransposed(), m.scale(), g.getValue()));
             }
         }
+        backend.addLora(segments, in, y);
     }
 
     private static Map<LoraAdapter, int[]> adapterGroups(List<BatchRow> rows) {
