@@ -40,7 +40,14 @@ final class Bf16Kernel implements RowKernel {
 
     @Override
     public void dequantize(MemorySegment w, long offset, float[] out, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (int bound = n - L + 1; i < bound; i += L) {
+            // Written out rather than through load(): see RowKernel on shared vector helpers.
+            ((IntVector) ShortVector.fromMemorySegment(HALF, w, offset + 2L * i, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, IntVector.SPECIES_256, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+        }
+        for (; i < n; i++) {
             out[i] = bf16(w.get(SHORT, offset + 2L * i));
         }
     }

@@ -5,7 +5,6 @@ import io.lorafn.kernels.LoraSegment;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -66,74 +65,25 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    /** Rows per prefetch chunk (a multiple of 3, for the batched path): the next chunk is touched first. */
-    private static final int CHUNK_ROWS = 18;
-    /** Keeps the prefetch loads observable, so the JIT cannot drop them. */
-    @SuppressWarnings("unused")
-    private static long prefetchSink;
-
     /**
-     * One sequence: the fused kernel, which decodes in registers. Several: rows are decoded three at a time
-     * into L1-resident buffers and each sequence's activations are dotted with all three at once, so
-     * decoding is paid once per row and activations are read once per three rows. Every path sums in
-     * the same order, so they give the same bits.
-     *
-     * <p>The batched path goes in chunks of rows, and the next chunk is touched (one load per cache line)
-     * before the current one is computed: decoding into buffers and dotting with every sequence spends
-     * so many instructions per byte that the out-of-order window alone keeps few cache misses in flight,
-     * and Java has no prefetch instruction. The fused kernels prefetch inside their own loop instead
-     * ({@link ReadAhead}); for them, touching whole chunks ahead was slower (F32 on 2 threads: 14 GB/s
-     * with it, 27 without; Q8_0: 13.3 with it, 17.2 with {@code ReadAhead}).
+     * One sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers
+     * (and, for Q8_0, prefetches inside its loop: {@link ReadAhead}). Several: {@link BatchedRows}. Every path sums in the same order,
+     * so they give the same bits. Touching whole chunks of rows ahead, as an earlier version did, was slower
+     * (F32 on 2 threads: 14 GB/s with it, 27 without; Q8_0: 13.3 with it, 17.2 with {@code ReadAhead}).
      */
     private static void matmulRows(WeightMatrix w, float[][] x, float[][] out, int batch, int from, int to) {
         RowKernel k = kernel(w.format());
+        if (batch > 1 && w.format() != WeightFormat.F32) {
+            new BatchedRows(k, w).multiply(x, out, batch, from, to);
+            return;
+        }
         int n = w.cols();
-        boolean fused = batch == 1 || w.format() == WeightFormat.F32;
-        float[] decoded = fused ? null : new float[n];
-        float[] decodedNext = fused ? null : new float[n];
-        float[] decodedThird = fused ? null : new float[n];
-        float[] triple = new float[3];
-        long touched = 0;
-        for (int chunk = from; chunk < to; chunk += CHUNK_ROWS) {
-            int end = Math.min(to, chunk + CHUNK_ROWS);
-            if (fused) {
-                for (int r = chunk; r < end; r++) {
-                    long offset = w.rowOffset(r);
-                    for (int b = 0; b < batch; b++) {
-                        out[b][r] = k.dot(w.data(), offset, x[b], n);
-                    }
-                }
-                continue;
-            }
-            touched += touch(w.data(), w.rowOffset(end), w.rowOffset(Math.min(to, end + CHUNK_ROWS)));
-            int r = chunk;
-            for (; r + 2 < end; r += 3) {
-                k.dequantize(w.data(), w.rowOffset(r), decoded, n);
-                k.dequantize(w.data(), w.rowOffset(r + 1), decodedNext, n);
-                k.dequantize(w.data(), w.rowOffset(r + 2), decodedThird, n);
-                for (int b = 0; b < batch; b++) {
-                    DenseDot.dotThreeRows(decoded, decodedNext, decodedThird, x[b], n, triple);
-                    out[b][r] = triple[0];
-                    out[b][r + 1] = triple[1];
-                    out[b][r + 2] = triple[2];
-                }
-            }
-            for (; r < end; r++) {
-                k.dequantize(w.data(), w.rowOffset(r), decoded, n);
-                for (int b = 0; b < batch; b++) {
-                    out[b][r] = DenseDot.dot(decoded, x[b], n);
-                }
+        for (int r = from; r < to; r++) {
+            long offset = w.rowOffset(r);
+            for (int b = 0; b < batch; b++) {
+                out[b][r] = k.dot(w.data(), offset, x[b], n);
             }
         }
-        prefetchSink += touched;
-    }
-
-    private static long touch(MemorySegment data, long from, long to) {
-        long sum = 0;
-        for (long p = from; p < to; p += 64) {
-            sum += data.get(ValueLayout.JAVA_BYTE, p);
-        }
-        return sum;
     }
 
     /**

@@ -12,10 +12,6 @@ import jdk.incubator.vector.VectorSpecies;
 /** Q4_0 rows: per block of 32, an F16 scale and 16 bytes of nibbles; x = d·(q - 8). */
 final class Q4Kernel implements RowKernel {
     static final Q4Kernel INSTANCE = new Q4Kernel();
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    /** 8 bytes widen to 8 floats: a same-lane-count conversion, which C2 compiles to two instructions. */
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
-    private static final int L = S.length();
     private static final VectorSpecies<Float> W = Lanes.WIDE;
     private static final VectorSpecies<Byte> BW = ByteVector.SPECIES_128;
     private static final int WL = W.length();
@@ -51,24 +47,14 @@ final class Q4Kernel implements RowKernel {
     @Override
     public void dequantize(MemorySegment w, long offset, float[] out, int n) {
         for (int i = 0; i < n; i += BLOCK, offset += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(SHORT, offset)));
-            ByteVector first = ByteVector.fromMemorySegment(B, w, offset + 2, ByteOrder.LITTLE_ENDIAN);
-            ByteVector second = ByteVector.fromMemorySegment(B, w, offset + 10, ByteOrder.LITTLE_ENDIAN);
-            low(first).mul(d).intoArray(out, i);
-            low(second).mul(d).intoArray(out, i + L);
-            high(first).mul(d).intoArray(out, i + 2 * L);
-            high(second).mul(d).intoArray(out, i + 3 * L);
+            FloatVector d = FloatVector.broadcast(W, Float.float16ToFloat(w.get(SHORT, offset)));
+            IntVector packed = (IntVector) ByteVector.fromMemorySegment(BW, w, offset + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0);
+            // Written out rather than through nibble(): see RowKernel on shared vector helpers.
+            packed.and(0x0F).sub(8).convertShape(VectorOperators.I2F, W, 0).reinterpretAsFloats().mul(d).intoArray(out, i);
+            packed.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(8).convertShape(VectorOperators.I2F, W, 0).reinterpretAsFloats()
+                    .mul(d).intoArray(out, i + WL);
         }
-    }
-
-    /** Low nibbles q[j] of 8 packed bytes, as floats q - 8. */
-    private static FloatVector low(ByteVector packed) {
-        return (FloatVector) packed.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
-    }
-
-    /** High nibbles q[j + 16] of 8 packed bytes, as floats q - 8. */
-    private static FloatVector high(ByteVector packed) {
-        return (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, S, 0);
     }
 
     /** llama.cpp's quantize_row_q4_0: d = (the value of largest magnitude) / -8, q = clamp(round(x/d) + 8). */

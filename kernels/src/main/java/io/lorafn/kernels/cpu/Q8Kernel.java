@@ -11,10 +11,6 @@ import jdk.incubator.vector.VectorSpecies;
 /** Q8_0 rows: per block of 32, an F16 scale and 32 signed bytes; x = d·q. */
 final class Q8Kernel implements RowKernel {
     static final Q8Kernel INSTANCE = new Q8Kernel();
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-    /** 8 bytes widen to 8 floats: a same-lane-count conversion, which C2 compiles to two instructions. */
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
-    private static final int L = S.length();
     private static final VectorSpecies<Float> W = Lanes.WIDE;
     private static final VectorSpecies<Byte> BW = ByteVector.SPECIES_128;
     private static final int WL = W.length();
@@ -49,22 +45,25 @@ final class Q8Kernel implements RowKernel {
         return Lanes.sumWide(even, odd);
     }
 
+    /** Prefetches like {@link #dot}: the batched path decodes rows straight from memory too. */
     @Override
     public void dequantize(MemorySegment w, long offset, float[] out, int n) {
+        long last = w.byteSize() - 1;
+        int touched = 0;
         for (int i = 0; i < n; i += BLOCK, offset += BLOCK_BYTES) {
-            FloatVector d = FloatVector.broadcast(S, Float.float16ToFloat(w.get(SHORT, offset)));
-            for (int p = 0; p < 4; p++) {
-                load(w, offset + 2 + 8L * p).mul(d).intoArray(out, i + p * L);
-            }
+            touched += ReadAhead.touch(w, offset, last);
+            FloatVector d = FloatVector.broadcast(W, Float.float16ToFloat(w.get(SHORT, offset)));
+            // Written out rather than through loadWide: see RowKernel on shared vector helpers.
+            ((FloatVector) ByteVector.fromMemorySegment(BW, w, offset + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, W, 0)).mul(d).intoArray(out, i);
+            ((FloatVector) ByteVector.fromMemorySegment(BW, w, offset + 18, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, W, 0)).mul(d).intoArray(out, i + WL);
         }
+        ReadAhead.keep(touched);
     }
 
     private static FloatVector loadWide(MemorySegment w, long offset) {
         return (FloatVector) ByteVector.fromMemorySegment(BW, w, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, W, 0);
-    }
-
-    private static FloatVector load(MemorySegment w, long offset) {
-        return (FloatVector) ByteVector.fromMemorySegment(B, w, offset, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, S, 0);
     }
 
     /** llama.cpp's quantize_row_q8_0: d = max|x| / 127, q = round(x / d). */

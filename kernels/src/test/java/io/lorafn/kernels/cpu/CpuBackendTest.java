@@ -99,20 +99,28 @@ class CpuBackendTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {320, 352}) // an even and an odd number of 32-blocks: the wide kernels pair blocks
+    @ValueSource(ints = {320, 352, 200}) // 10 and 11 blocks of 32 (the tiled path); 200 (the three-row path)
     void batchedAndSoloProductsAgreeBitwiseInEveryFormat(int cols) {
         SplittableRandom r = new SplittableRandom(4);
-        int rows = 70;
+        int rows = 70; // not a multiple of 4 or 3: the tail rows go one at a time
         for (WeightFormat format : WeightFormat.values()) {
+            if (cols % format.blockSize() != 0) {
+                continue;
+            }
             try (Arena arena = Arena.ofShared(); CpuBackend backend = new CpuBackend(2)) {
                 WeightMatrix m = matrix(arena, format, random(r, rows * cols, false), rows, cols);
-                float[][] x = {random(r, cols, false), random(r, cols, false), random(r, cols, false), random(r, cols, false)};
-                float[][] batched = new float[4][rows];
-                backend.matmul(m, x, batched, 4);
-                for (int b = 0; b < 4; b++) {
-                    float[][] alone = new float[1][rows];
-                    backend.matmul(m, new float[][] {x[b]}, alone, 1);
-                    assertArrayEquals(alone[0], batched[b], format + " sequence " + b);
+                for (int batch : new int[] {2, 5}) { // an odd batch ends with a one-sequence tile
+                    float[][] x = new float[batch][];
+                    for (int b = 0; b < batch; b++) {
+                        x[b] = random(r, cols, false);
+                    }
+                    float[][] batched = new float[batch][rows];
+                    backend.matmul(m, x, batched, batch);
+                    for (int b = 0; b < batch; b++) {
+                        float[][] alone = new float[1][rows];
+                        backend.matmul(m, new float[][] {x[b]}, alone, 1);
+                        assertArrayEquals(alone[0], batched[b], format + " sequence " + b + " of " + batch);
+                    }
                 }
             }
         }
