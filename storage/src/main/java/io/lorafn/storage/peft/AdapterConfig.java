@@ -32,11 +32,22 @@ public record AdapterConfig(
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static AdapterConfig read(Path file) {
-        JsonNode n;
+        String text;
         try {
-            n = JSON.readTree(Files.readString(file));
+            text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new StorageException("ADAPTER_CONFIG_MISSING", file + ": no such file");
+        } catch (IOException e) {
+            throw new StorageException("ADAPTER_CONFIG_INVALID", file + ": unreadable: " + e.getMessage(), e);
+        }
+        return parse(file, text);
+    }
+
+    /** {@code file} names the source in error messages. */
+    public static AdapterConfig parse(Path file, String text) {
+        JsonNode n;
+        try {
+            n = JSON.readTree(text);
         } catch (IOException e) {
             throw new StorageException("ADAPTER_CONFIG_INVALID", file + ": not valid JSON: " + e.getMessage(), e);
         }

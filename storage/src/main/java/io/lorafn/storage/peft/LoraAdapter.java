@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
  * or with the config, dimensions of another model, non-finite values, unknown tensors.
  */
 public final class LoraAdapter implements AutoCloseable {
+    public static final String CONFIG_FILE = "adapter_config.json";
+    public static final String WEIGHTS_FILE = "adapter_model.safetensors";
     private static final Pattern TENSOR_NAME = Pattern.compile(
             "base_model\\.model\\.model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.(\\w+)\\.lora_([AB])(?:\\.default)?\\.weight");
 
@@ -43,14 +45,27 @@ public final class LoraAdapter implements AutoCloseable {
     }
 
     public static LoraAdapter load(Path dir, ModelConfig model) {
-        AdapterConfig config = AdapterConfig.read(dir.resolve("adapter_config.json"));
+        AdapterConfig config = AdapterConfig.read(dir.resolve(CONFIG_FILE));
+        return build(dir, config, SafetensorsFile.open(dir.resolve(WEIGHTS_FILE)), model);
+    }
+
+    /**
+     * An adapter from its two files' bytes, as fetched from the object store. {@code label} (the object
+     * prefix) names it in errors; the matrices are views over {@code weights}, which must stay unchanged.
+     */
+    public static LoraAdapter fromBytes(Path label, byte[] configJson, byte[] weights, ModelConfig model) {
+        AdapterConfig config = AdapterConfig.parse(label.resolve(CONFIG_FILE),
+                new String(configJson, java.nio.charset.StandardCharsets.UTF_8));
+        return build(label, config, SafetensorsFile.fromMemory(label.resolve(WEIGHTS_FILE), MemorySegment.ofArray(weights)), model);
+    }
+
+    private static LoraAdapter build(Path dir, AdapterConfig config, SafetensorsFile file, ModelConfig model) {
         if (config.fanInFanOut()) {
             // PEFT does the same for nn.Linear targets: the flag is for Conv1D layers (GPT-2), which Llama has none of.
             System.getLogger(LoraAdapter.class.getName()).log(System.Logger.Level.WARNING,
                     dir + ": fan_in_fan_out is true but Llama projections are nn.Linear; ignoring it as PEFT does");
         }
-        Path weights = dir.resolve("adapter_model.safetensors");
-        SafetensorsFile file = SafetensorsFile.open(weights);
+        Path weights = dir.resolve(WEIGHTS_FILE);
         Arena converted = Arena.ofShared();
         try {
             Map<String, Tensor[]> pairs = new LinkedHashMap<>();

@@ -62,6 +62,20 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
+    /**
+     * The same checks over bytes already in memory (an adapter fetched from the object store). {@code label}
+     * names the source in error messages; the tensors are views over {@code bytes}.
+     */
+    public static SafetensorsFile fromMemory(Path label, MemorySegment bytes) {
+        Arena arena = Arena.ofShared();
+        try {
+            return parse(label, bytes, bytes.byteSize(), arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
     private static SafetensorsFile parse(Path path, MemorySegment file, long size, Arena arena) {
         if (size < 8) {
             throw error("SAFETENSORS_TRUNCATED", path, "file is " + size + " bytes, shorter than the 8-byte header length");

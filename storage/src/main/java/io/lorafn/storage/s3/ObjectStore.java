@@ -1,0 +1,255 @@
+package io.lorafn.storage.s3;
+
+import io.lorafn.storage.StorageException;
+import io.minio.BucketExistsArgs;
+import io.minio.GetObjectArgs;
+import io.minio.GetObjectResponse;
+import io.minio.ListObjectsArgs;
+import io.minio.MakeBucketArgs;
+import io.minio.MinioClient;
+import io.minio.PutObjectArgs;
+import io.minio.RemoveObjectArgs;
+import io.minio.Result;
+import io.minio.errors.ErrorResponseException;
+import io.minio.errors.ServerException;
+import io.minio.messages.Item;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The object store through the MinIO SDK, against the embedded server or any S3 service. Every call is
+ * bounded: HTTP timeouts, then a fixed number of attempts with doubling backoff when the store is
+ * unreachable or answers 5xx, then {@code OBJECT_STORE_UNREACHABLE}. A 4xx answer is not retried.
+ */
+public final class ObjectStore implements AutoCloseable {
+    private final ObjectStoreConfig config;
+    private final MinioClient client;
+    private final EmbeddedS3Server embedded; // null when the store is external
+    private final URI endpoint;
+
+    private ObjectStore(ObjectStoreConfig config, MinioClient client, EmbeddedS3Server embedded, URI endpoint) {
+        this.config = config;
+        this.client = client;
+        this.embedded = embedded;
+        this.endpoint = endpoint;
+    }
+
+    /** Connects (starting the embedded server when no endpoint is configured) and creates the bucket if missing. */
+    public static ObjectStore open(ObjectStoreConfig config) {
+        EmbeddedS3Server embedded = config.isEmbedded() ? EmbeddedS3Server.start(config.dataDir().resolve("s3")) : null;
+        try {
+            URI endpoint = embedded != null ? embedded.endpoint() : config.endpoint();
+            MinioClient client = MinioClient.builder().endpoint(endpoint.toString())
+                    .credentials(embedded != null ? ObjectStoreConfig.EMBEDDED_ACCESS_KEY : config.accessKey(),
+                            embedded != null ? ObjectStoreConfig.EMBEDDED_SECRET_KEY : config.secretKey())
+                    .region(config.region()).build();
+            long timeoutMs = config.timeout().toMillis();
+            client.setTimeout(timeoutMs, timeoutMs, timeoutMs);
+            ObjectStore store = new ObjectStore(config, client, embedded, endpoint);
+            store.ensureBucket();
+            return store;
+        } catch (RuntimeException e) {
+            if (embedded != null) {
+                embedded.close();
+            }
+            throw e;
+        }
+    }
+
+    public URI endpoint() {
+        return endpoint;
+    }
+
+    public String bucket() {
+        return config.bucket();
+    }
+
+    private void ensureBucket() {
+        String bucket = config.bucket();
+        call("create bucket " + bucket, () -> {
+            if (!client.bucketExists(BucketExistsArgs.builder().bucket(bucket).build())) {
+                client.makeBucket(MakeBucketArgs.builder().bucket(bucket).build());
+            }
+            return null;
+        });
+    }
+
+    public void put(String key, byte[] bytes, String contentType) {
+        call("put " + key, () -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+                .stream(new ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build()));
+    }
+
+    /** The object's bytes; {@code OBJECT_NOT_FOUND} if there is none. */
+    public byte[] get(String key) {
+        return fetch(key, Long.MAX_VALUE).bytes();
+    }
+
+    /** The object, hashed while it streams in; refuses objects over {@code maxBytes} without reading them. */
+    public Fetched fetch(String key, long maxBytes) {
+        return call("get " + key, () -> {
+            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
+                String length = in.headers().get("Content-Length");
+                long size = length == null ? -1 : Long.parseLong(length);
+                if (size > maxBytes) {
+                    throw new StorageException("OBJECT_TOO_LARGE", key + " is " + size + " bytes, over the limit of " + maxBytes);
+                }
+                return readHashing(key, in, size, maxBytes);
+            }
+        });
+    }
+
+    private static Fetched readHashing(String key, InputStream in, long size, long maxBytes) throws IOException {
+        MessageDigest sha = sha256();
+        byte[] buf = new byte[size >= 0 ? Math.toIntExact(size) : 1 << 20];
+        int filled = 0;
+        while (true) {
+            if (filled == buf.length) {
+                if (size >= 0) {
+                    if (in.read() != -1) {
+                        throw new IOException(key + ": more bytes than its Content-Length " + size);
+                    }
+                    break;
+                }
+                buf = java.util.Arrays.copyOf(buf, Math.toIntExact(Math.min((long) buf.length * 2, Integer.MAX_VALUE - 8)));
+            }
+            int n = in.read(buf, filled, buf.length - filled);
+            if (n < 0) {
+                break;
+            }
+            sha.update(buf, filled, n);
+            filled += n;
+            if (filled > maxBytes) {
+                throw new StorageException("OBJECT_TOO_LARGE", key + " is over the limit of " + maxBytes + " bytes");
+            }
+        }
+        if (size >= 0 && filled != size) {
+            throw new IOException(key + ": got " + filled + " of " + size + " bytes");
+        }
+        byte[] bytes = filled == buf.length ? buf : java.util.Arrays.copyOf(buf, filled);
+        return new Fetched(bytes, HexFormat.of().formatHex(sha.digest()));
+    }
+
+    public boolean exists(String key) {
+        return call("stat " + key, () -> {
+            try {
+                client.statObject(io.minio.StatObjectArgs.builder().bucket(config.bucket()).object(key).build());
+                return true;
+            } catch (ErrorResponseException e) {
+                if (isNotFound(e)) {
+                    return false;
+                }
+                throw e;
+            }
+        });
+    }
+
+    /** Keys under {@code prefix}, recursively, in the store's (lexicographic) order. */
+    public List<String> list(String prefix) {
+        return call("list " + prefix, () -> {
+            List<String> keys = new ArrayList<>();
+            for (Result<Item> r : client.listObjects(ListObjectsArgs.builder().bucket(config.bucket()).prefix(prefix)
+                    .recursive(true).build())) {
+                Item item = r.get();
+                if (!item.isDir() && !item.objectName().endsWith("/")) { // the filesystem backend lists directories too
+                    keys.add(item.objectName());
+                }
+            }
+            return keys;
+        });
+    }
+
+    /** Deletes every object under {@code prefix}; returns how many there were. */
+    public int deletePrefix(String prefix) {
+        List<String> keys = list(prefix);
+        for (String key : keys) {
+            call("delete " + key, () -> {
+                client.removeObject(RemoveObjectArgs.builder().bucket(config.bucket()).object(key).build());
+                return null;
+            });
+        }
+        return keys.size();
+    }
+
+    public static String sha256Hex(byte[] bytes) {
+        return HexFormat.of().formatHex(sha256().digest(bytes));
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private interface S3Call<T> {
+        T run() throws Exception;
+    }
+
+    private <T> T call(String what, S3Call<T> op) {
+        long backoff = config.firstBackoff().toMillis();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return op.run();
+            } catch (StorageException e) {
+                throw e;
+            } catch (ErrorResponseException e) {
+                if (isNotFound(e)) {
+                    throw new StorageException("OBJECT_NOT_FOUND", "s3://" + config.bucket() + ": " + what + ": no such object");
+                }
+                throw new StorageException("OBJECT_STORE_ERROR", "s3://" + config.bucket() + ": " + what + ": "
+                        + e.errorResponse().code() + " " + e.errorResponse().message());
+            } catch (IOException | ServerException e) {
+                if (attempt >= config.attempts()) {
+                    throw new StorageException("OBJECT_STORE_UNREACHABLE", endpoint + ": " + what + " failed after "
+                            + attempt + " attempts: " + e.getMessage(), e);
+                }
+                sleep(backoff);
+                backoff *= 2;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StorageException("OBJECT_STORE_UNREACHABLE", endpoint + ": " + what + ": interrupted", e);
+            } catch (Exception e) {
+                throw new StorageException("OBJECT_STORE_ERROR", endpoint + ": " + what + ": " + e, e);
+            }
+        }
+    }
+
+    private static boolean isNotFound(ErrorResponseException e) {
+        String code = e.errorResponse().code();
+        return "NoSuchKey".equals(code) || "NoSuchObject".equals(code) || e.response() != null && e.response().code() == 404;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(Duration.ofMillis(ms));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StorageException("OBJECT_STORE_UNREACHABLE", "interrupted while backing off", e);
+        }
+    }
+
+    /** An object's bytes and the sha256 computed as they arrived. */
+    public record Fetched(byte[] bytes, String sha256) {
+    }
+
+    @Override
+    public void close() {
+        try {
+            client.close();
+        } catch (Exception e) {
+            // the client only holds pooled connections
+        }
+        if (embedded != null) {
+            embedded.close();
+        }
+    }
+}
