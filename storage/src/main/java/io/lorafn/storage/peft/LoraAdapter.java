@@ -209,6 +209,15 @@ public final class LoraAdapter implements AutoCloseable {
         return n;
     }
 
+    /** Bytes this adapter holds while compute-ready: A and B (views or widened copies) and B transposed. */
+    public long residentBytes() {
+        long n = 0;
+        for (LoraModule m : modules()) {
+            n += m.a().byteSize() + m.b().byteSize() + m.bTransposed().byteSize();
+        }
+        return n;
+    }
+
     @Override
     public void close() {
         file.close();
