@@ -160,4 +160,39 @@ class CliTest {
             assertTrue(r.out().contains(cmd), cmd);
         }
     }
+
+    @Test
+    void adapterRegistryCommandsWorkAgainstTheEmbeddedS3Server() throws Exception {
+        Path data = root.resolve("registry-data");
+        Path a1 = root.resolve("reg-a1"), a2 = root.resolve("reg-a2");
+        assertEquals(0, run("synth", "adapter", "--model", model.toString(), "--out", a1.toString(), "--rank", "4").exit());
+        assertEquals(0, run("synth", "adapter", "--model", model.toString(), "--out", a2.toString(), "--rank", "4", "--seed", "9").exit());
+        String[] where = {"--tenant", "acme", "--name", "support", "--data", data.toString()};
+        Run push1 = run(concat(new String[] {"adapter", "push", "--version", "1", "--dir", a1.toString(), "--model", model.toString()}, where));
+        assertEquals(0, push1.exit(), push1.err());
+        assertEquals("1", new ObjectMapper().readTree(push1.out()).path("version").asText());
+        assertEquals(0, run(concat(new String[] {"adapter", "push", "--version", "2", "--dir", a2.toString(), "--model", model.toString()}, where)).exit());
+        JsonNode listed = new ObjectMapper().readTree(run("adapter", "list", "--tenant", "acme", "--data", data.toString()).out());
+        assertEquals("2", listed.path(0).path("latest").asText());
+
+        Run again = run(concat(new String[] {"adapter", "push", "--version", "2", "--dir", a2.toString(), "--model", model.toString()}, where));
+        assertEquals(2, again.exit());
+        assertTrue(again.err().contains("error: ADAPTER_VERSION_EXISTS"), again.err());
+
+        assertEquals(0, run(concat(new String[] {"adapter", "rollback"}, where)).exit());
+        Path out = root.resolve("reg-got");
+        assertEquals(0, run(concat(new String[] {"adapter", "get", "--out", out.toString()}, where)).exit());
+        assertArrayEquals(Files.readAllBytes(a1.resolve("adapter_model.safetensors")), Files.readAllBytes(out.resolve("adapter_model.safetensors")));
+
+        assertEquals(0, run(concat(new String[] {"adapter", "delete"}, where)).exit());
+        Run gone = run(concat(new String[] {"adapter", "get", "--out", out.toString()}, where));
+        assertEquals(2, gone.exit());
+        assertTrue(gone.err().contains("error: ADAPTER_NOT_FOUND"), gone.err());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
 }

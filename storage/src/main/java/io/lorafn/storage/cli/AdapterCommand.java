@@ -9,8 +9,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** Adapter tools. */
-@Command(name = "adapter", mixinStandardHelpOptions = true, description = "Work with PEFT LoRA adapters.",
-        subcommands = {AdapterCommand.Merge.class, AdapterCommand.Validate.class})
+@Command(name = "adapter", mixinStandardHelpOptions = true,
+        description = "Work with PEFT LoRA adapters: locally (merge, validate) and in the registry (push, list, get, promote, rollback, delete).",
+        subcommands = {AdapterCommand.Merge.class, AdapterCommand.Validate.class, RegistryCommand.Push.class,
+                RegistryCommand.ListAdapters.class, RegistryCommand.Get.class, RegistryCommand.Promote.class,
+                RegistryCommand.Rollback.class, RegistryCommand.Delete.class})
 public final class AdapterCommand {
 
     @Command(name = "merge", mixinStandardHelpOptions = true,

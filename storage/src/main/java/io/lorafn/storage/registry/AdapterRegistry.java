@@ -32,6 +32,12 @@ public final class AdapterRegistry {
     private final AdapterRules rules;
     private final List<Consumer<AdapterName>> erasureHooks = new CopyOnWriteArrayList<>();
 
+    /** A registry that can read, move pointers and erase, but not push, and does not check the base model. */
+    public static AdapterRegistry withoutBase(ObjectStore store) {
+        return new AdapterRegistry(store, null, AdapterRules.DEFAULT);
+    }
+
+    /** {@code validator} may be null: see {@link #withoutBase}. */
     public AdapterRegistry(ObjectStore store, AdapterValidator validator, AdapterRules rules) {
         this.store = store;
         this.validator = validator;
@@ -46,6 +52,9 @@ public final class AdapterRegistry {
     }
 
     public AdapterManifest push(AdapterRef ref, byte[] config, byte[] weights, String declaredBaseSha256) {
+        if (validator == null) {
+            throw new IllegalStateException("this registry has no base model to validate against");
+        }
         AdapterConfig parsed = validator.validate(Path.of(ref.prefix()), config, weights, declaredBaseSha256);
         if (store.exists(ref.key(AdapterManifest.FILE))) {
             throw new StorageException("ADAPTER_VERSION_EXISTS", ref + " already exists; versions are immutable, push a new one");
@@ -120,7 +129,7 @@ public final class AdapterRegistry {
      */
     public FetchedAdapter fetch(AdapterRef ref) {
         AdapterManifest manifest = manifest(ref);
-        if (!manifest.baseModelSha256().equalsIgnoreCase(validator.baseSha256())) {
+        if (validator != null && !manifest.baseModelSha256().equalsIgnoreCase(validator.baseSha256())) {
             throw new StorageException("ADAPTER_BASE_MISMATCH", ref + " was pushed for base model " + manifest.baseModelSha256()
                     + " but this worker serves " + validator.baseSha256());
         }
@@ -210,7 +219,7 @@ public final class AdapterRegistry {
     }
 
     public String baseSha256() {
-        return validator.baseSha256();
+        return validator == null ? null : validator.baseSha256();
     }
 
     private void movePointer(AdapterName adapter, String version) {
