@@ -8,7 +8,6 @@ import io.lorafn.bench.decode.DecodeResult;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.storage.cli.ImageCommand;
-import io.lorafn.storage.cli.SynthCommand;
 import io.lorafn.storage.hf.Projection;
 import io.lorafn.storage.safetensors.DType;
 import io.lorafn.storage.peft.LoraAdapter;
@@ -24,7 +23,7 @@ import picocli.CommandLine.Option;
 
 /** Benchmarks are commands, not tests: each prints JSON lines that RESULTS.md records with the command. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks; print one JSON object per configuration.",
-        subcommands = {BenchCommand.Decode.class, BenchCommand.Prefill.class, BenchCommand.Bandwidth.class})
+        subcommands = {BenchCommand.Decode.class, BenchCommand.Prefill.class, BenchCommand.Bandwidth.class, AdaptersBenchCommand.class})
 public final class BenchCommand {
 
     /** Options every engine benchmark shares. */
@@ -68,14 +67,8 @@ public final class BenchCommand {
                 description = "none, same (one adapter for all) or distinct (one per sequence); a list runs each (default: ${DEFAULT-VALUE}).")
         List<String> adapterModes;
 
-        @Option(names = "--rank", defaultValue = "16", description = "Adapter rank (default: ${DEFAULT-VALUE}).")
-        int rank;
-
-        @Option(names = "--targets", defaultValue = "all", split = ",", description = "Adapter targets (default: ${DEFAULT-VALUE}).")
-        List<String> targets;
-
-        @Option(names = "--adapter-dtype", defaultValue = "f32", description = "f32, bf16 or f16 (default: ${DEFAULT-VALUE}).")
-        String adapterDtype;
+        @Mixin
+        AdapterSpecOptions adapter;
 
         @Option(names = "--tokens", defaultValue = "64", description = "Decode steps timed per run (default: ${DEFAULT-VALUE}).")
         int tokens;
@@ -91,8 +84,8 @@ public final class BenchCommand {
             double bandwidth = BandwidthProbe.measure(1L << 30, engine.effectiveThreads(), 5);
             System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5)%n", bandwidth,
                     engine.effectiveThreads());
-            List<Projection> projections = SynthCommand.parseTargets(targets);
-            DType dtype = SynthCommand.parseDType(adapterDtype);
+            List<Projection> projections = adapter.projections();
+            DType dtype = adapter.dtype();
             List<DecodeResult> results = new ArrayList<>();
             try (LoadedModel m = engine.open()) {
                 for (String mode : adapterModes) {
@@ -100,7 +93,7 @@ public final class BenchCommand {
                         LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
                         double tps = DecodeBench.tokensPerSecond(m.engine(), adapters, tokens, engine.runs);
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
-                        DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), batch, mode, mode.equals("none") ? 0 : rank,
+                        DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), batch, mode, mode.equals("none") ? 0 : adapter.rank,
                                 tps, perToken, bandwidth, tps * perToken / (bandwidth * 1e9));
                         System.out.println(r.toJson());
                         results.add(r);
@@ -118,10 +111,10 @@ public final class BenchCommand {
             LoraAdapter[] out = new LoraAdapter[batch];
             switch (mode) {
                 case "none" -> { }
-                case "same" -> java.util.Arrays.fill(out, m.loadAdapter(BenchModel.adapter(engine.model, rank, projections, dtype, 0)));
+                case "same" -> java.util.Arrays.fill(out, m.loadAdapter(BenchModel.adapter(engine.model, adapter.rank, projections, dtype, 0)));
                 case "distinct" -> {
                     for (int i = 0; i < batch; i++) {
-                        out[i] = m.loadAdapter(BenchModel.adapter(engine.model, rank, projections, dtype, i));
+                        out[i] = m.loadAdapter(BenchModel.adapter(engine.model, adapter.rank, projections, dtype, i));
                     }
                 }
                 default -> throw new IllegalArgumentException("--adapters takes none, same or distinct, not '" + mode + "'");

@@ -140,7 +140,7 @@ public final class ResidentImageWriter {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             List<Path> inputs = files.filter(p -> p.getFileName().toString().endsWith(".safetensors")
                     || p.getFileName().toString().equals("config.json")).sorted().toList();
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20); // a heap buffer: digesting a direct one copies it first
             for (Path p : inputs) {
                 try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
                     while (ch.read(buf.clear()) > 0) {

@@ -9,6 +9,7 @@ import io.lorafn.storage.safetensors.SafetensorsFile;
 import io.lorafn.storage.safetensors.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -51,12 +52,18 @@ public final class LoraAdapter implements AutoCloseable {
 
     /**
      * An adapter from its two files' bytes, as fetched from the object store. {@code label} (the object
-     * prefix) names it in errors; the matrices are views over {@code weights}, which must stay unchanged.
+     * prefix) names it in errors; the matrices are views over {@code weights} (copied to native memory first
+     * if it is a heap segment), which must stay unchanged.
      */
-    public static LoraAdapter fromBytes(Path label, byte[] configJson, byte[] weights, ModelConfig model) {
+    public static LoraAdapter fromBytes(Path label, byte[] configJson, MemorySegment weights, ModelConfig model) {
         AdapterConfig config = AdapterConfig.parse(label.resolve(CONFIG_FILE),
                 new String(configJson, java.nio.charset.StandardCharsets.UTF_8));
-        return build(label, config, SafetensorsFile.fromMemory(label.resolve(WEIGHTS_FILE), MemorySegment.ofArray(weights)), model);
+        MemorySegment nativeWeights = weights;
+        if (!weights.isNative()) { // vector loads from heap byte[] segments run scalar code: see ObjectStore.fetchOffHeap
+            nativeWeights = Arena.ofAuto().allocate(Math.max(1, weights.byteSize()), 64).asSlice(0, weights.byteSize());
+            nativeWeights.copyFrom(weights);
+        }
+        return build(label, config, SafetensorsFile.fromMemory(label.resolve(WEIGHTS_FILE), nativeWeights), model);
     }
 
     private static LoraAdapter build(Path dir, AdapterConfig config, SafetensorsFile file, ModelConfig model) {
@@ -82,8 +89,11 @@ public final class LoraAdapter implements AutoCloseable {
                 throw new StorageException("ADAPTER_EMPTY", weights + ": has no LoRA tensors");
             }
             LoraModule[][] modules = new LoraModule[model.numHiddenLayers()][Projection.values().length];
+            // One native allocation for every transposed B and widened F16 matrix: each allocation zeroes its
+            // memory, and 224 separate ones were a third of the time an adapter takes to become hot.
+            SegmentAllocator slab = SegmentAllocator.slicingAllocator(converted.allocate(Math.max(1, convertedBytes(pairs)), 64));
             for (Map.Entry<String, Tensor[]> e : pairs.entrySet()) {
-                LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), converted);
+                LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), slab);
                 modules[lm.layer()][lm.projection().ordinal()] = lm;
             }
             return new LoraAdapter(dir, config, file, converted, modules, pairs.size());
@@ -94,8 +104,28 @@ public final class LoraAdapter implements AutoCloseable {
         }
     }
 
+    /** Bytes the slab needs: B transposed for every module, A and B widened where they are F16, 64-byte aligned. */
+    private static long convertedBytes(Map<String, Tensor[]> pairs) {
+        long total = 0;
+        for (Tensor[] ab : pairs.values()) {
+            for (int i = 0; i < 2; i++) {
+                Tensor t = ab[i];
+                if (t == null) {
+                    continue;
+                }
+                long asF32 = 4 * t.elementCount() + 64;
+                boolean f16 = t.dtype() == io.lorafn.storage.safetensors.DType.F16;
+                total += f16 ? asF32 : 0;
+                if (i == 1) {
+                    total += f16 ? asF32 : t.data().byteSize() + 64;
+                }
+            }
+        }
+        return total;
+    }
+
     private static LoraModule validate(Path weights, AdapterConfig config, ModelConfig model, String module, Tensor[] ab,
-                                       Arena converted) {
+                                       SegmentAllocator converted) {
         String[] parts = module.split("\\.");
         int layer = Integer.parseInt(parts[2]);
         Projection proj = Projection.byModuleName(parts[4]).filter(p -> p.modulePath(layer).equals(module))
@@ -147,31 +177,30 @@ public final class LoraAdapter implements AutoCloseable {
     }
 
     private static void checkFinite(Path weights, Tensor t) {
-        long n = t.elementCount();
-        for (long i = 0; i < n; i++) {
-            float v = t.getFloat(i);
-            if (!Float.isFinite(v)) {
-                throw new StorageException("ADAPTER_NON_FINITE", weights + ": tensor '" + t.name() + "' holds " + v
-                        + " at flat index " + i);
-            }
+        long i = t.firstNonFinite();
+        if (i >= 0) {
+            throw new StorageException("ADAPTER_NON_FINITE", weights + ": tensor '" + t.name() + "' holds " + t.getFloat(i)
+                    + " at flat index " + i);
         }
     }
 
     /** B as {@code rank × out} in B's own format, off-heap: built once when the adapter becomes hot. */
-    private static WeightMatrix transpose(WeightMatrix b, Arena arena) {
+    private static WeightMatrix transpose(WeightMatrix b, SegmentAllocator arena) {
         int out = b.rows(), rank = b.cols();
         long rowBytes = b.format().rowBytes(out);
         MemorySegment t = arena.allocate(rowBytes * rank, 64);
+        float[] all = new float[out * rank]; // B row-major, decoded row by row (rank floats each)
         float[] row = new float[rank];
-        float[][] columns = new float[rank][out];
         for (int o = 0; o < out; o++) {
             CpuBackend.decodeRow(b, o, row);
-            for (int k = 0; k < rank; k++) {
-                columns[k][o] = row[k];
-            }
+            System.arraycopy(row, 0, all, o * rank, rank);
         }
+        float[] column = new float[out];
         for (int k = 0; k < rank; k++) {
-            CpuBackend.encodeRow(b.format(), columns[k], t, k * rowBytes);
+            for (int o = 0, idx = k; o < out; o++, idx += rank) {
+                column[o] = all[idx];
+            }
+            CpuBackend.encodeRow(b.format(), column, t, k * rowBytes);
         }
         return new WeightMatrix(b.name() + "^T", b.format(), t, rank, out);
     }

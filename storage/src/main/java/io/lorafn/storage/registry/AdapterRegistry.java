@@ -5,6 +5,7 @@ import io.lorafn.storage.peft.AdapterConfig;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.storage.s3.ObjectStore;
 import java.io.IOException;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -133,19 +134,19 @@ public final class AdapterRegistry {
             throw new StorageException("ADAPTER_BASE_MISMATCH", ref + " was pushed for base model " + manifest.baseModelSha256()
                     + " but this worker serves " + validator.baseSha256());
         }
-        byte[] config = fetchVerified(ref, manifest, LoraAdapter.CONFIG_FILE);
-        byte[] weights = fetchVerified(ref, manifest, LoraAdapter.WEIGHTS_FILE);
-        return new FetchedAdapter(manifest, config, weights);
+        ObjectStore.FetchedSegment config = fetchVerified(ref, manifest, LoraAdapter.CONFIG_FILE);
+        ObjectStore.FetchedSegment weights = fetchVerified(ref, manifest, LoraAdapter.WEIGHTS_FILE);
+        return new FetchedAdapter(manifest, config.bytes().toArray(ValueLayout.JAVA_BYTE), weights.bytes());
     }
 
-    private byte[] fetchVerified(AdapterRef ref, AdapterManifest manifest, String file) {
+    private ObjectStore.FetchedSegment fetchVerified(AdapterRef ref, AdapterManifest manifest, String file) {
         AdapterManifest.FileDigest expected = manifest.files().get(file);
         if (expected == null) {
             throw new StorageException("ADAPTER_MANIFEST_INVALID", ref.key(AdapterManifest.FILE) + " does not list " + file);
         }
-        ObjectStore.Fetched got;
+        ObjectStore.FetchedSegment got;
         try {
-            got = store.fetch(ref.key(file), Math.max(expected.size(), 0) + 1);
+            got = store.fetchOffHeap(ref.key(file), Math.max(expected.size(), 0) + 1);
         } catch (StorageException e) {
             if (e.code().equals("OBJECT_TOO_LARGE")) {
                 throw new StorageException("ADAPTER_CORRUPT", ref.key(file) + " is larger than the " + expected.size()
@@ -153,11 +154,11 @@ public final class AdapterRegistry {
             }
             throw e;
         }
-        if (got.bytes().length != expected.size() || !got.sha256().equalsIgnoreCase(expected.sha256())) {
-            throw new StorageException("ADAPTER_CORRUPT", ref.key(file) + " has sha256 " + got.sha256() + " (" + got.bytes().length
+        if (got.bytes().byteSize() != expected.size() || !got.sha256().equalsIgnoreCase(expected.sha256())) {
+            throw new StorageException("ADAPTER_CORRUPT", ref.key(file) + " has sha256 " + got.sha256() + " (" + got.bytes().byteSize()
                     + " bytes) but its manifest records " + expected.sha256() + " (" + expected.size() + " bytes)");
         }
-        return got.bytes();
+        return got;
     }
 
     /** Writes a version's two files into {@code outDir}, verified. */
@@ -166,7 +167,7 @@ public final class AdapterRegistry {
         try {
             Files.createDirectories(outDir);
             Files.write(outDir.resolve(LoraAdapter.CONFIG_FILE), a.configJson());
-            Files.write(outDir.resolve(LoraAdapter.WEIGHTS_FILE), a.weights());
+            Files.write(outDir.resolve(LoraAdapter.WEIGHTS_FILE), a.weights().toArray(ValueLayout.JAVA_BYTE));
             Files.write(outDir.resolve(AdapterManifest.FILE), a.manifest().toJson());
         } catch (IOException e) {
             throw new StorageException("FILE_UNWRITABLE", outDir + ": " + e.getMessage(), e);

@@ -44,7 +44,7 @@ public final class AdapterValidator {
         checkRank(label, config);
         checkTargetsExist(label, config);
         checkBase(label, configJson, declaredBaseSha256);
-        try (LoraAdapter ignored = LoraAdapter.fromBytes(label, configJson, weights, base)) {
+        try (LoraAdapter ignored = LoraAdapter.fromBytes(label, configJson, java.lang.foreign.MemorySegment.ofArray(weights), base)) {
             return config;
         }
     }
