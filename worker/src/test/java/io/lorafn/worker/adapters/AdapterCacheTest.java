@@ -118,6 +118,8 @@ class AdapterCacheTest {
             try (AdapterLease cold = cache.acquire(ref).get(30, TimeUnit.SECONDS)) {
                 assertEquals(AdapterTier.COLD, cold.servedFrom());
                 assertTrue(cold.loadNanos() > 0);
+                // the kernels' vector loads run scalar code on byte[]-backed segments
+                assertTrue(cold.adapter().modules().getFirst().a().data().isNative(), "weights in native memory");
             }
             try (AdapterLease hot = cache.acquire(ref).get()) {
                 assertEquals(AdapterTier.HOT, hot.servedFrom());
