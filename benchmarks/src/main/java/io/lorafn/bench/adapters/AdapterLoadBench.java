@@ -15,6 +15,7 @@ import io.lorafn.worker.adapters.AdapterCacheConfig;
 import io.lorafn.worker.adapters.AdapterLease;
 import io.lorafn.worker.adapters.AdapterTier;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,8 +35,14 @@ public final class AdapterLoadBench {
      * @param adapterDirs PEFT adapter directories; the first is a warm-up (loaded cold once and from warm
      *                    ten times, so the timed loads run compiled code, as in a worker that has been up a
      *                    while) and is not reported
+     * @param pretouchBytes native memory to write once and free before timing. On this project's VMs the
+     *                    host backs guest memory on first touch; each load allocates about 70 MB of fresh
+     *                    native memory, and timed against never-touched memory the same load took 110 or
+     *                    320 ms depending on whether the guest reused freed pages. A worker that has been
+     *                    running has its memory backed; 0 measures the fresh case.
      */
-    public static AdapterLoadResult run(Path model, List<Path> adapterDirs, Path dataDir, Progress progress) throws Exception {
+    public static AdapterLoadResult run(Path model, List<Path> adapterDirs, Path dataDir, long pretouchBytes, Progress progress)
+            throws Exception {
         String baseSha;
         AdapterValidator validator;
         try (ModelDirectory m = ModelDirectory.open(model)) {
@@ -57,7 +64,12 @@ public final class AdapterLoadBench {
                 AdapterCacheConfig budgets = new AdapterCacheConfig(8L * refs.size() * bytes, 4L * refs.size() * bytes, 1);
                 List<Double> cold = new ArrayList<>(), warm = new ArrayList<>(), hot = new ArrayList<>(), fetch = new ArrayList<>();
                 try (AdapterCache cache = new AdapterCache(registry::fetch, m.config(), budgets, new SimpleMeterRegistry())) {
-                    progress.start("load adapters", refs.size());
+                    if (pretouchBytes > 0) { // see the javadoc of run
+                    try (Arena a = Arena.ofConfined()) {
+                        a.allocate(pretouchBytes, 4096).fill((byte) 1);
+                    }
+                }
+                progress.start("load adapters", refs.size());
                     for (int i = 0; i < refs.size(); i++) {
                         AdapterRef ref = refs.get(i);
                         double c = leaseMillis(cache, ref, AdapterTier.COLD);

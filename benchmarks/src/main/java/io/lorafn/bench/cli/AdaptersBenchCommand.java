@@ -29,6 +29,11 @@ final class AdaptersBenchCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     int count;
 
+    @Option(names = "--pretouch-mib", defaultValue = "3072", description = "Native memory written once before timing, so loads "
+            + "do not pay the VM's first-touch cost, as in a worker that has been up a while; 0 measures fresh memory "
+            + "(default: ${DEFAULT-VALUE}).")
+    long pretouchMib;
+
     @Option(names = "--json", description = "JSON on stdout (always printed; the flag is accepted for scripts).")
     boolean json;
 
@@ -40,7 +45,7 @@ final class AdaptersBenchCommand implements Callable<Integer> {
         }
         Path data = Files.createTempDirectory("lorafn-bench-adapters");
         try {
-            AdapterLoadResult r = AdapterLoadBench.run(model, dirs, data, new ConsoleProgressBar());
+            AdapterLoadResult r = AdapterLoadBench.run(model, dirs, data, pretouchMib << 20, new ConsoleProgressBar());
             System.out.println(r.toJson());
         } finally {
             try (Stream<Path> all = Files.walk(data)) {

@@ -189,18 +189,17 @@ public final class LoraAdapter implements AutoCloseable {
         int out = b.rows(), rank = b.cols();
         long rowBytes = b.format().rowBytes(out);
         MemorySegment t = arena.allocate(rowBytes * rank, 64);
-        float[] all = new float[out * rank]; // B row-major, decoded row by row (rank floats each)
-        float[] row = new float[rank];
-        for (int o = 0; o < out; o++) {
-            CpuBackend.decodeRow(b, o, row);
-            System.arraycopy(row, 0, all, o * rank, rank);
-        }
-        float[] column = new float[out];
-        for (int k = 0; k < rank; k++) {
-            for (int o = 0, idx = k; o < out; o++, idx += rank) {
-                column[o] = all[idx];
+        // B's formats (F32, BF16) decode without regard to rows, so all of B decodes in one call
+        float[] all = new float[out * rank];
+        CpuBackend.decodeRow(new WeightMatrix(b.name(), b.format(), b.data(), 1, out * rank), 0, all);
+        float[][] columns = new float[rank][out];
+        for (int o = 0, idx = 0; o < out; o++) { // one pass over B, rank sequential write streams
+            for (int k = 0; k < rank; k++, idx++) {
+                columns[k][o] = all[idx];
             }
-            CpuBackend.encodeRow(b.format(), column, t, k * rowBytes);
+        }
+        for (int k = 0; k < rank; k++) {
+            CpuBackend.encodeRow(b.format(), columns[k], t, k * rowBytes);
         }
         return new WeightMatrix(b.name() + "^T", b.format(), t, rank, out);
     }

@@ -33,6 +33,7 @@ import java.util.List;
  * unreachable or answers 5xx, then {@code OBJECT_STORE_UNREACHABLE}. A 4xx answer is not retried.
  */
 public final class ObjectStore implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ObjectStore.class.getName());
     private final ObjectStoreConfig config;
     private final MinioClient client;
     private final EmbeddedS3Server embedded; // null when the store is external
@@ -256,6 +257,8 @@ public final class ObjectStore implements AutoCloseable {
                     throw new StorageException("OBJECT_STORE_UNREACHABLE", endpoint + ": " + what + " failed after "
                             + attempt + " attempts: " + e.getMessage(), e);
                 }
+                LOG.log(System.Logger.Level.WARNING, endpoint + ": " + what + ": attempt " + attempt + " failed (" + e
+                        + "); retrying in " + backoff + " ms");
                 sleep(backoff);
                 backoff *= 2;
             } catch (InterruptedException e) {
