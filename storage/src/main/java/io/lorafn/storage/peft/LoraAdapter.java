@@ -2,6 +2,7 @@ package io.lorafn.storage.peft;
 
 import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.kernels.cpu.CpuBackend;
+import io.lorafn.storage.NativeMemory;
 import io.lorafn.storage.StorageException;
 import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.hf.Projection;
@@ -47,7 +48,7 @@ public final class LoraAdapter implements AutoCloseable {
 
     public static LoraAdapter load(Path dir, ModelConfig model) {
         AdapterConfig config = AdapterConfig.read(dir.resolve(CONFIG_FILE));
-        return build(dir, config, SafetensorsFile.open(dir.resolve(WEIGHTS_FILE)), model);
+        return build(dir, config, SafetensorsFile.open(dir.resolve(WEIGHTS_FILE)), model, true);
     }
 
     /**
@@ -56,17 +57,30 @@ public final class LoraAdapter implements AutoCloseable {
      * if it is a heap segment), which must stay unchanged.
      */
     public static LoraAdapter fromBytes(Path label, byte[] configJson, MemorySegment weights, ModelConfig model) {
+        return fromBytes(label, configJson, weights, model, true);
+    }
+
+    /**
+     * {@link #fromBytes} for bytes whose sha256 matched a registry manifest, written only after a push
+     * validated every value: the structure is still checked, the scan of every value for NaN and Inf is
+     * not repeated each time the adapter becomes hot.
+     */
+    public static LoraAdapter fromVerifiedBytes(Path label, byte[] configJson, MemorySegment weights, ModelConfig model) {
+        return fromBytes(label, configJson, weights, model, false);
+    }
+
+    private static LoraAdapter fromBytes(Path label, byte[] configJson, MemorySegment weights, ModelConfig model, boolean scanValues) {
         AdapterConfig config = AdapterConfig.parse(label.resolve(CONFIG_FILE),
                 new String(configJson, java.nio.charset.StandardCharsets.UTF_8));
         MemorySegment nativeWeights = weights;
         if (!weights.isNative()) { // vector loads from heap byte[] segments run scalar code: see ObjectStore.fetchOffHeap
-            nativeWeights = Arena.ofAuto().allocate(Math.max(1, weights.byteSize()), 64).asSlice(0, weights.byteSize());
+            nativeWeights = NativeMemory.allocate(weights.byteSize(), Arena.ofAuto());
             nativeWeights.copyFrom(weights);
         }
-        return build(label, config, SafetensorsFile.fromMemory(label.resolve(WEIGHTS_FILE), nativeWeights), model);
+        return build(label, config, SafetensorsFile.fromMemory(label.resolve(WEIGHTS_FILE), nativeWeights), model, scanValues);
     }
 
-    private static LoraAdapter build(Path dir, AdapterConfig config, SafetensorsFile file, ModelConfig model) {
+    private static LoraAdapter build(Path dir, AdapterConfig config, SafetensorsFile file, ModelConfig model, boolean scanValues) {
         if (config.fanInFanOut()) {
             // PEFT does the same for nn.Linear targets: the flag is for Conv1D layers (GPT-2), which Llama has none of.
             System.getLogger(LoraAdapter.class.getName()).log(System.Logger.Level.WARNING,
@@ -91,9 +105,9 @@ public final class LoraAdapter implements AutoCloseable {
             LoraModule[][] modules = new LoraModule[model.numHiddenLayers()][Projection.values().length];
             // One native allocation for every transposed B and widened F16 matrix: each allocation zeroes its
             // memory, and 224 separate ones were a third of the time an adapter takes to become hot.
-            SegmentAllocator slab = SegmentAllocator.slicingAllocator(converted.allocate(Math.max(1, convertedBytes(pairs)), 64));
+            SegmentAllocator slab = SegmentAllocator.slicingAllocator(NativeMemory.allocate(convertedBytes(pairs), converted));
             for (Map.Entry<String, Tensor[]> e : pairs.entrySet()) {
-                LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), slab);
+                LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), slab, scanValues);
                 modules[lm.layer()][lm.projection().ordinal()] = lm;
             }
             return new LoraAdapter(dir, config, file, converted, modules, pairs.size());
@@ -125,7 +139,7 @@ public final class LoraAdapter implements AutoCloseable {
     }
 
     private static LoraModule validate(Path weights, AdapterConfig config, ModelConfig model, String module, Tensor[] ab,
-                                       SegmentAllocator converted) {
+                                       SegmentAllocator converted, boolean scanValues) {
         String[] parts = module.split("\\.");
         int layer = Integer.parseInt(parts[2]);
         Projection proj = Projection.byModuleName(parts[4]).filter(p -> p.modulePath(layer).equals(module))
@@ -169,8 +183,10 @@ public final class LoraAdapter implements AutoCloseable {
                     + b.dim(0) + " features but the base model's " + proj.moduleName() + " maps " + in + " -> " + out
                     + "; the adapter was made for another model");
         }
-        checkFinite(weights, a);
-        checkFinite(weights, b);
+        if (scanValues) {
+            checkFinite(weights, a);
+            checkFinite(weights, b);
+        }
         WeightMatrix bMatrix = b.asMatrix(converted);
         return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), a.asMatrix(converted), bMatrix,
                 transpose(bMatrix, converted));

@@ -1,5 +1,6 @@
 package io.lorafn.storage.s3;
 
+import io.lorafn.storage.NativeMemory;
 import io.lorafn.storage.StorageException;
 import io.minio.BucketExistsArgs;
 import io.minio.GetObjectArgs;
@@ -199,7 +200,7 @@ public final class ObjectStore implements AutoCloseable {
                 if (size > maxBytes) {
                     throw new StorageException("OBJECT_TOO_LARGE", key + " is " + size + " bytes, over the limit of " + maxBytes);
                 }
-                MemorySegment target = Arena.ofAuto().allocate(Math.max(size, 1), 64).asSlice(0, size);
+                MemorySegment target = NativeMemory.allocate(size, Arena.ofAuto());
                 MessageDigest sha = sha256();
                 byte[] chunk = new byte[1 << 16];
                 long filled = 0;

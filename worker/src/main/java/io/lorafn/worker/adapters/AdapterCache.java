@@ -168,7 +168,7 @@ public final class AdapterCache implements AutoCloseable {
             from = AdapterTier.COLD;
             raw = fetchCold(ref);
         }
-        LoraAdapter adapter = LoraAdapter.fromBytes(Path.of(ref.prefix()), raw.configJson(), raw.weights(), model);
+        LoraAdapter adapter = LoraAdapter.fromVerifiedBytes(Path.of(ref.prefix()), raw.configJson(), raw.weights(), model);
         HotAdapter h = new HotAdapter(ref, adapter);
         if (h.weight() > config.hotBytes()) {
             h.evict();
