@@ -33,7 +33,7 @@ public final class AdapterLoadBench {
 
     /**
      * @param adapterDirs PEFT adapter directories; the first is a warm-up (loaded cold once and from warm
-     *                    ten times, so the timed loads run compiled code, as in a worker that has been up a
+     *                    40 times, so the timed loads run compiled code, as in a worker that has been up a
      *                    while) and is not reported
      * @param pretouchBytes native memory to write once and free before timing. On this project's VMs the
      *                    host backs guest memory on first touch; each load allocates about 70 MB of fresh
@@ -73,7 +73,7 @@ public final class AdapterLoadBench {
                     for (int i = 0; i < refs.size(); i++) {
                         AdapterRef ref = refs.get(i);
                         double c = leaseMillis(cache, ref, AdapterTier.COLD);
-                        for (int warmup = 0; i == 0 && warmup < 10; warmup++) { // a long-running worker's JIT state
+                        for (int warmup = 0; i == 0 && warmup < 40; warmup++) { // a long-running worker's JIT state
                             cache.demote(ref);
                             leaseMillis(cache, ref, AdapterTier.WARM);
                         }
