@@ -108,7 +108,7 @@ public final class LoraAdapter implements AutoCloseable {
             LoraModule[][] modules = new LoraModule[model.numHiddenLayers()][Projection.values().length];
             // One native allocation for every transposed B and widened F16 matrix: each allocation zeroes its
             // memory, and 224 separate ones were a third of the time an adapter takes to become hot.
-            SegmentAllocator slab = SegmentAllocator.slicingAllocator(NativeMemory.allocate(convertedBytes(pairs), converted));
+            SegmentAllocator slab = SegmentAllocator.slicingAllocator(NativeMemory.allocateUninitialized(convertedBytes(pairs), converted));
             for (Map.Entry<String, Tensor[]> e : pairs.entrySet()) {
                 LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), slab, scanValues);
                 modules[lm.layer()][lm.projection().ordinal()] = lm;

@@ -200,7 +200,7 @@ public final class ObjectStore implements AutoCloseable {
                 if (size > maxBytes) {
                     throw new StorageException("OBJECT_TOO_LARGE", key + " is " + size + " bytes, over the limit of " + maxBytes);
                 }
-                MemorySegment target = NativeMemory.allocate(size, Arena.ofAuto());
+                MemorySegment target = NativeMemory.allocateUninitialized(size, Arena.ofAuto()); // filled in full below
                 MessageDigest sha = sha256();
                 byte[] chunk = new byte[1 << 16];
                 long filled = 0;
