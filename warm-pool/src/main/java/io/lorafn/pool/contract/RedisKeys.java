@@ -1,0 +1,38 @@
+package io.lorafn.pool.contract;
+
+/** Every Redis key the processes share (DESIGN.md, "Redis keys"), in one place. */
+public final class RedisKeys {
+    /** One usage event per finished call; the aggregator folds them into daily counters. */
+    public static final String USAGE = "lf:usage";
+
+    private RedisKeys() {
+    }
+
+    public static String tenant(String tenant) {
+        return "lf:tenant:" + tenant;
+    }
+
+    public static String function(String tenant, String function) {
+        return "lf:fn:" + tenant + ":" + function;
+    }
+
+    /** The tenant's queue of accepted calls, a stream. */
+    public static String queue(String tenant) {
+        return "lf:q:" + tenant;
+    }
+
+    /** What the dispatcher assigned to one worker, a stream read in a consumer group. */
+    public static String workerStream(String workerId) {
+        return "lf:w:" + workerId;
+    }
+
+    /** Result chunks for the calls one invoker accepted, routed by activation id. */
+    public static String reply(String invokerId) {
+        return "lf:reply:" + invokerId;
+    }
+
+    /** The activation record, kept with a TTL. */
+    public static String activation(String activationId) {
+        return "lf:act:" + activationId;
+    }
+}
