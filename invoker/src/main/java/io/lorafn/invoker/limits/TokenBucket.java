@@ -1,12 +1,8 @@
 package io.lorafn.invoker.limits;
 
+import io.lorafn.invoker.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
-import io.vertx.redis.client.Response;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -15,10 +11,9 @@ import java.util.List;
  * future on the caller's event loop.
  */
 public final class TokenBucket {
-    private static final String SCRIPT = load();
+    private static final RedisScript SCRIPT = RedisScript.resource(TokenBucket.class, "token_bucket.lua");
 
     private final RedisAPI redis;
-    private volatile String sha;
 
     public TokenBucket(RedisAPI redis) {
         this.redis = redis;
@@ -26,33 +21,8 @@ public final class TokenBucket {
 
     /** Whether one call of {@code tenant} may proceed now; if not, how long until it could. */
     public Future<Decision> take(String tenant, RateLimit limit) {
-        List<String> args = List.of("1", "lf:rl:" + tenant, Double.toString(limit.rps()), Integer.toString(limit.burst()), "1");
-        Future<Response> reply = sha == null ? loadAndRun(args) : redis.evalsha(withSha(args)).recover(e -> {
-            if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) { // Redis restarted or flushed its scripts
-                return loadAndRun(args);
-            }
-            return Future.failedFuture(e);
-        });
-        return reply.map(r -> new Decision(r.get(0).toInteger() == 1, r.get(1).toLong()));
-    }
-
-    private Future<Response> loadAndRun(List<String> args) {
-        return redis.script(List.of("LOAD", SCRIPT)).compose(loaded -> {
-            sha = loaded.toString();
-            return redis.evalsha(withSha(args));
-        });
-    }
-
-    private List<String> withSha(List<String> args) {
-        return java.util.stream.Stream.concat(java.util.stream.Stream.of(sha), args.stream()).toList();
-    }
-
-    private static String load() {
-        try (InputStream in = TokenBucket.class.getResourceAsStream("token_bucket.lua")) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return SCRIPT.run(redis, List.of("lf:rl:" + tenant), List.of(Double.toString(limit.rps()), Integer.toString(limit.burst()), "1"))
+                .map(r -> new Decision(r.get(0).toInteger() == 1, r.get(1).toLong()));
     }
 
     /** @param retryAfterMs when refused, milliseconds until one token is back (the 429's Retry-After) */

@@ -4,45 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lorafn.pool.redis.RedisServerProcess;
+import io.lorafn.invoker.RealRedis;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisAPI;
-import io.vertx.redis.client.RedisOptions;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The shared token bucket against a real redis-server. */
-class TokenBucketTest {
-    @TempDir
-    static Path dir;
-    static RedisServerProcess server;
-    static Vertx vertx;
-    static RedisAPI redis;
-
-    @BeforeAll
-    static void start() {
-        server = RedisServerProcess.start(dir);
-        vertx = Vertx.vertx();
-        redis = RedisAPI.api(Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url()).setMaxPoolWaiting(1000)));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        redis.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        server.close();
-    }
-
+class TokenBucketTest extends RealRedis {
     static TokenBucket.Decision take(TokenBucket b, String tenant, RateLimit limit) throws Exception {
-        return b.take(tenant, limit).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        return await(b.take(tenant, limit));
     }
 
     @Test

@@ -1,0 +1,41 @@
+package io.lorafn.invoker;
+
+import io.lorafn.pool.redis.RedisServerProcess;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisAPI;
+import io.vertx.redis.client.RedisOptions;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real redis-server and a Vert.x client for a test class: started once per class, stopped after it. */
+public abstract class RealRedis {
+    @TempDir
+    static Path redisDir;
+    protected static RedisServerProcess server;
+    protected static Vertx vertx;
+    protected static RedisAPI redis;
+
+    @BeforeAll
+    static void startRedis() {
+        server = RedisServerProcess.start(redisDir);
+        vertx = Vertx.vertx();
+        // the client's default wait queue (24) refuses bursts of concurrent commands (FACTS.md)
+        redis = RedisAPI.api(Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url()).setMaxPoolWaiting(4096)));
+    }
+
+    @AfterAll
+    static void stopRedis() throws Exception {
+        redis.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        server.close();
+    }
+
+    protected static <T> T await(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+}
