@@ -1,11 +1,10 @@
 package io.lorafn.invoker;
 
+import io.lorafn.pool.redis.RedisClients;
 import io.lorafn.pool.redis.RedisServerProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisAPI;
-import io.vertx.redis.client.RedisOptions;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -24,8 +23,7 @@ public abstract class RealRedis {
     static void startRedis() {
         server = RedisServerProcess.start(redisDir);
         vertx = Vertx.vertx();
-        // the client's default wait queue (24) refuses bursts of concurrent commands (FACTS.md)
-        redis = RedisAPI.api(Redis.createClient(vertx, new RedisOptions().setConnectionString(server.url()).setMaxPoolWaiting(4096)));
+        redis = RedisClients.api(vertx, server.url());
     }
 
     @AfterAll

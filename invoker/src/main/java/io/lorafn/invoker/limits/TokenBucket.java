@@ -1,6 +1,6 @@
 package io.lorafn.invoker.limits;
 
-import io.lorafn.invoker.RedisScript;
+import io.lorafn.pool.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
 import java.util.List;

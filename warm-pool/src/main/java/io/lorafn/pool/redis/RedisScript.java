@@ -1,4 +1,4 @@
-package io.lorafn.invoker;
+package io.lorafn.pool.redis;
 
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
