@@ -1,0 +1,129 @@
+package io.lorafn.worker.runtime;
+
+import io.lorafn.pool.contract.ActivationRecord;
+import io.lorafn.pool.contract.ActivationStatus;
+import io.lorafn.pool.contract.ErrorInfo;
+import io.lorafn.pool.contract.Invocation;
+import io.lorafn.pool.contract.ResultChunk;
+import io.lorafn.pool.contract.Timings;
+import io.lorafn.pool.contract.Usage;
+import io.lorafn.pool.contract.UsageEvent;
+import io.lorafn.pool.queue.ReplyChannel;
+import io.lorafn.storage.StorageException;
+import io.lorafn.storage.hf.tokenizer.Tokenizer;
+import io.lorafn.storage.registry.AdapterRef;
+import io.lorafn.worker.WorkerException;
+import io.lorafn.worker.adapters.AdapterCache;
+import io.lorafn.worker.adapters.AdapterLease;
+import io.lorafn.worker.engine.GenerationRequest;
+import io.lorafn.worker.engine.GenerationResult;
+import io.lorafn.worker.engine.SamplingParams;
+import io.lorafn.worker.sched.Scheduler;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs one delivered call to its end on this worker: adapter lease, tokenize, generate in the shared
+ * batch, stream chunks, then the activation record, the final chunk and the usage event. Every path ends
+ * in a recorded result or a recorded error; the returned future never fails, and the caller acks the
+ * call when it completes.
+ */
+public final class CallRunner {
+    private final Scheduler scheduler;
+    private final Tokenizer tokenizer;
+    private final AdapterCache adapters;
+    private final ReplyChannel replies;
+
+    public CallRunner(Scheduler scheduler, Tokenizer tokenizer, AdapterCache adapters, ReplyChannel replies) {
+        this.scheduler = scheduler;
+        this.tokenizer = tokenizer;
+        this.adapters = adapters;
+        this.replies = replies;
+    }
+
+    public CompletableFuture<ActivationRecord> run(Invocation call) {
+        long pickedUpMs = System.currentTimeMillis();
+        long queueMs = Math.max(0, pickedUpMs - call.acceptedAtMs());
+        if (call.expired(pickedUpMs)) {
+            return fail(call, new ErrorInfo("DEADLINE_EXCEEDED", "the call waited " + queueMs + " ms, past its deadline"),
+                    new Timings(queueMs, 0, 0, 0, queueMs), 0);
+        }
+        AdapterRef ref = new AdapterRef(call.tenant(), call.adapterName(), call.adapterVersion());
+        return adapters.acquire(ref).handle((lease, error) -> {
+            if (error != null) {
+                return fail(call, errorInfo(AdapterCache.cause(error)), new Timings(queueMs, 0, 0, 0,
+                        System.currentTimeMillis() - call.acceptedAtMs()), 0);
+            }
+            return generate(call, lease, queueMs);
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<ActivationRecord> generate(Invocation call, AdapterLease lease, long queueMs) {
+        long adapterLoadMs = TimeUnit.NANOSECONDS.toMillis(lease.loadNanos());
+        ChunkStream chunks = new ChunkStream(replies, call);
+        CompletableFuture<GenerationResult> result;
+        try {
+            int[] prompt = tokenizer.encode(call.prompt(), true);
+            long seed = call.seed() != null ? call.seed() : ThreadLocalRandom.current().nextLong();
+            GenerationRequest req = new GenerationRequest(prompt, lease.adapter(), call.maxTokens(), call.stop(),
+                    new SamplingParams(call.temperature(), call.topK(), call.topP(), seed));
+            result = scheduler.submit(req, chunks).result();
+        } catch (RuntimeException e) {
+            lease.close();
+            return fail(call, errorInfo(e), new Timings(queueMs, 0, adapterLoadMs, 0, System.currentTimeMillis() - call.acceptedAtMs()),
+                    chunks.nextSeq());
+        }
+        return result.handle((r, error) -> {
+            lease.close();
+            long totalMs = System.currentTimeMillis() - call.acceptedAtMs();
+            if (error != null) {
+                return fail(call, errorInfo(AdapterCache.cause(error)), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs),
+                        chunks.nextSeq());
+            }
+            return succeed(call, r, chunks, new Timings(queueMs, 0, adapterLoadMs,
+                    queueMs + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos()), totalMs));
+        }).thenCompose(f -> f);
+    }
+
+    private CompletableFuture<ActivationRecord> succeed(Invocation call, GenerationResult r, ChunkStream chunks, Timings timings) {
+        Usage usage = new Usage(r.promptTokens(), r.tokens().length);
+        ActivationRecord record = new ActivationRecord(call.id(), call.tenant(), call.function(), call.adapterVersion(),
+                ActivationStatus.SUCCEEDED, r.text(), r.finishReason().wireName(), usage, timings, false, null);
+        ResultChunk last = new ResultChunk(call.id(), chunks.nextSeq(), call.stream() ? "" : r.text(), true,
+                r.finishReason().wireName(), usage, timings, false, null);
+        // compute_ms: the call's time in the engine, from its first scheduled step to its end
+        long computeMs = Math.max(0, timings.totalMs() - timings.queueMs() - timings.adapterLoadMs());
+        UsageEvent event = new UsageEvent(call.id(), call.tenant(), call.function(), day(), usage.promptTokens(),
+                usage.completionTokens(), computeMs, false);
+        return chunks.drained()
+                .compose(v -> replies.record(record))
+                .compose(v -> replies.publish(call.replyTo(), last))
+                .compose(v -> replies.usage(event))
+                .map(v -> record).toCompletionStage().toCompletableFuture();
+    }
+
+    private CompletableFuture<ActivationRecord> fail(Invocation call, ErrorInfo error, Timings timings, int seq) {
+        ActivationRecord record = new ActivationRecord(call.id(), call.tenant(), call.function(), call.adapterVersion(),
+                ActivationStatus.FAILED, null, "error", null, timings, false, error);
+        return replies.record(record)
+                .compose(v -> replies.publish(call.replyTo(), ResultChunk.failed(call.id(), seq, error, timings)))
+                .map(v -> record).toCompletionStage().toCompletableFuture();
+    }
+
+    private static ErrorInfo errorInfo(Throwable t) {
+        if (t instanceof StorageException s) {
+            return new ErrorInfo(s.code(), s.getMessage());
+        }
+        if (t instanceof WorkerException w) {
+            return new ErrorInfo(w.code(), w.getMessage());
+        }
+        return new ErrorInfo("INTERNAL", t.toString());
+    }
+
+    private static String day() {
+        return Instant.now().atZone(ZoneOffset.UTC).toLocalDate().toString();
+    }
+}
