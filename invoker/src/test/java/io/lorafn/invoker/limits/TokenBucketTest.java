@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lorafn.invoker.RealRedis;
+import io.lorafn.pool.RealRedis;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;

@@ -16,7 +16,11 @@ import java.util.Optional;
  */
 public final class CallQueues {
     static final String FIELD = "call";
+    /** The set of tenants whose queues may hold calls; the dispatcher looks only at these. */
+    public static final String ACTIVE = "lf:queues";
     private static final RedisScript MOVE = RedisScript.resource(CallQueues.class, "move_oldest.lua");
+    private static final RedisScript ENQUEUE = RedisScript.resource(CallQueues.class, "enqueue.lua");
+    private static final RedisScript FORGET = RedisScript.resource(CallQueues.class, "forget_if_empty.lua");
 
     private final RedisAPI redis;
 
@@ -26,7 +30,22 @@ public final class CallQueues {
 
     /** Appends an accepted call; completes with its entry id. */
     public Future<String> enqueue(Invocation call) {
-        return redis.xadd(List.of(RedisKeys.queue(call.tenant()), "*", FIELD, ContractJson.write(call))).map(Object::toString);
+        return ENQUEUE.run(redis, List.of(RedisKeys.queue(call.tenant()), ACTIVE), List.of(call.tenant(), ContractJson.write(call)))
+                .map(Object::toString);
+    }
+
+    /** Tenants that may have calls waiting (a tenant stays listed until {@link #forgetIfEmpty}). */
+    public Future<List<String>> activeTenants() {
+        return redis.smembers(ACTIVE).map(r -> {
+            List<String> out = new java.util.ArrayList<>();
+            r.forEach(t -> out.add(t.toString()));
+            return out;
+        });
+    }
+
+    /** Drops an empty tenant from the active set; a concurrent enqueue re-adds it in its own script. */
+    public Future<Void> forgetIfEmpty(String tenant) {
+        return FORGET.run(redis, List.of(RedisKeys.queue(tenant), ACTIVE), List.of(tenant)).mapEmpty();
     }
 
     public Future<Long> depth(String tenant) {

@@ -16,6 +16,7 @@ import java.util.List;
  */
 public final class WorkerStream {
     public static final String GROUP = "workers";
+    private static final io.lorafn.pool.redis.RedisScript ACK = io.lorafn.pool.redis.RedisScript.resource(WorkerStream.class, "ack.lua");
 
     private final RedisAPI redis;
     private final String key;
@@ -41,8 +42,14 @@ public final class WorkerStream {
                 "STREAMS", key, ">")).map(r -> r == null || r.size() == 0 ? List.<Delivery>of() : entries(r.get(0).get(1)));
     }
 
+    /** Acks and deletes the entry, so {@link #assigned} counts only unfinished calls. */
     public Future<Void> ack(String entryId) {
-        return redis.xack(List.of(key, GROUP, entryId)).mapEmpty();
+        return ACK.run(redis, List.of(key), List.of(GROUP, entryId)).mapEmpty();
+    }
+
+    /** Calls assigned to this worker and not yet finished (waiting in the stream or running). */
+    public Future<Long> assigned() {
+        return redis.xlen(key).map(r -> r.toLong());
     }
 
     /** Takes over calls that another consumer took but has not acked for {@code minIdleMs}. */

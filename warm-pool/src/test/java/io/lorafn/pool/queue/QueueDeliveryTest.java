@@ -3,56 +3,18 @@ package io.lorafn.pool.queue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lorafn.pool.contract.Invocation;
+import io.lorafn.pool.RealRedis;
 import io.lorafn.pool.dispatch.DeficitRoundRobin;
-import io.lorafn.pool.redis.RedisClients;
-import io.lorafn.pool.redis.RedisServerProcess;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.redis.client.RedisAPI;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Tenant queues, dispatch and worker streams on a real redis-server: no call lost, none run twice. */
-class QueueDeliveryTest {
-    @TempDir
-    static Path dir;
-    static RedisServerProcess server;
-    static Vertx vertx;
-    static RedisAPI redis;
-
-    @BeforeAll
-    static void start() {
-        server = RedisServerProcess.start(dir);
-        vertx = Vertx.vertx();
-        redis = RedisClients.api(vertx, server.url());
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        redis.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        server.close();
-    }
-
-    static <T> T await(Future<T> f) throws Exception {
-        return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    }
-
-    static Invocation call(String id, String tenant) {
-        return new Invocation(id, tenant, "fn", "fn", "1", "hi", 4, 0, 1, 0, null, List.of(), false, "inv", 0, Long.MAX_VALUE);
-    }
-
+class QueueDeliveryTest extends RealRedis {
     @Test
     void everyEnqueuedCallReachesAWorkerExactlyOnceInDrrOrder() throws Exception {
         CallQueues queues = new CallQueues(redis);

@@ -1,11 +1,13 @@
-package io.lorafn.invoker;
+package io.lorafn.pool;
 
+import io.lorafn.pool.contract.Invocation;
 import io.lorafn.pool.redis.RedisClients;
 import io.lorafn.pool.redis.RedisServerProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,5 +37,10 @@ public abstract class RealRedis {
 
     protected static <T> T await(Future<T> f) throws Exception {
         return f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+
+    /** A small call of {@code tenant} with no deadline. */
+    protected static Invocation call(String id, String tenant) {
+        return new Invocation(id, tenant, "fn", "fn", "1", "hi", 4, 0, 1, 0, null, List.of(), false, "inv", 0, Long.MAX_VALUE);
     }
 }

@@ -1,0 +1,59 @@
+package io.lorafn.pool.dispatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.lorafn.pool.RealRedis;
+import io.lorafn.pool.queue.CallQueues;
+import io.lorafn.pool.queue.WorkerStream;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The dispatcher on a real redis-server: never more calls to a worker than it has slots. */
+class DispatcherTest extends RealRedis {
+    @Test
+    void workersGetNoMoreCallsThanTheirSlotsAndTheRestWait() throws Exception {
+        CallQueues queues = new CallQueues(redis);
+        for (int i = 0; i < 10; i++) {
+            await(queues.enqueue(call("gold-" + i, "d-gold")));
+            await(queues.enqueue(call("free-" + i, "d-free")));
+        }
+        Dispatcher dispatcher = new Dispatcher(redis, Map.of("dw1", 2, "dw2", 2), t -> t.equals("d-gold") ? 3 : 1);
+        assertEquals(4, await(dispatcher.dispatchOnce()));
+        assertEquals(0, await(dispatcher.dispatchOnce()), "every slot is taken");
+        WorkerStream w1 = new WorkerStream(redis, "dw1"), w2 = new WorkerStream(redis, "dw2");
+        assertEquals(2L, await(w1.assigned()));
+        assertEquals(2L, await(w2.assigned()));
+        assertEquals(16L, await(queues.depth("d-gold")) + await(queues.depth("d-free")));
+        assertEquals(3L, 10 - await(queues.depth("d-gold")), "weights 3:1 over 4 slots");
+
+        await(w1.ensureGroup());
+        List<WorkerStream.Delivery> taken = await(w1.read("c", 1, 100));
+        await(w1.ack(taken.getFirst().entryId())); // one call finished: one slot frees
+        assertEquals(1, await(dispatcher.dispatchOnce()));
+        assertEquals(2L, await(w1.assigned()));
+    }
+
+    @Test
+    void everyCallIsDispatchedOnceTheWorkersDrain() throws Exception {
+        CallQueues queues = new CallQueues(redis);
+        for (int i = 0; i < 7; i++) {
+            await(queues.enqueue(call("drain-" + i, "d-drain")));
+        }
+        Dispatcher dispatcher = new Dispatcher(redis, Map.of("dw3", 3), t -> 1);
+        WorkerStream w = new WorkerStream(redis, "dw3");
+        await(w.ensureGroup());
+        int delivered = 0;
+        for (int round = 0; round < 30 && delivered < 7; round++) {
+            await(dispatcher.dispatchOnce());
+            for (WorkerStream.Delivery d : await(w.read("c", 10, 50))) {
+                delivered += d.call().tenant().equals("d-drain") ? 1 : 0; // the other test's tenants share this Redis
+                await(w.ack(d.entryId()));
+            }
+        }
+        assertEquals(7, delivered);
+        assertEquals(0L, await(queues.depth("d-drain")));
+        await(dispatcher.dispatchOnce());
+        assertEquals(false, await(queues.activeTenants()).contains("d-drain"), "an empty tenant leaves the active set");
+    }
+}
