@@ -1,0 +1,44 @@
+package io.lorafn.invoker.functions;
+
+import io.lorafn.pool.contract.RedisKeys;
+import io.vertx.core.Future;
+import io.vertx.redis.client.RedisAPI;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** Functions in Redis ({@code lf:fn:{tenant}:{function}}): which adapter and version each one runs. */
+public final class FunctionRegistry {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+
+    private final RedisAPI redis;
+
+    public FunctionRegistry(RedisAPI redis) {
+        this.redis = redis;
+    }
+
+    /** Creates or replaces a function. */
+    public Future<FunctionSpec> deploy(FunctionSpec spec) {
+        for (String[] field : new String[][] {{"function", spec.name()}, {"adapter", spec.adapter()}, {"version", spec.version()}}) {
+            if (field[1] == null || !NAME.matcher(field[1]).matches()) {
+                return Future.failedFuture(new IllegalArgumentException(field[0] + " '" + field[1]
+                        + "' must be 1-64 letters, digits, '.', '_' or '-'"));
+            }
+        }
+        return redis.hset(List.of(RedisKeys.function(spec.tenant(), spec.name()), "adapter", spec.adapter(), "version", spec.version()))
+                .map(v -> spec);
+    }
+
+    /** The tenant's function; empty when it has none of that name (another tenant's function is not looked at). */
+    public Future<Optional<FunctionSpec>> find(String tenant, String function) {
+        if (!NAME.matcher(function).matches()) {
+            return Future.succeededFuture(Optional.empty());
+        }
+        return redis.hgetall(RedisKeys.function(tenant, function)).map(h -> h == null || h.size() == 0 ? Optional.empty()
+                : Optional.of(new FunctionSpec(tenant, function, h.get("adapter").toString(), h.get("version").toString())));
+    }
+
+    public Future<Boolean> remove(String tenant, String function) {
+        return redis.del(List.of(RedisKeys.function(tenant, function))).map(r -> r.toInteger() == 1);
+    }
+}
