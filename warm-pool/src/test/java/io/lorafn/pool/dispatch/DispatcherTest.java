@@ -1,6 +1,7 @@
 package io.lorafn.pool.dispatch;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.pool.RealRedis;
 import io.lorafn.pool.queue.CallQueues;
@@ -55,5 +56,28 @@ class DispatcherTest extends RealRedis {
         assertEquals(0L, await(queues.depth("d-drain")));
         await(dispatcher.dispatchOnce());
         assertEquals(false, await(queues.activeTenants()).contains("d-drain"), "an empty tenant leaves the active set");
+    }
+
+    @Test
+    void theLoopKeepsWorkersBusyUntilTheQueuesAreEmpty() throws Exception {
+        CallQueues queues = new CallQueues(redis);
+        for (int i = 0; i < 12; i++) {
+            await(queues.enqueue(call("loop-" + i, "d-loop")));
+        }
+        WorkerStream w = new WorkerStream(redis, "dw-loop");
+        await(w.ensureGroup());
+        try (DispatcherLoop loop = new DispatcherLoop(vertx, new Dispatcher(redis, java.util.Map.of("dw-loop", 2), t -> 1), 20).start()) {
+            int done = 0;
+            long deadline = System.currentTimeMillis() + 20_000;
+            while (done < 12 && System.currentTimeMillis() < deadline) {
+                for (WorkerStream.Delivery d : await(w.read("c", 10, 50))) {
+                    assertTrue(await(w.assigned()) <= 2, "never more than the worker's slots");
+                    done += d.call().tenant().equals("d-loop") ? 1 : 0;
+                    await(w.ack(d.entryId()));
+                }
+            }
+            assertEquals(12, done);
+            assertTrue(loop.moved() >= 12);
+        }
     }
 }
