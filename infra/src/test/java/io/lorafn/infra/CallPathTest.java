@@ -1,0 +1,237 @@
+package io.lorafn.infra;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lorafn.invoker.auth.Tenant;
+import io.lorafn.invoker.auth.TenantRegistry;
+import io.lorafn.invoker.functions.FunctionRegistry;
+import io.lorafn.invoker.functions.FunctionSpec;
+import io.lorafn.invoker.http.InvokerConfig;
+import io.lorafn.invoker.http.InvokerVerticle;
+import io.lorafn.invoker.limits.RateLimit;
+import io.lorafn.pool.RealRedis;
+import io.lorafn.pool.dispatch.Dispatcher;
+import io.lorafn.pool.dispatch.DispatcherLoop;
+import io.lorafn.pool.queue.ReplyChannel;
+import io.lorafn.pool.queue.WorkerStream;
+import io.lorafn.storage.Progress;
+import io.lorafn.storage.hf.ModelDirectory;
+import io.lorafn.storage.hf.Projection;
+import io.lorafn.storage.image.ResidentImageWriter;
+import io.lorafn.storage.registry.AdapterName;
+import io.lorafn.storage.registry.AdapterRef;
+import io.lorafn.storage.registry.AdapterRegistry;
+import io.lorafn.storage.registry.AdapterRules;
+import io.lorafn.storage.registry.AdapterValidator;
+import io.lorafn.storage.s3.ObjectStore;
+import io.lorafn.storage.s3.ObjectStoreConfig;
+import io.lorafn.storage.safetensors.DType;
+import io.lorafn.storage.synth.ModelPreset;
+import io.lorafn.storage.synth.SyntheticAdapter;
+import io.lorafn.storage.synth.SyntheticModel;
+import io.lorafn.worker.adapters.AdapterCache;
+import io.lorafn.worker.adapters.AdapterCacheConfig;
+import io.lorafn.worker.engine.LoadedModel;
+import io.lorafn.worker.runtime.CallRunner;
+import io.lorafn.worker.runtime.WorkerLoop;
+import io.lorafn.worker.sched.Scheduler;
+import io.lorafn.worker.sched.SchedulerConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The call path end to end on real parts, in one JVM: HTTP invoker → tenant queue in a real
+ * redis-server → dispatcher → worker stream → worker (tiny model, adapter from the embedded S3 server)
+ * → reply stream → HTTP answer. The worker as a separate process, and killing it, come next.
+ */
+class CallPathTest extends RealRedis {
+    static Path root;
+    static ObjectStore store;
+    static LoadedModel model;
+    static Scheduler scheduler;
+    static AdapterCache adapters;
+    static WorkerLoop worker;
+    static DispatcherLoop dispatcher;
+    static InvokerVerticle invoker;
+    static InvokerVerticle impatient;
+    static String acmeKey, globexKey, slowKey;
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        root = Files.createTempDirectory("lorafn-callpath");
+        Path modelDir = root.resolve("model");
+        SyntheticModel.write(modelDir, ModelPreset.named("tiny"), DType.F32, 1, 0, Progress.NONE);
+        store = ObjectStore.open(ObjectStoreConfig.embedded(root.resolve("data")));
+        model = LoadedModel.open(modelDir, 1);
+        AdapterRegistry registry;
+        try (ModelDirectory m = ModelDirectory.open(modelDir)) {
+            registry = new AdapterRegistry(store, new AdapterValidator(m.config(), ResidentImageWriter.sourceHash(m), AdapterRules.DEFAULT),
+                    AdapterRules.DEFAULT);
+            for (String tenant : List.of("acme", "globex", "slowco")) {
+                Path dir = root.resolve("adapter-" + tenant);
+                SyntheticAdapter.write(dir, modelDir, m.config(), new SyntheticAdapter.Spec(4, 8, List.of(Projection.values()), tenant.hashCode()));
+                registry.push(new AdapterRef(tenant, "bot", "1"), dir, null);
+            }
+            adapters = new AdapterCache(registry::fetch, m.config(), new AdapterCacheConfig(64L << 20, 64L << 20, 1), new SimpleMeterRegistry());
+        }
+        scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
+        scheduler.start();
+        worker = new WorkerLoop(new WorkerStream(redis, "w1"), "w1-a", new CallRunner(scheduler, model.tokenizer(), adapters,
+                new ReplyChannel(redis)), 4, 30_000).start();
+        dispatcher = newDispatcher();
+
+        TenantRegistry tenants = new TenantRegistry(redis);
+        acmeKey = await(tenants.create(new Tenant("acme", Tenant.Tier.GOLD, new RateLimit(100, 100)))).apiKey();
+        globexKey = await(tenants.create(new Tenant("globex", Tenant.Tier.FREE, new RateLimit(0.05, 1)))).apiKey();
+        slowKey = await(tenants.create(new Tenant("slowco", Tenant.Tier.FREE, new RateLimit(100, 100)))).apiKey();
+        FunctionRegistry functions = new FunctionRegistry(redis);
+        for (String tenant : List.of("acme", "globex", "slowco")) {
+            await(functions.deploy(new FunctionSpec(tenant, "support", "bot", FunctionSpec.LATEST)));
+        }
+        invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, 2000), registry);
+        impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, 2000), registry);
+    }
+
+    static DispatcherLoop newDispatcher() {
+        return new DispatcherLoop(vertx, new Dispatcher(redis, Map.of("w1", 4), t -> 1), 10).start();
+    }
+
+    static InvokerVerticle deploy(InvokerConfig config, AdapterRegistry registry) throws Exception {
+        InvokerVerticle v = new InvokerVerticle(config, redis, (tenant, adapter, version) -> vertx.executeBlocking(
+                () -> registry.resolve(new AdapterName(tenant, adapter), FunctionSpec.LATEST.equals(version) ? null : version).version()), 0);
+        await(vertx.deployVerticle(v));
+        return v;
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        dispatcher.close();
+        worker.close();
+        scheduler.close();
+        adapters.close();
+        model.close();
+        store.close();
+        try (var files = Files.walk(root)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    static HttpResponse<String> post(InvokerVerticle to, String path, String key, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + to.actualPort() + path))
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static HttpResponse<String> get(String path, String key) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + invoker.actualPort() + path))
+                .header("Authorization", "Bearer " + key).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static String code(HttpResponse<String> r) {
+        return new JsonObject(r.body()).getJsonObject("error").getString("code");
+    }
+
+    @Test
+    void aSyncCallAnswersWithItsOutputUsageAndTimings() throws Exception {
+        HttpResponse<String> r = post(invoker, "/v1/functions/support/invocations", acmeKey,
+                "{\"prompt\": \"hello world\", \"max_tokens\": 6, \"temperature\": 0}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonObject a = new JsonObject(r.body());
+        assertEquals("support", a.getString("function"));
+        assertEquals("1", a.getString("adapter_version"));
+        assertEquals(6, a.getJsonObject("usage").getInteger("completion_tokens"));
+        assertTrue(a.getJsonObject("timings").getLong("total_ms") >= 0);
+        assertTrue(a.getString("finish_reason").equals("length"), a.encode());
+    }
+
+    @Test
+    void aStreamedCallSendsEventsThenDone() throws Exception {
+        HttpResponse<String> r = post(invoker, "/v1/functions/support/invocations", acmeKey,
+                "{\"prompt\": \"hello\", \"max_tokens\": 5, \"stream\": true, \"temperature\": 0}");
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+        assertTrue(r.body().contains("data: {\"id\""), r.body());
+        assertTrue(r.body().contains("event: done"), r.body());
+    }
+
+    @Test
+    void anAsyncCallIsReadBackOnlyByItsOwner() throws Exception {
+        HttpResponse<String> r = post(invoker, "/v1/functions/support/invocations?async=true", acmeKey, "{\"prompt\": \"hi\", \"max_tokens\": 3}");
+        assertEquals(202, r.statusCode(), r.body());
+        String id = new JsonObject(r.body()).getString("id");
+        JsonObject record = null;
+        for (int i = 0; i < 200; i++) {
+            record = new JsonObject(get("/v1/activations/" + id, acmeKey).body());
+            if ("SUCCEEDED".equals(record.getString("status"))) {
+                break;
+            }
+            Thread.sleep(25);
+        }
+        assertEquals("SUCCEEDED", record.getString("status"), record.encode());
+        HttpResponse<String> other = get("/v1/activations/" + id, slowKey);
+        assertEquals(403, other.statusCode());
+        assertEquals(404, get("/v1/activations/no-such-id", acmeKey).statusCode());
+    }
+
+    @Test
+    void badRequestsGetPreciseStatuses() throws Exception {
+        assertEquals(401, post(invoker, "/v1/functions/support/invocations", null, "{\"prompt\": \"x\"}").statusCode());
+        HttpResponse<String> wrongKey = post(invoker, "/v1/functions/support/invocations", "lf_not-a-key", "{\"prompt\": \"x\"}");
+        assertEquals(401, wrongKey.statusCode());
+        assertEquals("UNAUTHORIZED", code(wrongKey));
+        HttpResponse<String> missing = post(invoker, "/v1/functions/nope/invocations", acmeKey, "{\"prompt\": \"x\"}");
+        assertEquals(404, missing.statusCode());
+        assertEquals("FUNCTION_NOT_FOUND", code(missing));
+        assertEquals(400, post(invoker, "/v1/functions/support/invocations", acmeKey, "{not json").statusCode());
+        HttpResponse<String> badField = post(invoker, "/v1/functions/support/invocations", acmeKey, "{\"prompt\": \"x\", \"max_tokens\": -2}");
+        assertEquals(400, badField.statusCode());
+        assertTrue(new JsonObject(badField.body()).getJsonObject("error").getString("message").contains("max_tokens"));
+        assertEquals(413, post(invoker, "/v1/functions/support/invocations", acmeKey,
+                "{\"prompt\": \"" + "x".repeat(2001) + "\"}").statusCode());
+    }
+
+    @Test
+    void aTenantOverItsRateGets429WithRetryAfter() throws Exception {
+        HttpResponse<String> first = post(invoker, "/v1/functions/support/invocations", globexKey, "{\"prompt\": \"a\", \"max_tokens\": 1}");
+        assertEquals(200, first.statusCode(), first.body());
+        HttpResponse<String> second = post(invoker, "/v1/functions/support/invocations", globexKey, "{\"prompt\": \"a\", \"max_tokens\": 1}");
+        assertEquals(429, second.statusCode());
+        assertTrue(Integer.parseInt(second.headers().firstValue("Retry-After").orElseThrow()) >= 1);
+    }
+
+    @Test
+    void admissionControlAndDeadlinesWhileNoWorkerTakesCalls() throws Exception {
+        dispatcher.close(); // calls now wait in their queues
+        try {
+            HttpResponse<String> late = post(impatient, "/v1/functions/support/invocations", slowKey, "{\"prompt\": \"a\", \"max_tokens\": 1}");
+            assertEquals(504, late.statusCode(), late.body());
+            assertEquals("DEADLINE_EXCEEDED", code(late));
+            for (int i = 0; i < 2; i++) { // with the one above: 3 waiting, the main invoker's limit
+                assertEquals(202, post(invoker, "/v1/functions/support/invocations?async=true", slowKey, "{\"prompt\": \"a\", \"max_tokens\": 1}")
+                        .statusCode());
+            }
+            HttpResponse<String> full = post(invoker, "/v1/functions/support/invocations", slowKey, "{\"prompt\": \"a\"}");
+            assertEquals(503, full.statusCode(), full.body());
+            assertEquals("1", full.headers().firstValue("Retry-After").orElseThrow());
+        } finally {
+            dispatcher = newDispatcher();
+        }
+    }
+}

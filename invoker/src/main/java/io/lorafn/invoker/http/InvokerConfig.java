@@ -1,0 +1,12 @@
+package io.lorafn.invoker.http;
+
+/**
+ * One invoker's settings.
+ *
+ * @param invokerId     names this invoker's reply stream
+ * @param maxQueueDepth calls a tenant may have waiting; beyond it, 503 with Retry-After
+ * @param timeoutMs     a call's deadline from acceptance; a sync call answers 504 after it
+ * @param maxPromptChars the longest prompt accepted (413); tokens are counted by the worker
+ */
+public record InvokerConfig(String invokerId, String operatorKey, int maxQueueDepth, long timeoutMs, int maxPromptChars) {
+}
