@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.invoker.auth.Tenant;
 import io.lorafn.invoker.auth.TenantRegistry;
+import io.lorafn.invoker.billing.PriceSheet;
 import io.lorafn.invoker.functions.FunctionRegistry;
 import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.http.InvokerConfig;
@@ -40,6 +41,7 @@ import io.lorafn.worker.sched.SchedulerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -48,6 +50,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -69,6 +72,9 @@ class CallPathTest extends RealRedis {
     static InvokerVerticle impatient;
     static String acmeKey, globexKey, slowKey;
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final PriceSheet PRICES = new PriceSheet(new BigDecimal("0.5"), new BigDecimal("1.5"), new BigDecimal("0.01"));
+    static final List<String> BILLED = List.of("bill-a", "bill-b", "bill-c");
+    static final Map<String, String> billedKeys = new java.util.HashMap<>();
 
     @BeforeAll
     static void start() throws Exception {
@@ -81,7 +87,7 @@ class CallPathTest extends RealRedis {
         try (ModelDirectory m = ModelDirectory.open(modelDir)) {
             registry = new AdapterRegistry(store, new AdapterValidator(m.config(), ResidentImageWriter.sourceHash(m), AdapterRules.DEFAULT),
                     AdapterRules.DEFAULT);
-            for (String tenant : List.of("acme", "globex", "slowco")) {
+            for (String tenant : Stream.concat(Stream.of("acme", "globex", "slowco"), BILLED.stream()).toList()) {
                 Path dir = root.resolve("adapter-" + tenant);
                 SyntheticAdapter.write(dir, modelDir, m.config(), new SyntheticAdapter.Spec(4, 8, List.of(Projection.values()), tenant.hashCode()));
                 registry.push(new AdapterRef(tenant, "bot", "1"), dir, null);
@@ -98,12 +104,15 @@ class CallPathTest extends RealRedis {
         acmeKey = await(tenants.create(new Tenant("acme", Tenant.Tier.GOLD, new RateLimit(100, 100)))).apiKey();
         globexKey = await(tenants.create(new Tenant("globex", Tenant.Tier.FREE, new RateLimit(0.05, 1)))).apiKey();
         slowKey = await(tenants.create(new Tenant("slowco", Tenant.Tier.FREE, new RateLimit(100, 100)))).apiKey();
+        for (String tenant : BILLED) {
+            billedKeys.put(tenant, await(tenants.create(new Tenant(tenant, Tenant.Tier.SILVER, new RateLimit(100, 100)))).apiKey());
+        }
         FunctionRegistry functions = new FunctionRegistry(redis);
-        for (String tenant : List.of("acme", "globex", "slowco")) {
+        for (String tenant : Stream.concat(Stream.of("acme", "globex", "slowco"), BILLED.stream()).toList()) {
             await(functions.deploy(new FunctionSpec(tenant, "support", "bot", FunctionSpec.LATEST)));
         }
-        invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, 2000), registry);
-        impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, 2000), registry);
+        invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, 2000, PRICES), registry);
+        impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, 2000, PRICES), registry);
     }
 
     static DispatcherLoop newDispatcher() {
@@ -233,5 +242,44 @@ class CallPathTest extends RealRedis {
         } finally {
             dispatcher = newDispatcher();
         }
+    }
+
+    @Test
+    void theBillingReportEqualsTheUsageEachClientReceived() throws Exception {
+        Map<String, long[]> received = new java.util.HashMap<>(); // tenant -> requests, prompt, completion
+        for (int i = 0; i < 9; i++) {
+            String tenant = BILLED.get(i % 3);
+            HttpResponse<String> r = post(invoker, "/v1/functions/support/invocations", billedKeys.get(tenant),
+                    "{\"prompt\": \"call " + i + "\", \"max_tokens\": " + (1 + i % 4) + "}");
+            assertEquals(200, r.statusCode(), r.body());
+            JsonObject usage = new JsonObject(r.body()).getJsonObject("usage");
+            long[] t = received.computeIfAbsent(tenant, k -> new long[3]);
+            t[0]++;
+            t[1] += usage.getInteger("prompt_tokens");
+            t[2] += usage.getInteger("completion_tokens");
+        }
+        String day = java.time.LocalDate.now(java.time.ZoneOffset.UTC).toString();
+        for (String tenant : BILLED) {
+            JsonObject total = null;
+            for (int i = 0; i < 200; i++) { // the aggregator folds events within milliseconds
+                total = new JsonObject(get("/v1/usage?from=" + day + "&to=" + day, billedKeys.get(tenant)).body()).getJsonObject("total");
+                if (total.getLong("requests") == received.get(tenant)[0]) {
+                    break;
+                }
+                Thread.sleep(25);
+            }
+            assertEquals(received.get(tenant)[0], total.getLong("requests"), tenant);
+            assertEquals(received.get(tenant)[1], total.getLong("prompt_tokens"), tenant);
+            assertEquals(received.get(tenant)[2], total.getLong("completion_tokens"), tenant);
+        }
+        HttpResponse<String> all = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + invoker.actualPort()
+                + "/v1/admin/billing?from=" + day + "&to=" + day + "&format=csv")).header("Authorization", "Bearer op").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, all.statusCode());
+        for (String tenant : BILLED) {
+            assertTrue(all.body().contains(tenant + ",support," + day + "," + received.get(tenant)[0] + ","), all.body());
+        }
+        assertEquals(401, get("/v1/admin/billing?from=" + day + "&to=" + day, billedKeys.get("bill-a")).statusCode(), "tenants are not operators");
+        assertEquals(400, get("/v1/usage?from=yesterday&to=" + day, billedKeys.get("bill-a")).statusCode());
     }
 }

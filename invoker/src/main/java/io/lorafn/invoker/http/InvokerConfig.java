@@ -7,6 +7,8 @@ package io.lorafn.invoker.http;
  * @param maxQueueDepth calls a tenant may have waiting; beyond it, 503 with Retry-After
  * @param timeoutMs     a call's deadline from acceptance; a sync call answers 504 after it
  * @param maxPromptChars the longest prompt accepted (413); tokens are counted by the worker
+ * @param prices        the price sheet billing reports use
  */
-public record InvokerConfig(String invokerId, String operatorKey, int maxQueueDepth, long timeoutMs, int maxPromptChars) {
+public record InvokerConfig(String invokerId, String operatorKey, int maxQueueDepth, long timeoutMs, int maxPromptChars,
+                            io.lorafn.invoker.billing.PriceSheet prices) {
 }

@@ -3,6 +3,10 @@ package io.lorafn.invoker.http;
 import io.lorafn.invoker.activations.ReplyRouter;
 import io.lorafn.invoker.auth.Tenant;
 import io.lorafn.invoker.auth.TenantRegistry;
+import io.lorafn.invoker.billing.UsageAggregator;
+import io.lorafn.invoker.billing.UsageLedger;
+import io.lorafn.invoker.billing.UsageReport;
+import io.lorafn.invoker.billing.UsageRow;
 import io.lorafn.invoker.functions.FunctionRegistry;
 import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.limits.TokenBucket;
@@ -20,6 +24,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.redis.client.RedisAPI;
+import java.time.LocalDate;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -40,6 +46,8 @@ public final class InvokerVerticle extends VerticleBase {
     private ReplyChannel replies;
     private ReplyRouter router;
     private HttpServer server;
+    private UsageLedger ledger;
+    private UsageAggregator aggregator;
 
     public InvokerVerticle(InvokerConfig config, RedisAPI redis, VersionResolver versions, int port) {
         this.config = config;
@@ -55,12 +63,16 @@ public final class InvokerVerticle extends VerticleBase {
         bucket = new TokenBucket(redis);
         queues = new CallQueues(redis);
         replies = new ReplyChannel(redis);
+        ledger = new UsageLedger(redis, config.prices());
+        aggregator = new UsageAggregator(vertx, redis, ledger, config.invokerId());
         router = new ReplyRouter(vertx, redis, config.invokerId()).start();
         Router routes = Router.router(vertx);
         routes.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
         routes.post("/v1/functions/:fn/invocations").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::invoke);
         routes.get("/v1/activations/:id").handler(this::activation);
-        return vertx.createHttpServer().requestHandler(routes).listen(port).onSuccess(s -> server = s);
+        routes.get("/v1/usage").handler(this::usage);
+        routes.get("/v1/admin/billing").handler(this::billing);
+        return aggregator.start().compose(v -> vertx.createHttpServer().requestHandler(routes).listen(port)).onSuccess(s -> server = s);
     }
 
     /** The port the server listens on (useful when started on port 0). */
@@ -176,6 +188,60 @@ public final class InvokerVerticle extends VerticleBase {
                 .end(io.lorafn.pool.contract.ContractJson.write(record))).onFailure(e -> fail(ctx, e));
     }
 
+    /** The caller's own usage; {@code GET /v1/admin/billing} answers the same for every tenant. */
+    private void usage(RoutingContext ctx) {
+        authenticate(ctx).compose(tenant -> report(ctx, Optional.of(tenant.id()))).onFailure(e -> fail(ctx, e));
+    }
+
+    private void billing(RoutingContext ctx) {
+        String header = ctx.request().getHeader("Authorization");
+        String key = header != null && header.startsWith("Bearer ") ? header.substring(7).trim() : null;
+        if (!TenantRegistry.isOperator(key, config.operatorKey())) {
+            fail(ctx, new ApiError(401, "UNAUTHORIZED", "this needs the operator key"));
+            return;
+        }
+        report(ctx, Optional.empty()).onFailure(e -> fail(ctx, e));
+    }
+
+    private Future<Void> report(RoutingContext ctx, Optional<String> tenant) {
+        LocalDate from, to;
+        try {
+            from = LocalDate.parse(ctx.request().getParam("from"));
+            to = LocalDate.parse(ctx.request().getParam("to"));
+        } catch (RuntimeException e) {
+            return Future.failedFuture(new ApiError(400, "BAD_REQUEST", "'from' and 'to' must be dates, YYYY-MM-DD"));
+        }
+        if (to.isBefore(from) || from.plusDays(366).isBefore(to)) {
+            return Future.failedFuture(new ApiError(400, "BAD_REQUEST", "the range must be 1 to 366 days, 'from' first"));
+        }
+        String format = ctx.request().getParam("format", "json");
+        if (!format.equals("json") && !format.equals("csv")) {
+            return Future.failedFuture(new ApiError(400, "BAD_REQUEST", "format must be json or csv"));
+        }
+        return ledger.report(from, to, tenant).compose(r -> {
+            HttpServerResponse res = ctx.response();
+            if (format.equals("csv")) {
+                return res.putHeader("content-type", "text/csv").end(r.toCsv());
+            }
+            return res.putHeader("content-type", "application/json").end(reportJson(r).encode());
+        });
+    }
+
+    private static JsonObject reportJson(UsageReport r) {
+        io.vertx.core.json.JsonArray rows = new io.vertx.core.json.JsonArray();
+        r.rows().forEach(row -> rows.add(rowJson(row)));
+        return new JsonObject().put("rows", rows).put("total", rowJson(r.total()));
+    }
+
+    private static JsonObject rowJson(UsageRow row) {
+        JsonObject o = new JsonObject();
+        if (row.tenant() != null) {
+            o.put("tenant", row.tenant()).put("function", row.function()).put("day", row.day());
+        }
+        return o.put("requests", row.requests()).put("prompt_tokens", row.promptTokens()).put("completion_tokens", row.completionTokens())
+                .put("compute_ms", row.computeMs()).put("cold_starts", row.coldStarts()).put("cost", row.cost().toPlainString());
+    }
+
     private Future<Tenant> authenticate(RoutingContext ctx) {
         String header = ctx.request().getHeader("Authorization");
         if (header == null || !header.startsWith("Bearer ")) {
@@ -205,6 +271,7 @@ public final class InvokerVerticle extends VerticleBase {
     @Override
     public Future<?> stop() {
         router.close();
+        aggregator.close();
         return server == null ? Future.succeededFuture() : server.close();
     }
 }
