@@ -282,4 +282,28 @@ class CallPathTest extends RealRedis {
         assertEquals(401, get("/v1/admin/billing?from=" + day + "&to=" + day, billedKeys.get("bill-a")).statusCode(), "tenants are not operators");
         assertEquals(400, get("/v1/usage?from=yesterday&to=" + day, billedKeys.get("bill-a")).statusCode());
     }
+
+    static HttpResponse<String> send(String method, String path, String key, String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + invoker.actualPort() + path))
+                .method(method, HttpRequest.BodyPublishers.ofString(body)).header("Authorization", "Bearer " + key).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theOperatorCreatesTenantsAndDeploysFunctionsThatTheirKeysThenCall() throws Exception {
+        HttpResponse<String> created = send("POST", "/v1/admin/tenants", "op",
+                "{\"id\": \"newco\", \"tier\": \"silver\", \"rate\": {\"rps\": 5, \"burst\": 5}}");
+        assertEquals(201, created.statusCode(), created.body());
+        String key = new JsonObject(created.body()).getString("api_key");
+        assertEquals(409, send("POST", "/v1/admin/tenants", "op", "{\"id\": \"newco\", \"tier\": \"free\"}").statusCode());
+        assertEquals(400, send("POST", "/v1/admin/tenants", "op", "{\"id\": \"x\", \"tier\": \"platinum\"}").statusCode());
+        assertEquals(401, send("POST", "/v1/admin/tenants", key, "{\"id\": \"sneaky\"}").statusCode(), "a tenant key is not the operator's");
+        // newco runs acme's adapter name under its own namespace: it has none, so the call ends in a recorded 404
+        assertEquals(200, send("PUT", "/v1/admin/tenants/newco/functions/helper", "op", "{\"adapter\": \"bot\", \"version\": \"1\"}")
+                .statusCode());
+        assertEquals(404, send("PUT", "/v1/admin/tenants/nobody/functions/helper", "op", "{\"adapter\": \"bot\"}").statusCode());
+        HttpResponse<String> call = post(invoker, "/v1/functions/helper/invocations", key, "{\"prompt\": \"hi\", \"max_tokens\": 2}");
+        assertEquals(404, call.statusCode(), call.body());
+        assertEquals("ADAPTER_NOT_FOUND", code(call));
+    }
 }
