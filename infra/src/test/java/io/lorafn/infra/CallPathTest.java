@@ -306,4 +306,16 @@ class CallPathTest extends RealRedis {
         assertEquals(404, call.statusCode(), call.body());
         assertEquals("ADAPTER_NOT_FOUND", code(call));
     }
+
+    @Test
+    void metricsHealthAndReadinessAnswer() throws Exception {
+        post(invoker, "/v1/functions/support/invocations", acmeKey, "{\"prompt\": \"m\", \"max_tokens\": 1}");
+        HttpResponse<String> metrics = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + invoker.actualPort() + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("lorafn_http_requests_seconds_count{method=\"POST\",route=\"/v1/functions/:fn/invocations\""),
+                metrics.body());
+        assertEquals(200, HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + invoker.actualPort() + "/readyz")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
 }

@@ -16,6 +16,9 @@ import io.lorafn.pool.contract.Invocation;
 import io.lorafn.pool.contract.ResultChunk;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.queue.ReplyChannel;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -49,6 +52,7 @@ public final class InvokerVerticle extends VerticleBase {
     private HttpServer server;
     private UsageLedger ledger;
     private UsageAggregator aggregator;
+    private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
     public InvokerVerticle(InvokerConfig config, RedisAPI redis, VersionResolver versions, int port) {
         this.config = config;
@@ -68,7 +72,11 @@ public final class InvokerVerticle extends VerticleBase {
         aggregator = new UsageAggregator(vertx, redis, ledger, config.invokerId());
         router = new ReplyRouter(vertx, redis, config.invokerId()).start();
         Router routes = Router.router(vertx);
+        routes.route().handler(this::measure);
         routes.get("/healthz").handler(ctx -> ctx.json(new JsonObject().put("status", "ok")));
+        routes.get("/readyz").handler(ctx -> redis.ping(java.util.List.of()).onSuccess(p -> ctx.json(new JsonObject().put("status", "ready")))
+                .onFailure(e -> fail(ctx, new ApiError(503, "NOT_READY", "Redis does not answer: " + e.getMessage(), 1))));
+        routes.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4").end(meters.scrape()));
         routes.post("/v1/functions/:fn/invocations").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::invoke);
         routes.get("/v1/activations/:id").handler(this::activation);
         routes.get("/v1/usage").handler(this::usage);
@@ -76,6 +84,23 @@ public final class InvokerVerticle extends VerticleBase {
         routes.post("/v1/admin/tenants").handler(BodyHandler.create().setBodyLimit(64 << 10)).handler(this::createTenant);
         routes.put("/v1/admin/tenants/:t/functions/:f").handler(BodyHandler.create().setBodyLimit(64 << 10)).handler(this::deployFunction);
         return aggregator.start().compose(v -> vertx.createHttpServer().requestHandler(routes).listen(port)).onSuccess(s -> server = s);
+    }
+
+    /** Counts and times every request by route and status ({@code lorafn_http_requests_seconds}). */
+    private void measure(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ctx.addEndHandler(v -> {
+            String route = ctx.currentRoute() != null && ctx.currentRoute().getPath() != null ? ctx.currentRoute().getPath() : "other";
+            Timer.builder("lorafn.http.requests").tag("method", ctx.request().method().name()).tag("route", route)
+                    .tag("status", Integer.toString(ctx.response().getStatusCode())).publishPercentileHistogram().register(meters)
+                    .record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        });
+        ctx.next();
+    }
+
+    /** The registry /metrics exposes; other components of this process register their meters here. */
+    public PrometheusMeterRegistry meters() {
+        return meters;
     }
 
     /** The port the server listens on (useful when started on port 0). */
