@@ -16,6 +16,8 @@ import io.lorafn.pool.contract.Invocation;
 import io.lorafn.pool.contract.ResultChunk;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.queue.ReplyChannel;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -28,6 +30,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.redis.client.RedisAPI;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.Optional;
 import java.util.UUID;
@@ -53,6 +56,11 @@ public final class InvokerVerticle extends VerticleBase {
     private UsageLedger ledger;
     private UsageAggregator aggregator;
     private final PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private volatile Runnable onEnqueued = () -> { };
+    /** Authenticated keys, briefly: a revoked key keeps working for at most this long. */
+    private final Cache<String, Tenant> keyCache = Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(5)).maximumSize(100_000).build();
+    private final Cache<String, FunctionSpec> functionCache = Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(1))
+            .maximumSize(100_000).build();
 
     public InvokerVerticle(InvokerConfig config, RedisAPI redis, VersionResolver versions, int port) {
         this.config = config;
@@ -103,6 +111,11 @@ public final class InvokerVerticle extends VerticleBase {
         return meters;
     }
 
+    /** Called after each call is enqueued; the local stack wakes its dispatcher with it. */
+    public void onEnqueued(Runnable hook) {
+        this.onEnqueued = hook;
+    }
+
     /** The port the server listens on (useful when started on port 0). */
     public int actualPort() {
         return server.actualPort();
@@ -111,7 +124,7 @@ public final class InvokerVerticle extends VerticleBase {
     private void invoke(RoutingContext ctx) {
         String fn = ctx.pathParam("fn");
         boolean async = "true".equals(ctx.request().getParam("async"));
-        authenticate(ctx).compose(tenant -> functions.find(tenant.id(), fn).compose(spec -> {
+        authenticate(ctx).compose(tenant -> function(tenant.id(), fn).compose(spec -> {
             if (spec.isEmpty()) {
                 return Future.failedFuture(new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'"));
             }
@@ -144,7 +157,7 @@ public final class InvokerVerticle extends VerticleBase {
     private void dispatch(RoutingContext ctx, Invocation call, boolean async) {
         HttpServerResponse res = ctx.response();
         if (async) {
-            replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call))
+            replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run())
                     .onSuccess(v -> res.setStatusCode(202).putHeader("content-type", "application/json")
                             .end(new JsonObject().put("id", call.id()).encode()))
                     .onFailure(e -> fail(ctx, e));
@@ -181,7 +194,7 @@ public final class InvokerVerticle extends VerticleBase {
                 res.putHeader("content-type", "application/json").end(answer.encode());
             }
         }));
-        replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onFailure(e -> {
+        replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run()).onFailure(e -> {
             router.unregister(call.id());
             vertx.cancelTimer(timer);
             fail(ctx, e);
@@ -326,8 +339,27 @@ public final class InvokerVerticle extends VerticleBase {
         if (header == null || !header.startsWith("Bearer ")) {
             return Future.failedFuture(new ApiError(401, "UNAUTHORIZED", "send 'Authorization: Bearer <tenant key>'"));
         }
-        return tenants.authenticate(header.substring("Bearer ".length()).trim()).compose(t -> t.isPresent()
-                ? Future.succeededFuture(t.get()) : Future.failedFuture(new ApiError(401, "UNAUTHORIZED", "the key is not valid")));
+        String key = header.substring("Bearer ".length()).trim();
+        Tenant known = keyCache.getIfPresent(key);
+        if (known != null) {
+            return Future.succeededFuture(known);
+        }
+        return tenants.authenticate(key).compose(t -> {
+            if (t.isEmpty()) {
+                return Future.failedFuture(new ApiError(401, "UNAUTHORIZED", "the key is not valid"));
+            }
+            keyCache.put(key, t.get());
+            return Future.succeededFuture(t.get());
+        });
+    }
+
+    /** The tenant's function, cached for a second: a redeploy takes effect within that. */
+    private Future<Optional<FunctionSpec>> function(String tenant, String fn) {
+        FunctionSpec known = functionCache.getIfPresent(tenant + "/" + fn);
+        if (known != null) {
+            return Future.succeededFuture(Optional.of(known));
+        }
+        return functions.find(tenant, fn).onSuccess(spec -> spec.ifPresent(s -> functionCache.put(tenant + "/" + fn, s)));
     }
 
     private static void fail(RoutingContext ctx, Throwable e) {

@@ -17,6 +17,8 @@ public final class DispatcherLoop implements AutoCloseable {
     private final long idleMs;
     private final AtomicBoolean running = new AtomicBoolean();
     private final AtomicLong moved = new AtomicLong();
+    private final AtomicBoolean again = new AtomicBoolean();
+    private volatile long idleTimer = -1;
     private volatile boolean open = true;
 
     public DispatcherLoop(Vertx vertx, Dispatcher dispatcher, long idleMs) {
@@ -35,9 +37,23 @@ public final class DispatcherLoop implements AutoCloseable {
         return moved.get();
     }
 
+    /**
+     * Runs a pass now instead of at the next idle tick: the invoker calls this after it enqueues, so a call
+     * does not wait out the idle interval. A pass already under way is followed by another.
+     */
+    public void wake() {
+        again.set(true);
+        vertx.runOnContext(v -> pass());
+    }
+
     private void pass() {
         if (!open || !running.compareAndSet(false, true)) {
             return;
+        }
+        again.set(false);
+        if (idleTimer >= 0) {
+            vertx.cancelTimer(idleTimer);
+            idleTimer = -1;
         }
         dispatcher.dispatchOnce().onComplete(ar -> {
             running.set(false);
@@ -46,12 +62,12 @@ public final class DispatcherLoop implements AutoCloseable {
             }
             if (ar.failed()) {
                 LOG.log(System.Logger.Level.WARNING, "dispatch pass failed: " + ar.cause());
-                vertx.setTimer(idleMs, t -> pass());
-            } else if (ar.result() > 0) {
+                idleTimer = vertx.setTimer(idleMs, t -> pass());
+            } else if (ar.result() > 0 || again.get()) {
                 moved.addAndGet(ar.result());
                 vertx.runOnContext(v -> pass());
             } else {
-                vertx.setTimer(idleMs, t -> pass());
+                idleTimer = vertx.setTimer(idleMs, t -> pass());
             }
         });
     }

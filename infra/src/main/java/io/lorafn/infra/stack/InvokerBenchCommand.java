@@ -1,0 +1,124 @@
+package io.lorafn.infra.stack;
+
+import io.lorafn.bench.BenchModel;
+import io.lorafn.bench.Stats;
+import io.lorafn.invoker.auth.Tenant;
+import io.lorafn.invoker.auth.TenantRegistry;
+import io.lorafn.invoker.functions.FunctionRegistry;
+import io.lorafn.invoker.functions.FunctionSpec;
+import io.lorafn.invoker.limits.RateLimit;
+import io.lorafn.storage.cli.ConsoleProgressBar;
+import io.lorafn.storage.cli.ImageCommand;
+import io.lorafn.storage.hf.Projection;
+import io.lorafn.storage.registry.AdapterRef;
+import io.lorafn.storage.safetensors.DType;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * What the invoker and the queue add to a call: client latency minus the worker's own time (from
+ * taking the call to its end), at a steady open-loop rate below the worker's capacity.
+ */
+@Command(name = "invoker", mixinStandardHelpOptions = true,
+        description = "Latency the invoker and the queue add (client latency minus the worker's own time), p50 and p99, at a steady rate.")
+public final class InvokerBenchCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Hugging Face model directory (e.g. from 'synth model --preset 1b').")
+    Path model;
+
+    @Option(names = "--format", defaultValue = "q8_0", description = "Weight format of the resident image (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--calls", defaultValue = "200", description = "Timed calls (default: ${DEFAULT-VALUE}).")
+    int calls;
+
+    @Option(names = "--rate", defaultValue = "4", description = "Calls per second, sent on a fixed schedule (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--max-tokens", defaultValue = "1", description = "Tokens each call generates (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--json", description = "JSON on stdout (always printed; the flag is accepted for scripts).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        Path image = BenchModel.image(model, ImageCommand.parse(format), null, new ConsoleProgressBar());
+        Path adapter = BenchModel.adapter(model, 16, List.of(Projection.values()), DType.F32, 0);
+        Path data = Files.createTempDirectory("lorafn-bench-invoker");
+        try (LocalStack stack = LocalStack.builder(model, data).image(image).start()) {
+            String key = new TenantRegistry(stack.redis()).create(new Tenant("bench", Tenant.Tier.GOLD, new RateLimit(10_000, 10_000)))
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).apiKey();
+            stack.registry().push(new AdapterRef("bench", "bot", "1"), adapter, null);
+            new FunctionRegistry(stack.redis()).deploy(new FunctionSpec("bench", "fn", "bot", "1")).toCompletionStage()
+                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            HttpClient http = HttpClient.newHttpClient();
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port() + "/v1/functions/fn/invocations"))
+                    .header("Authorization", "Bearer " + key)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"How do I reset my password?\", \"max_tokens\": "
+                            + maxTokens + ", \"temperature\": 0}")).build();
+            for (int i = 0; i < 10; i++) { // warm-up: JIT, adapter hot, connections
+                http.send(request, HttpResponse.BodyHandlers.ofString());
+            }
+            List<CompletableFuture<double[]>> results = new ArrayList<>();
+            long start = System.nanoTime(), interval = (long) (1e9 / rate);
+            ConsoleProgressBar progress = new ConsoleProgressBar();
+            progress.start("calls", calls);
+            for (int i = 0; i < calls; i++) {
+                long due = start + i * interval;
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                long sent = System.nanoTime();
+                results.add(http.sendAsync(request, HttpResponse.BodyHandlers.ofString()).thenApply(r -> {
+                    double clientMs = (System.nanoTime() - sent) / 1e6;
+                    if (r.statusCode() != 200) {
+                        throw new IllegalStateException("call failed: " + r.statusCode() + " " + r.body());
+                    }
+                    JsonObject t = new JsonObject(r.body()).getJsonObject("timings");
+                    double workerMs = t.getLong("total_ms") - t.getLong("queue_ms");
+                    return new double[] {clientMs, clientMs - workerMs, workerMs};
+                }));
+                progress.advance(1);
+            }
+            progress.done();
+            double[] client = new double[calls], overhead = new double[calls], worker = new double[calls];
+            for (int i = 0; i < calls; i++) {
+                double[] r = results.get(i).get(5, TimeUnit.MINUTES);
+                client[i] = r[0];
+                overhead[i] = r[1];
+                worker[i] = r[2];
+            }
+            System.out.printf(Locale.ROOT, "{\"calls\": %d, \"rate_per_s\": %.1f, \"max_tokens\": %d, \"overhead_ms_p50\": %.2f, "
+                            + "\"overhead_ms_p99\": %.2f, \"client_ms_p50\": %.1f, \"client_ms_p99\": %.1f, \"worker_ms_p50\": %.1f}%n",
+                    calls, rate, maxTokens, Stats.median(overhead), percentile(overhead, 0.99), Stats.median(client),
+                    percentile(client, 0.99), Stats.median(worker));
+        } finally {
+            try (Stream<Path> all = Files.walk(data)) {
+                all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+        return 0;
+    }
+
+    private static double percentile(double[] values, double q) {
+        double[] v = values.clone();
+        java.util.Arrays.sort(v);
+        return v[Math.min(v.length - 1, (int) Math.ceil(q * v.length) - 1)];
+    }
+}
