@@ -33,6 +33,7 @@ public final class LorafnMain implements Runnable {
         CommandLine cli = new CommandLine(new LorafnMain());
         // needs the whole stack, which only infra assembles
         cli.getSubcommands().get("bench").addSubcommand("invoker", new io.lorafn.infra.stack.InvokerBenchCommand());
+        cli.addSubcommand("up", new io.lorafn.infra.stack.UpCommand());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // Known failures are one line with a stable code; anything else is a bug and keeps its trace.
             if (e instanceof StorageException se) {

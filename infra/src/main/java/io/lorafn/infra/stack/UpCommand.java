@@ -1,0 +1,76 @@
+package io.lorafn.infra.stack;
+
+import io.lorafn.storage.cli.ConsoleProgressBar;
+import io.lorafn.storage.safetensors.DType;
+import io.lorafn.storage.synth.ModelPreset;
+import io.lorafn.storage.synth.SyntheticModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lorafn up}: the whole stack on this machine, with a demo model and tenants on first run. */
+@Command(name = "up", mixinStandardHelpOptions = true,
+        description = "Starts the stack on this machine (redis-server, S3, worker, dispatcher, invoker) and serves until Ctrl-C.")
+public final class UpCommand implements Callable<Integer> {
+    @Option(names = "--data", defaultValue = "lorafn-data", description = "Data directory: objects, Redis, the demo model (default: ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Option(names = "--model", description = "A Hugging Face model directory (default: a demo model, synth --preset small, made on first run).")
+    Path model;
+
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the invoker (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--slots", defaultValue = "8", description = "Batch slots of the worker (default: ${DEFAULT-VALUE}).")
+    int slots;
+
+    @Override
+    public Integer call() throws Exception {
+        Files.createDirectories(data);
+        Path modelDir = model != null ? model : data.resolve("models/demo");
+        if (model == null && !Files.exists(modelDir.resolve("config.json"))) {
+            System.err.println("creating the demo model (synth --preset small) in " + modelDir);
+            SyntheticModel.write(modelDir, ModelPreset.named("small"), DType.F32, 7, 0, new ConsoleProgressBar());
+        }
+        String operatorKey = System.getenv("LORAFN_ADMIN_KEY");
+        boolean generated = operatorKey == null || operatorKey.isBlank();
+        if (generated) {
+            byte[] b = new byte[24];
+            new SecureRandom().nextBytes(b);
+            operatorKey = "op_" + HexFormat.of().formatHex(b);
+        }
+        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots).operatorKey(operatorKey).start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> { // Ctrl-C or SIGTERM: everything started stops
+            stack.close();
+            stopped.countDown();
+        }, "lorafn-up-shutdown"));
+        Map<String, String> keys = DemoTenants.seed(stack, modelDir, data.resolve("demo-adapters"));
+        String base = "http://127.0.0.1:" + stack.port();
+        System.out.println("lorafn is up on " + base + " (model " + modelDir + ")");
+        System.out.println(generated ? "operator key (generated; set LORAFN_ADMIN_KEY to choose one): " + operatorKey
+                : "operator key: from LORAFN_ADMIN_KEY");
+        keys.forEach((tenant, key) -> System.out.println("tenant " + tenant + " key: " + key));
+        String acme = keys.get("acme");
+        System.out.println();
+        System.out.println("# call acme's function 'support':");
+        System.out.println("curl -s " + base + "/v1/functions/support/invocations -H 'Authorization: Bearer " + acme
+                + "' -d '{\"prompt\": \"How do I reset my password?\", \"max_tokens\": 32}'");
+        System.out.println("# stream it as Server-Sent Events:");
+        System.out.println("curl -sN " + base + "/v1/functions/support/invocations -H 'Authorization: Bearer " + acme
+                + "' -d '{\"prompt\": \"Hello\", \"max_tokens\": 32, \"stream\": true}'");
+        System.out.println("# acme's usage today:");
+        System.out.println("curl -s '" + base + "/v1/usage?from=" + java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "&to="
+                + java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "' -H 'Authorization: Bearer " + acme + "'");
+        System.out.println("# Prometheus metrics:  curl -s " + base + "/metrics");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}
