@@ -1,0 +1,186 @@
+package io.lorafn.invoker.http;
+
+import static io.lorafn.invoker.http.HttpSupport.fail;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.lorafn.invoker.activations.ReplyRouter;
+import io.lorafn.invoker.auth.Tenant;
+import io.lorafn.invoker.functions.FunctionRegistry;
+import io.lorafn.invoker.functions.FunctionSpec;
+import io.lorafn.invoker.limits.TokenBucket;
+import io.lorafn.pool.contract.ActivationRecord;
+import io.lorafn.pool.contract.Invocation;
+import io.lorafn.pool.contract.ResultChunk;
+import io.lorafn.pool.queue.CallQueues;
+import io.lorafn.pool.queue.ReplyChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.redis.client.RedisAPI;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Tenants' calls: authenticate, find the function, check the body, rate-limit, admit, resolve the adapter
+ * version, then write the activation record, register for the reply and enqueue. It answers
+ * synchronously, as Server-Sent Events, or 202 for {@code ?async=true}; the owner reads an activation
+ * back. Nothing here blocks an event loop: every step is a Redis future.
+ */
+final class InvocationRoutes {
+    private final Vertx vertx;
+    private final InvokerConfig config;
+    private final VersionResolver versions;
+    private final Authenticator auth;
+    private final FunctionRegistry functions;
+    private final TokenBucket bucket;
+    private final CallQueues queues;
+    private final ReplyChannel replies;
+    private final ReplyRouter router;
+    private volatile Runnable onEnqueued = () -> { };
+    private final Cache<String, FunctionSpec> functionCache = Caffeine.newBuilder().expireAfterWrite(Duration.ofSeconds(1))
+            .maximumSize(100_000).build();
+
+    InvocationRoutes(Vertx vertx, RedisAPI redis, InvokerConfig config, VersionResolver versions, Authenticator auth, ReplyRouter router) {
+        this.vertx = vertx;
+        this.config = config;
+        this.versions = versions;
+        this.auth = auth;
+        this.functions = new FunctionRegistry(redis);
+        this.bucket = new TokenBucket(redis);
+        this.queues = new CallQueues(redis);
+        this.replies = new ReplyChannel(redis);
+        this.router = router;
+    }
+
+    void mount(Router routes) {
+        routes.post("/v1/functions/:fn/invocations").handler(BodyHandler.create().setBodyLimit(1 << 20)).handler(this::invoke);
+        routes.get("/v1/activations/:id").handler(this::activation);
+    }
+
+    void onEnqueued(Runnable hook) {
+        this.onEnqueued = hook;
+    }
+
+    private void invoke(RoutingContext ctx) {
+        String fn = ctx.pathParam("fn");
+        boolean async = "true".equals(ctx.request().getParam("async"));
+        auth.tenant(ctx).compose(tenant -> function(tenant.id(), fn).compose(spec -> {
+            if (spec.isEmpty()) {
+                return Future.failedFuture(new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'"));
+            }
+            InvokeRequest req = InvokeRequest.parse(ctx.body().asString(), config.maxPromptChars());
+            return admit(tenant).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
+                    .map(version -> call(tenant, spec.get(), version, req));
+        })).onSuccess(call -> dispatch(ctx, call, async)).onFailure(e -> fail(ctx, e));
+    }
+
+    private Future<Void> admit(Tenant tenant) {
+        return bucket.take(tenant.id(), tenant.rate()).compose(d -> {
+            if (!d.allowed()) {
+                return Future.failedFuture(new ApiError(429, "RATE_LIMITED", "tenant '" + tenant.id() + "' is over its rate of "
+                        + tenant.rate().rps() + " calls/s", Math.max(1, (d.retryAfterMs() + 999) / 1000)));
+            }
+            return queues.depth(tenant.id());
+        }).compose(depth -> depth >= config.maxQueueDepth()
+                ? Future.failedFuture(new ApiError(503, "OVERLOADED", tenant.id() + " has " + depth + " calls waiting; the limit is "
+                        + config.maxQueueDepth(), 1))
+                : Future.succeededFuture());
+    }
+
+    private Invocation call(Tenant tenant, FunctionSpec spec, String version, InvokeRequest req) {
+        long now = System.currentTimeMillis();
+        return new Invocation(UUID.randomUUID().toString(), tenant.id(), spec.name(), spec.adapter(), version, req.prompt(),
+                req.maxTokens(), req.temperature(), req.topP(), req.topK(), req.seed(), req.stop(), req.stream(), config.invokerId(),
+                now, now + config.timeoutMs());
+    }
+
+    private void dispatch(RoutingContext ctx, Invocation call, boolean async) {
+        HttpServerResponse res = ctx.response();
+        if (async) {
+            replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run())
+                    .onSuccess(v -> res.setStatusCode(202).putHeader("content-type", "application/json")
+                            .end(new JsonObject().put("id", call.id()).encode()))
+                    .onFailure(e -> fail(ctx, e));
+            return;
+        }
+        StringBuilder text = new StringBuilder();
+        long timer = vertx.setTimer(Math.max(1, call.deadlineMs() - System.currentTimeMillis()), t -> {
+            router.unregister(call.id());
+            fail(ctx, new ApiError(504, "DEADLINE_EXCEEDED", "no result within " + config.timeoutMs() + " ms"));
+        });
+        if (call.stream()) {
+            res.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");
+        }
+        router.register(call.id(), chunk -> vertx.runOnContext(v -> {
+            if (res.ended()) {
+                return;
+            }
+            if (!chunk.last()) {
+                text.append(chunk.text());
+                if (call.stream()) {
+                    res.write("data: " + new JsonObject().put("id", call.id()).put("text", chunk.text()).encode() + "\n\n");
+                }
+                return;
+            }
+            vertx.cancelTimer(timer);
+            if (chunk.error() != null) {
+                fail(ctx, new ApiError(ApiError.statusOf(chunk.error().code()), chunk.error().code(), chunk.error().message()));
+                return;
+            }
+            JsonObject answer = answer(call, text.append(chunk.text()).toString(), chunk);
+            if (call.stream()) {
+                res.end("event: done\ndata: " + answer.encode() + "\n\n");
+            } else {
+                res.putHeader("content-type", "application/json").end(answer.encode());
+            }
+        }));
+        replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run()).onFailure(e -> {
+            router.unregister(call.id());
+            vertx.cancelTimer(timer);
+            fail(ctx, e);
+        });
+    }
+
+    private static JsonObject answer(Invocation call, String output, ResultChunk last) {
+        JsonObject timings = new JsonObject();
+        if (last.timings() != null) {
+            timings.put("queue_ms", last.timings().queueMs()).put("restore_ms", last.timings().restoreMs())
+                    .put("adapter_load_ms", last.timings().adapterLoadMs()).put("ttft_ms", last.timings().ttftMs())
+                    .put("total_ms", last.timings().totalMs());
+        }
+        return new JsonObject().put("id", call.id()).put("function", call.function()).put("adapter_version", call.adapterVersion())
+                .put("output", output).put("finish_reason", last.finishReason())
+                .put("usage", new JsonObject().put("prompt_tokens", last.usage().promptTokens())
+                        .put("completion_tokens", last.usage().completionTokens()))
+                .put("timings", timings).put("cold_start", last.coldStart());
+    }
+
+    private void activation(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        auth.tenant(ctx).compose(tenant -> replies.activation(id).compose(record -> {
+            if (record == null) {
+                return Future.failedFuture(new ApiError(404, "ACTIVATION_NOT_FOUND", "no activation '" + id + "'"));
+            }
+            if (!record.tenant().equals(tenant.id())) {
+                return Future.failedFuture(new ApiError(403, "FORBIDDEN", "activation '" + id + "' belongs to another tenant"));
+            }
+            return Future.succeededFuture(record);
+        })).onSuccess(record -> ctx.response().putHeader("content-type", "application/json")
+                .end(io.lorafn.pool.contract.ContractJson.write(record))).onFailure(e -> fail(ctx, e));
+    }
+
+    /** The tenant's function, cached for a second: a redeploy takes effect within that. */
+    private Future<Optional<FunctionSpec>> function(String tenant, String fn) {
+        FunctionSpec known = functionCache.getIfPresent(tenant + "/" + fn);
+        if (known != null) {
+            return Future.succeededFuture(Optional.of(known));
+        }
+        return functions.find(tenant, fn).onSuccess(spec -> spec.ifPresent(s -> functionCache.put(tenant + "/" + fn, s)));
+    }
+}
