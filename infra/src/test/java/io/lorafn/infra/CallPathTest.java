@@ -318,4 +318,31 @@ class CallPathTest extends RealRedis {
         assertEquals(200, HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + invoker.actualPort() + "/readyz")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
     }
+
+    @Test
+    void openAiCompletionsAndModelsFollowOpenAisSchema() throws Exception {
+        HttpResponse<String> r = post(invoker, "/v1/completions", acmeKey,
+                "{\"model\": \"support\", \"prompt\": \"hello\", \"max_tokens\": 4, \"temperature\": 0}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonObject c = new JsonObject(r.body());
+        assertEquals("text_completion", c.getString("object"));
+        assertEquals("support", c.getString("model"));
+        assertEquals("length", c.getJsonArray("choices").getJsonObject(0).getString("finish_reason"));
+        JsonObject usage = c.getJsonObject("usage");
+        assertEquals(usage.getInteger("prompt_tokens") + 4, usage.getInteger("total_tokens"));
+
+        HttpResponse<String> s = post(invoker, "/v1/completions", acmeKey,
+                "{\"model\": \"support\", \"prompt\": \"hello\", \"max_tokens\": 4, \"stream\": true}");
+        assertEquals(200, s.statusCode());
+        assertTrue(s.body().contains("\"object\":\"text_completion\""), s.body());
+        assertTrue(s.body().trim().endsWith("data: [DONE]"), s.body());
+
+        assertEquals(404, post(invoker, "/v1/completions", acmeKey, "{\"model\": \"nope\", \"prompt\": \"x\"}").statusCode());
+        assertEquals(400, post(invoker, "/v1/completions", acmeKey, "{\"prompt\": \"x\"}").statusCode());
+
+        JsonObject models = new JsonObject(get("/v1/models", acmeKey).body());
+        assertEquals("list", models.getString("object"));
+        assertEquals("support", models.getJsonArray("data").getJsonObject(0).getString("id"));
+        assertEquals("acme", models.getJsonArray("data").getJsonObject(0).getString("owned_by"));
+    }
 }

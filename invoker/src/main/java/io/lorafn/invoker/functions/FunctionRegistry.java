@@ -38,6 +38,22 @@ public final class FunctionRegistry {
                 : Optional.of(new FunctionSpec(tenant, function, h.get("adapter").toString(), h.get("version").toString())));
     }
 
+    /** The tenant's function names, sorted (a SCAN over the tenant's own keys only). */
+    public Future<List<String>> list(String tenant) {
+        return scan(tenant, "0", new java.util.TreeSet<>()).map(List::copyOf);
+    }
+
+    private Future<java.util.TreeSet<String>> scan(String tenant, String cursor, java.util.TreeSet<String> names) {
+        String prefix = RedisKeys.function(tenant, "");
+        return redis.scan(List.of(cursor, "MATCH", prefix + "*", "COUNT", "1000")).compose(r -> {
+            for (io.vertx.redis.client.Response key : r.get(1)) {
+                names.add(key.toString().substring(prefix.length()));
+            }
+            String next = r.get(0).toString();
+            return next.equals("0") ? Future.succeededFuture(names) : scan(tenant, next, names);
+        });
+    }
+
     public Future<Boolean> remove(String tenant, String function) {
         return redis.del(List.of(RedisKeys.function(tenant, function))).map(r -> r.toInteger() == 1);
     }

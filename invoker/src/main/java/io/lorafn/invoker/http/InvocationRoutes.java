@@ -11,7 +11,6 @@ import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.limits.TokenBucket;
 import io.lorafn.pool.contract.ActivationRecord;
 import io.lorafn.pool.contract.Invocation;
-import io.lorafn.pool.contract.ResultChunk;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.queue.ReplyChannel;
 import io.vertx.core.Future;
@@ -68,16 +67,23 @@ final class InvocationRoutes {
     }
 
     private void invoke(RoutingContext ctx) {
-        String fn = ctx.pathParam("fn");
         boolean async = "true".equals(ctx.request().getParam("async"));
-        auth.tenant(ctx).compose(tenant -> function(tenant.id(), fn).compose(spec -> {
+        accept(ctx, ctx.pathParam("fn")).onSuccess(call -> respond(ctx, call, async, ReplyFormat.NATIVE)).onFailure(e -> fail(ctx, e));
+    }
+
+    /**
+     * Everything before the queue: the caller, its function, the body, the rate limit, admission and the
+     * adapter version; completes with the call to run.
+     */
+    Future<Invocation> accept(RoutingContext ctx, String fn) {
+        return auth.tenant(ctx).compose(tenant -> function(tenant.id(), fn).compose(spec -> {
             if (spec.isEmpty()) {
                 return Future.failedFuture(new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'"));
             }
             InvokeRequest req = InvokeRequest.parse(ctx.body().asString(), config.maxPromptChars());
             return admit(tenant).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
                     .map(version -> call(tenant, spec.get(), version, req));
-        })).onSuccess(call -> dispatch(ctx, call, async)).onFailure(e -> fail(ctx, e));
+        }));
     }
 
     private Future<Void> admit(Tenant tenant) {
@@ -100,7 +106,8 @@ final class InvocationRoutes {
                 now, now + config.timeoutMs());
     }
 
-    private void dispatch(RoutingContext ctx, Invocation call, boolean async) {
+    /** Enqueues the call and answers: 202 at once when async, else the result in {@code format}. */
+    void respond(RoutingContext ctx, Invocation call, boolean async, ReplyFormat format) {
         HttpServerResponse res = ctx.response();
         if (async) {
             replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run())
@@ -124,7 +131,7 @@ final class InvocationRoutes {
             if (!chunk.last()) {
                 text.append(chunk.text());
                 if (call.stream()) {
-                    res.write("data: " + new JsonObject().put("id", call.id()).put("text", chunk.text()).encode() + "\n\n");
+                    res.write(format.streamChunk(call, chunk.text()));
                 }
                 return;
             }
@@ -133,11 +140,11 @@ final class InvocationRoutes {
                 fail(ctx, new ApiError(ApiError.statusOf(chunk.error().code()), chunk.error().code(), chunk.error().message()));
                 return;
             }
-            JsonObject answer = answer(call, text.append(chunk.text()).toString(), chunk);
+            String output = text.append(chunk.text()).toString();
             if (call.stream()) {
-                res.end("event: done\ndata: " + answer.encode() + "\n\n");
+                res.end(format.streamEnd(call, output, chunk));
             } else {
-                res.putHeader("content-type", "application/json").end(answer.encode());
+                res.putHeader("content-type", "application/json").end(format.answer(call, output, chunk).encode());
             }
         }));
         replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run()).onFailure(e -> {
@@ -145,20 +152,6 @@ final class InvocationRoutes {
             vertx.cancelTimer(timer);
             fail(ctx, e);
         });
-    }
-
-    private static JsonObject answer(Invocation call, String output, ResultChunk last) {
-        JsonObject timings = new JsonObject();
-        if (last.timings() != null) {
-            timings.put("queue_ms", last.timings().queueMs()).put("restore_ms", last.timings().restoreMs())
-                    .put("adapter_load_ms", last.timings().adapterLoadMs()).put("ttft_ms", last.timings().ttftMs())
-                    .put("total_ms", last.timings().totalMs());
-        }
-        return new JsonObject().put("id", call.id()).put("function", call.function()).put("adapter_version", call.adapterVersion())
-                .put("output", output).put("finish_reason", last.finishReason())
-                .put("usage", new JsonObject().put("prompt_tokens", last.usage().promptTokens())
-                        .put("completion_tokens", last.usage().completionTokens()))
-                .put("timings", timings).put("cold_start", last.coldStart());
     }
 
     private void activation(RoutingContext ctx) {

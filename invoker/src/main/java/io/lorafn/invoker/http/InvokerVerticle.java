@@ -21,7 +21,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The invoker: one HTTP server with the tenants' calls ({@link InvocationRoutes}), usage and billing
+ * The invoker: one HTTP server with the tenants' calls ({@link InvocationRoutes}, {@link OpenAiRoutes}), usage and billing
  * ({@link BillingRoutes}), the operator's routes ({@link AdminRoutes}), health and Prometheus metrics,
  * plus this invoker's reply router and usage aggregator.
  */
@@ -59,6 +59,7 @@ public final class InvokerVerticle extends VerticleBase {
                 .onFailure(e -> fail(ctx, new ApiError(503, "NOT_READY", "Redis does not answer: " + e.getMessage(), 1))));
         routes.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4").end(meters.scrape()));
         invocations.mount(routes);
+        new OpenAiRoutes(auth, invocations, new FunctionRegistry(redis)).mount(routes);
         new BillingRoutes(auth, ledger).mount(routes);
         new AdminRoutes(auth, tenants, new FunctionRegistry(redis)).mount(routes);
         return aggregator.start().compose(v -> vertx.createHttpServer().requestHandler(routes).listen(port)).onSuccess(s -> server = s);
