@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lorafn.invoker.auth.Tenant;
 import io.lorafn.invoker.auth.TenantRegistry;
 import io.lorafn.invoker.billing.PriceSheet;
+import io.lorafn.invoker.chat.ChatTemplate;
 import io.lorafn.invoker.functions.FunctionRegistry;
 import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.http.InvokerConfig;
@@ -111,8 +112,9 @@ class CallPathTest extends RealRedis {
         for (String tenant : Stream.concat(Stream.of("acme", "globex", "slowco"), BILLED.stream()).toList()) {
             await(functions.deploy(new FunctionSpec(tenant, "support", "bot", FunctionSpec.LATEST)));
         }
-        invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, 2000, PRICES), registry);
-        impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, 2000, PRICES), registry);
+        ChatTemplate chat = ChatTemplate.load(modelDir).orElseThrow();
+        invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, 2000, PRICES, chat), registry);
+        impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, 2000, PRICES, chat), registry);
     }
 
     static DispatcherLoop newDispatcher() {
@@ -344,5 +346,25 @@ class CallPathTest extends RealRedis {
         assertEquals("list", models.getString("object"));
         assertEquals("support", models.getJsonArray("data").getJsonObject(0).getString("id"));
         assertEquals("acme", models.getJsonArray("data").getJsonObject(0).getString("owned_by"));
+    }
+
+    @Test
+    void chatCompletionsRenderMessagesWithTheModelsTemplate() throws Exception {
+        HttpResponse<String> r = post(invoker, "/v1/chat/completions", acmeKey, "{\"model\": \"support\", \"max_tokens\": 3, "
+                + "\"temperature\": 0, \"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"}, "
+                + "{\"role\": \"user\", \"content\": \"Hi!\"}]}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonObject c = new JsonObject(r.body());
+        assertEquals("chat.completion", c.getString("object"));
+        assertEquals("assistant", c.getJsonArray("choices").getJsonObject(0).getJsonObject("message").getString("role"));
+        assertTrue(c.getJsonObject("usage").getInteger("prompt_tokens") > 10, "the template's headers were tokenized: " + c.encode());
+
+        HttpResponse<String> s = post(invoker, "/v1/chat/completions", acmeKey, "{\"model\": \"support\", \"max_tokens\": 3, "
+                + "\"stream\": true, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+        assertEquals(200, s.statusCode());
+        assertTrue(s.body().contains("chat.completion.chunk") && s.body().trim().endsWith("data: [DONE]"), s.body());
+        assertEquals(400, post(invoker, "/v1/chat/completions", acmeKey, "{\"model\": \"support\", \"messages\": []}").statusCode());
+        assertEquals(400, post(invoker, "/v1/chat/completions", acmeKey,
+                "{\"model\": \"support\", \"messages\": [{\"role\": \"user\"}]}").statusCode());
     }
 }

@@ -1,6 +1,7 @@
 package io.lorafn.infra.stack;
 
 import io.lorafn.invoker.billing.PriceSheet;
+import io.lorafn.invoker.chat.ChatTemplate;
 import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.http.InvokerConfig;
 import io.lorafn.invoker.http.InvokerVerticle;
@@ -71,7 +72,8 @@ public final class LocalStack implements AutoCloseable {
         worker = new WorkerLoop(new WorkerStream(redis, "local-1"), "local-1", new CallRunner(scheduler, model.tokenizer(), adapters,
                 new ReplyChannel(redis)), b.workerSlots, 30_000).start();
         dispatcher = new DispatcherLoop(vertx, new Dispatcher(redis, Map.of("local-1", b.workerSlots), t -> 1), 20).start();
-        invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, 100_000, DEFAULT_PRICES), redis,
+        invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, 100_000, DEFAULT_PRICES,
+                ChatTemplate.load(b.modelDir).orElse(null)), redis,
                 (tenant, adapter, version) -> vertx.executeBlocking(() -> registry.resolve(new AdapterName(tenant, adapter),
                         FunctionSpec.LATEST.equals(version) ? null : version).version()), b.port);
         invoker.onEnqueued(dispatcher::wake); // one process here; across processes this becomes a Redis notification

@@ -76,11 +76,16 @@ final class InvocationRoutes {
      * adapter version; completes with the call to run.
      */
     Future<Invocation> accept(RoutingContext ctx, String fn) {
+        return accept(ctx, fn, body -> InvokeRequest.parse(body, config.maxPromptChars()));
+    }
+
+    /** {@link #accept(RoutingContext, String)} with another body parser (the chat endpoint renders messages). */
+    Future<Invocation> accept(RoutingContext ctx, String fn, java.util.function.Function<String, InvokeRequest> parser) {
         return auth.tenant(ctx).compose(tenant -> function(tenant.id(), fn).compose(spec -> {
             if (spec.isEmpty()) {
                 return Future.failedFuture(new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'"));
             }
-            InvokeRequest req = InvokeRequest.parse(ctx.body().asString(), config.maxPromptChars());
+            InvokeRequest req = parser.apply(ctx.body().asString());
             return admit(tenant).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
                     .map(version -> call(tenant, spec.get(), version, req));
         }));

@@ -51,6 +51,41 @@ record InvokeRequest(String prompt, int maxTokens, double temperature, double to
         return new InvokeRequest(p, maxTokens, temperature, topP, topK, seed, stop, Boolean.TRUE.equals(stream));
     }
 
+    /**
+     * A chat body ({@code messages: [{role, content}]}) rendered through the model's chat template into a
+     * prompt, then checked like any other body.
+     */
+    static InvokeRequest parseChat(String body, int maxPromptChars, io.lorafn.invoker.chat.ChatTemplate template) {
+        if (template == null) {
+            throw bad("the served model has no chat template (chat_template in tokenizer_config.json); send 'prompt' instead");
+        }
+        JsonObject o;
+        try {
+            o = new JsonObject(body == null || body.isBlank() ? "{}" : body);
+        } catch (RuntimeException e) {
+            throw bad("the body is not a JSON object: " + e.getMessage());
+        }
+        if (!(o.getValue("messages") instanceof JsonArray messages) || messages.isEmpty()) {
+            throw bad("'messages' must be a non-empty list of {role, content}");
+        }
+        List<io.lorafn.invoker.chat.ChatTemplate.Message> list = new ArrayList<>();
+        for (Object m : messages) {
+            if (!(m instanceof JsonObject msg) || !(msg.getValue("role") instanceof String role) || !(msg.getValue("content") instanceof String content)) {
+                throw bad("each message needs a string 'role' and a string 'content'");
+            }
+            list.add(new io.lorafn.invoker.chat.ChatTemplate.Message(role, content));
+        }
+        String prompt;
+        try {
+            prompt = template.render(list);
+        } catch (RuntimeException e) {
+            throw bad("the chat template failed on these messages: " + e.getMessage());
+        }
+        o.remove("messages");
+        o.put("prompt", prompt);
+        return parse(o.encode(), maxPromptChars);
+    }
+
     private static int intField(JsonObject o, String name, int fallback, int min, int max) {
         Object v = o.getValue(name);
         if (v == null) {

@@ -8,7 +8,8 @@ package io.lorafn.invoker.http;
  * @param timeoutMs     a call's deadline from acceptance; a sync call answers 504 after it
  * @param maxPromptChars the longest prompt accepted (413); tokens are counted by the worker
  * @param prices        the price sheet billing reports use
+ * @param chatTemplate  the served model's chat template, or null when it has none (chat calls answer 400)
  */
 public record InvokerConfig(String invokerId, String operatorKey, int maxQueueDepth, long timeoutMs, int maxPromptChars,
-                            io.lorafn.invoker.billing.PriceSheet prices) {
+                            io.lorafn.invoker.billing.PriceSheet prices, io.lorafn.invoker.chat.ChatTemplate chatTemplate) {
 }

@@ -59,7 +59,7 @@ public final class InvokerVerticle extends VerticleBase {
                 .onFailure(e -> fail(ctx, new ApiError(503, "NOT_READY", "Redis does not answer: " + e.getMessage(), 1))));
         routes.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", "text/plain; version=0.0.4").end(meters.scrape()));
         invocations.mount(routes);
-        new OpenAiRoutes(auth, invocations, new FunctionRegistry(redis)).mount(routes);
+        new OpenAiRoutes(auth, invocations, new FunctionRegistry(redis), config).mount(routes);
         new BillingRoutes(auth, ledger).mount(routes);
         new AdminRoutes(auth, tenants, new FunctionRegistry(redis)).mount(routes);
         return aggregator.start().compose(v -> vertx.createHttpServer().requestHandler(routes).listen(port)).onSuccess(s -> server = s);

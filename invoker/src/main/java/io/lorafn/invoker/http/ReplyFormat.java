@@ -74,4 +74,35 @@ interface ReplyFormat {
                     .put("total_tokens", last.usage().promptTokens() + last.usage().completionTokens());
         }
     };
+
+    /** OpenAI's chat completion: {@code choices[].message}, streamed as {@code chat.completion.chunk} deltas. */
+    ReplyFormat OPENAI_CHAT = new ReplyFormat() {
+        @Override
+        public String streamChunk(Invocation call, String text) {
+            return "data: " + base(call, "chat.completion.chunk").put("choices", new io.vertx.core.json.JsonArray().add(new JsonObject()
+                    .put("index", 0).put("delta", new JsonObject().put("content", text)).putNull("finish_reason"))).encode() + "\n\n";
+        }
+
+        @Override
+        public String streamEnd(Invocation call, String output, ResultChunk last) {
+            JsonObject end = base(call, "chat.completion.chunk").put("choices", new io.vertx.core.json.JsonArray().add(new JsonObject()
+                    .put("index", 0).put("delta", new JsonObject()).put("finish_reason", last.finishReason())));
+            return "data: " + end.encode() + "\n\ndata: [DONE]\n\n";
+        }
+
+        @Override
+        public JsonObject answer(Invocation call, String output, ResultChunk last) {
+            return base(call, "chat.completion").put("choices", new io.vertx.core.json.JsonArray().add(new JsonObject().put("index", 0)
+                    .put("message", new JsonObject().put("role", "assistant").put("content", output))
+                    .put("finish_reason", last.finishReason())))
+                    .put("usage", new JsonObject().put("prompt_tokens", last.usage().promptTokens())
+                            .put("completion_tokens", last.usage().completionTokens())
+                            .put("total_tokens", last.usage().promptTokens() + last.usage().completionTokens()));
+        }
+
+        private JsonObject base(Invocation call, String object) {
+            return new JsonObject().put("id", "chatcmpl-" + call.id()).put("object", object)
+                    .put("created", call.acceptedAtMs() / 1000).put("model", call.function());
+        }
+    };
 }

@@ -41,6 +41,7 @@ public final class SyntheticModel {
             Files.createDirectories(out);
             SyntheticTokenizer.SpecialIds ids = SyntheticTokenizer.write(out.resolve("tokenizer.json"), p.vocabSize(), seed);
             writeConfig(out, p, dtype, ids);
+            writeTokenizerConfig(out);
             List<Entry> entries = entries(p, dtype);
             List<List<Entry>> shards = shard(entries, maxShardBytes);
             progress.start("synth " + p.name(), p.parameterCount());
@@ -174,5 +175,19 @@ public final class SyntheticModel {
         g.put("bos_token_id", ids.bos());
         g.put("eos_token_id", ids.eos());
         JSON.writeValue(out.resolve("generation_config.json").toFile(), g);
+    }
+
+    /** Llama 3's chat template, as Meta ships it in tokenizer_config.json: chat endpoints render messages with it. */
+    static final String LLAMA3_CHAT_TEMPLATE = "{% set loop_messages = messages %}{% for message in loop_messages %}"
+            + "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}"
+            + "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
+            + "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+
+    private static void writeTokenizerConfig(Path out) throws IOException {
+        var c = JSON.createObjectNode();
+        c.put("bos_token", "<|begin_of_text|>");
+        c.put("eos_token", "<|eot_id|>");
+        c.put("chat_template", LLAMA3_CHAT_TEMPLATE);
+        JSON.writeValue(out.resolve("tokenizer_config.json").toFile(), c);
     }
 }
