@@ -364,6 +364,11 @@ class CallPathTest extends RealRedis {
         assertEquals(200, s.statusCode());
         assertTrue(s.body().contains("chat.completion.chunk") && s.body().trim().endsWith("data: [DONE]"), s.body());
         assertEquals(400, post(invoker, "/v1/chat/completions", acmeKey, "{\"model\": \"support\", \"messages\": []}").statusCode());
+        HttpResponse<String> nativeChat = post(invoker, "/v1/functions/support/invocations", acmeKey,
+                "{\"max_tokens\": 2, \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}");
+        assertEquals(200, nativeChat.statusCode(), nativeChat.body());
+        assertEquals(400, post(invoker, "/v1/functions/support/invocations", acmeKey,
+                "{\"prompt\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}").statusCode());
         assertEquals(400, post(invoker, "/v1/chat/completions", acmeKey,
                 "{\"model\": \"support\", \"messages\": [{\"role\": \"user\"}]}").statusCode());
     }

@@ -68,7 +68,10 @@ final class InvocationRoutes {
 
     private void invoke(RoutingContext ctx) {
         boolean async = "true".equals(ctx.request().getParam("async"));
-        accept(ctx, ctx.pathParam("fn")).onSuccess(call -> respond(ctx, call, async, ReplyFormat.NATIVE)).onFailure(e -> fail(ctx, e));
+        accept(ctx, ctx.pathParam("fn"), body -> InvokeRequest.hasMessages(body)
+                ? InvokeRequest.parseChat(body, config.maxPromptChars(), config.chatTemplate())
+                : InvokeRequest.parse(body, config.maxPromptChars()))
+                .onSuccess(call -> respond(ctx, call, async, ReplyFormat.NATIVE)).onFailure(e -> fail(ctx, e));
     }
 
     /**

@@ -16,7 +16,7 @@ record InvokeRequest(String prompt, int maxTokens, double temperature, double to
             throw bad("the body is not a JSON object: " + e.getMessage());
         }
         if (o.containsKey("messages")) {
-            throw bad("'messages' needs a chat template; this function takes 'prompt' for now");
+            throw bad("send either 'prompt' or 'messages'");
         }
         Object prompt = o.getValue("prompt");
         if (!(prompt instanceof String p) || p.isEmpty()) {
@@ -51,6 +51,15 @@ record InvokeRequest(String prompt, int maxTokens, double temperature, double to
         return new InvokeRequest(p, maxTokens, temperature, topP, topK, seed, stop, Boolean.TRUE.equals(stream));
     }
 
+    /** Whether a body carries chat {@code messages} (it is then rendered with the chat template). */
+    static boolean hasMessages(String body) {
+        try {
+            return new JsonObject(body == null || body.isBlank() ? "{}" : body).containsKey("messages");
+        } catch (RuntimeException e) {
+            return false; // parse() reports the bad JSON
+        }
+    }
+
     /**
      * A chat body ({@code messages: [{role, content}]}) rendered through the model's chat template into a
      * prompt, then checked like any other body.
@@ -80,6 +89,9 @@ record InvokeRequest(String prompt, int maxTokens, double temperature, double to
             prompt = template.render(list);
         } catch (RuntimeException e) {
             throw bad("the chat template failed on these messages: " + e.getMessage());
+        }
+        if (o.containsKey("prompt")) {
+            throw bad("send either 'prompt' or 'messages'");
         }
         o.remove("messages");
         o.put("prompt", prompt);
