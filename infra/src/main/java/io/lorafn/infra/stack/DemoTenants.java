@@ -27,7 +27,17 @@ public final class DemoTenants {
     private DemoTenants() {
     }
 
+    /**
+     * Creates what is missing. A tenant's key is shown only when it is created, so the demo keeps them in
+     * {@code adapterRoot/demo-keys.json} (owner-only permissions) to print them again after a restart.
+     */
     public static Map<String, String> seed(LocalStack stack, Path modelDir, Path adapterRoot) throws Exception {
+        Path keyFile = adapterRoot.resolve("demo-keys.json");
+        Map<String, String> saved = new LinkedHashMap<>();
+        if (Files.exists(keyFile)) {
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree(keyFile.toFile()).fields()
+                    .forEachRemaining(e -> saved.put(e.getKey(), e.getValue().asText()));
+        }
         ModelConfig config = ModelConfig.read(modelDir.resolve("config.json"));
         TenantRegistry tenants = new TenantRegistry(stack.redis());
         FunctionRegistry functions = new FunctionRegistry(stack.redis());
@@ -42,10 +52,24 @@ public final class DemoTenants {
             if (stack.registry().latest(ref.adapter()).isEmpty()) {
                 stack.registry().push(ref, dir, null);
             }
-            keys.put(id, tenants.create(new Tenant(id, TIERS.get(i), new RateLimit(20, 40))).toCompletionStage().toCompletableFuture()
-                    .get(30, TimeUnit.SECONDS).apiKey());
+            boolean exists = tenants.find(id).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).isPresent();
+            if (exists && saved.containsKey(id)) {
+                keys.put(id, saved.get(id));
+            } else if (!exists) {
+                keys.put(id, tenants.create(new Tenant(id, TIERS.get(i), new RateLimit(20, 40))).toCompletionStage().toCompletableFuture()
+                        .get(30, TimeUnit.SECONDS).apiKey());
+            } else {
+                keys.put(id, "(created earlier; its key is not stored)");
+            }
             functions.deploy(new FunctionSpec(id, "support", "support-bot", FunctionSpec.LATEST)).toCompletionStage().toCompletableFuture()
                     .get(30, TimeUnit.SECONDS);
+        }
+        Files.createDirectories(adapterRoot);
+        Files.writeString(keyFile, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(keys));
+        try {
+            Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: left as created
         }
         return keys;
     }

@@ -57,7 +57,7 @@ public final class LocalStack implements AutoCloseable {
     private final InvokerVerticle invoker;
 
     private LocalStack(Builder b) throws Exception {
-        redisServer = RedisServerProcess.start(b.dataDir.resolve("redis"));
+        redisServer = RedisServerProcess.start(b.dataDir.resolve("redis"), ProcessHandle.current().pid(), b.persistent);
         vertx = Vertx.vertx();
         redis = RedisClients.api(vertx, redisServer.url());
         store = ObjectStore.open(ObjectStoreConfig.embedded(b.dataDir));
@@ -135,6 +135,7 @@ public final class LocalStack implements AutoCloseable {
         private int port = 0;
         private int workerSlots = 8;
         private String operatorKey = "local-operator-key";
+        private boolean persistent;
 
         private Builder(Path modelDir, Path dataDir) {
             this.modelDir = modelDir;
@@ -158,6 +159,12 @@ public final class LocalStack implements AutoCloseable {
 
         public Builder operatorKey(String key) {
             this.operatorKey = key;
+            return this;
+        }
+
+        /** Keeps Redis's data (append-only file) under the data directory across restarts. */
+        public Builder persistent(boolean persistent) {
+            this.persistent = persistent;
             return this;
         }
 

@@ -45,7 +45,8 @@ public final class UpCommand implements Callable<Integer> {
             new SecureRandom().nextBytes(b);
             operatorKey = "op_" + HexFormat.of().formatHex(b);
         }
-        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots).operatorKey(operatorKey).start();
+        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots).operatorKey(operatorKey)
+                .persistent(true).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> { // Ctrl-C or SIGTERM: everything started stops
             stack.close();

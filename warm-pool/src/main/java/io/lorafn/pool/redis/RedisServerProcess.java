@@ -42,12 +42,20 @@ public final class RedisServerProcess implements AutoCloseable {
 
     /** As {@link #start(Path)}, stopped when process {@code ownerPid} ends. */
     public static RedisServerProcess start(Path workDir, long ownerPid) {
+        return start(workDir, ownerPid, false);
+    }
+
+    /**
+     * As {@link #start(Path, long)}; {@code persistent} turns on the append-only file in {@code workDir}, so
+     * tenants, functions and counters survive a restart (DESIGN.md: AOF on wherever data is kept).
+     */
+    public static RedisServerProcess start(Path workDir, long ownerPid, boolean persistent) {
         try {
             Files.createDirectories(workDir);
             Path binary = binary(workDir);
             int port = freePort();
             String server = String.join(" ", List.of(quote(binary.toString()), "--port", Integer.toString(port),
-                    "--bind", "127.0.0.1", "--save", "''", "--appendonly", "no", "--dir", quote(workDir.toString()),
+                    "--bind", "127.0.0.1", "--save", "''", "--appendonly", persistent ? "yes" : "no", "--dir", quote(workDir.toString()),
                     "--logfile", quote(workDir.resolve("redis.log").toString())));
             String script = server + " & r=$!; trap 'kill $r 2>/dev/null' TERM INT; "
                     + "while kill -0 " + ownerPid + " 2>/dev/null && kill -0 $r 2>/dev/null; do sleep 0.3; done; "

@@ -45,6 +45,25 @@ class RedisServerProcessTest {
         redis.close();
     }
 
+    @Test
+    void aPersistentServerKeepsItsDataAcrossRestarts() throws Exception {
+        Vertx vertx = Vertx.vertx();
+        try {
+            try (RedisServerProcess redis = RedisServerProcess.start(dir, ProcessHandle.current().pid(), true)) {
+                RedisAPI api = RedisAPI.api(Redis.createClient(vertx, redis.url()));
+                api.set(List.of("lf:kept", "yes")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                api.close();
+            }
+            try (RedisServerProcess redis = RedisServerProcess.start(dir, ProcessHandle.current().pid(), true)) {
+                RedisAPI api = RedisAPI.api(Redis.createClient(vertx, redis.url()));
+                assertEquals("yes", api.get("lf:kept").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString());
+                api.close();
+            }
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
     private static void assertGone(long pid) throws InterruptedException {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (System.nanoTime() < deadline && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
