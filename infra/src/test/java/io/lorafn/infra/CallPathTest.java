@@ -94,6 +94,7 @@ class CallPathTest extends RealRedis {
                 registry.push(new AdapterRef(tenant, "bot", "1"), dir, null);
             }
             adapters = new AdapterCache(registry::fetch, m.config(), new AdapterCacheConfig(64L << 20, 64L << 20, 1), new SimpleMeterRegistry());
+            registry.onErase(adapters::evict);
         }
         scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
         scheduler.start();
@@ -123,7 +124,8 @@ class CallPathTest extends RealRedis {
 
     static InvokerVerticle deploy(InvokerConfig config, AdapterRegistry registry) throws Exception {
         InvokerVerticle v = new InvokerVerticle(config, redis, (tenant, adapter, version) -> vertx.executeBlocking(
-                () -> registry.resolve(new AdapterName(tenant, adapter), FunctionSpec.LATEST.equals(version) ? null : version).version()), 0);
+                () -> registry.resolve(new AdapterName(tenant, adapter), FunctionSpec.LATEST.equals(version) ? null : version).version()),
+                registry, 0);
         await(vertx.deployVerticle(v));
         return v;
     }
@@ -371,5 +373,47 @@ class CallPathTest extends RealRedis {
                 "{\"prompt\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}]}").statusCode());
         assertEquals(400, post(invoker, "/v1/chat/completions", acmeKey,
                 "{\"model\": \"support\", \"messages\": [{\"role\": \"user\"}]}").statusCode());
+    }
+
+    static HttpResponse<String> upload(String path, Path adapterDir) throws Exception {
+        String boundary = "lorafn-" + System.nanoTime();
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        for (String file : List.of("adapter_config.json", "adapter_model.safetensors")) {
+            body.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + file + "\"; filename=\"" + file
+                    + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            body.write(Files.readAllBytes(adapterDir.resolve(file)));
+            body.write("\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        body.write(("--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + invoker.actualPort() + path))
+                .header("Authorization", "Bearer op").header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body.toByteArray())).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theOperatorUploadsAdapterVersionsAndErasesThem() throws Exception {
+        Path good = root.resolve("adapter-acme"); // pushed at start as acme/bot@1: valid for this base model
+        HttpResponse<String> created = upload("/v1/admin/tenants/acme/adapters/uploaded/versions/1", good);
+        assertEquals(201, created.statusCode(), created.body());
+        assertEquals("uploaded", new JsonObject(created.body()).getString("name"));
+        assertEquals(409, upload("/v1/admin/tenants/acme/adapters/uploaded/versions/1", good).statusCode());
+
+        Path bad = root.resolve("adapter-bad");
+        Files.createDirectories(bad);
+        Files.writeString(bad.resolve("adapter_config.json"), Files.readString(good.resolve("adapter_config.json")).replace("\"LORA\"", "\"IA3\""));
+        Files.copy(good.resolve("adapter_model.safetensors"), bad.resolve("adapter_model.safetensors"));
+        HttpResponse<String> refused = upload("/v1/admin/tenants/acme/adapters/broken/versions/1", bad);
+        assertEquals(422, refused.statusCode(), refused.body());
+        assertEquals(List.of(), store.list("adapters/acme/broken/"), "nothing stored");
+
+        await(new FunctionRegistry(redis).deploy(new FunctionSpec("acme", "uploaded-fn", "uploaded", FunctionSpec.LATEST)));
+        assertEquals(200, post(invoker, "/v1/functions/uploaded-fn/invocations", acmeKey, "{\"prompt\": \"hi\", \"max_tokens\": 1}").statusCode());
+        HttpResponse<String> erased = send("DELETE", "/v1/admin/tenants/acme/adapters/uploaded", "op", "");
+        assertEquals(200, erased.statusCode(), erased.body());
+        assertEquals(List.of(), store.list("adapters/acme/uploaded/"));
+        assertTrue(adapters.hotAdapters().stream().noneMatch(r -> r.name().equals("uploaded")), "gone from every tier");
+        HttpResponse<String> after = post(invoker, "/v1/functions/uploaded-fn/invocations", acmeKey, "{\"prompt\": \"hi\", \"max_tokens\": 1}");
+        assertEquals(404, after.statusCode(), after.body());
+        assertEquals(404, send("DELETE", "/v1/admin/tenants/acme/adapters/uploaded", "op", "").statusCode());
     }
 }

@@ -66,6 +66,7 @@ public final class LocalStack implements AutoCloseable {
             String baseSha = baseSha(m, b.image);
             registry = new AdapterRegistry(store, new AdapterValidator(m.config(), baseSha, AdapterRules.DEFAULT), AdapterRules.DEFAULT);
             adapters = new AdapterCache(registry::fetch, m.config(), AdapterCacheConfig.DEFAULT, new SimpleMeterRegistry());
+            registry.onErase(adapters::evict); // erasure reaches this process's worker; other processes need the broadcast
         }
         scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
         scheduler.start();
@@ -75,7 +76,7 @@ public final class LocalStack implements AutoCloseable {
         invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, 100_000, DEFAULT_PRICES,
                 ChatTemplate.load(b.modelDir).orElse(null)), redis,
                 (tenant, adapter, version) -> vertx.executeBlocking(() -> registry.resolve(new AdapterName(tenant, adapter),
-                        FunctionSpec.LATEST.equals(version) ? null : version).version()), b.port);
+                        FunctionSpec.LATEST.equals(version) ? null : version).version()), registry, b.port);
         invoker.onEnqueued(dispatcher::wake); // one process here; across processes this becomes a Redis notification
         vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }

@@ -7,6 +7,7 @@ import io.lorafn.invoker.auth.TenantRegistry;
 import io.lorafn.invoker.billing.UsageAggregator;
 import io.lorafn.invoker.billing.UsageLedger;
 import io.lorafn.invoker.functions.FunctionRegistry;
+import io.lorafn.storage.registry.AdapterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -36,7 +37,11 @@ public final class InvokerVerticle extends VerticleBase {
     private UsageAggregator aggregator;
     private HttpServer server;
 
-    public InvokerVerticle(InvokerConfig config, RedisAPI redis, VersionResolver versions, int port) {
+    private final AdapterRegistry adapters;
+
+    /** @param adapters the adapter registry for the operator's upload and erasure routes; null without an object store */
+    public InvokerVerticle(InvokerConfig config, RedisAPI redis, VersionResolver versions, AdapterRegistry adapters, int port) {
+        this.adapters = adapters;
         this.config = config;
         this.redis = redis;
         this.versions = versions;
@@ -61,7 +66,7 @@ public final class InvokerVerticle extends VerticleBase {
         invocations.mount(routes);
         new OpenAiRoutes(auth, invocations, new FunctionRegistry(redis), config).mount(routes);
         new BillingRoutes(auth, ledger).mount(routes);
-        new AdminRoutes(auth, tenants, new FunctionRegistry(redis)).mount(routes);
+        new AdminRoutes(vertx, auth, tenants, new FunctionRegistry(redis), adapters).mount(routes);
         return aggregator.start().compose(v -> vertx.createHttpServer().requestHandler(routes).listen(port)).onSuccess(s -> server = s);
     }
 
