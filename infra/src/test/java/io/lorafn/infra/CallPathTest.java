@@ -416,4 +416,13 @@ class CallPathTest extends RealRedis {
         assertEquals(404, after.statusCode(), after.body());
         assertEquals(404, send("DELETE", "/v1/admin/tenants/acme/adapters/uploaded", "op", "").statusCode());
     }
+
+    @Test
+    void anotherTenantsFunctionIsForbiddenAndAnUnknownOneNotFound() throws Exception {
+        await(new FunctionRegistry(redis).deploy(new FunctionSpec("globex", "globex-private", "bot", "1")));
+        HttpResponse<String> theirs = post(invoker, "/v1/functions/globex-private/invocations", acmeKey, "{\"prompt\": \"x\"}");
+        assertEquals(403, theirs.statusCode(), theirs.body());
+        assertEquals("FORBIDDEN", code(theirs));
+        assertEquals(404, post(invoker, "/v1/functions/nobody-has-this/invocations", acmeKey, "{\"prompt\": \"x\"}").statusCode());
+    }
 }

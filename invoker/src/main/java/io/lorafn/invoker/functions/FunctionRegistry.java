@@ -26,6 +26,7 @@ public final class FunctionRegistry {
             }
         }
         return redis.hset(List.of(RedisKeys.function(spec.tenant(), spec.name()), "adapter", spec.adapter(), "version", spec.version()))
+                .compose(v -> redis.sadd(List.of(owners(spec.name()), spec.tenant())))
                 .map(v -> spec);
     }
 
@@ -55,6 +56,23 @@ public final class FunctionRegistry {
     }
 
     public Future<Boolean> remove(String tenant, String function) {
-        return redis.del(List.of(RedisKeys.function(tenant, function))).map(r -> r.toInteger() == 1);
+        return redis.del(List.of(RedisKeys.function(tenant, function))).compose(r -> redis.srem(List.of(owners(function), tenant))
+                .map(x -> r.toInteger() == 1));
+    }
+
+    /** Whether some other tenant has a function of this name (a call to it is then 403, not 404). */
+    public Future<Boolean> ownedByAnother(String tenant, String function) {
+        return redis.smembers(owners(function)).map(r -> {
+            for (io.vertx.redis.client.Response t : r) {
+                if (!t.toString().equals(tenant)) {
+                    return true;
+                }
+            }
+            return false;
+        });
+    }
+
+    private static String owners(String function) {
+        return "lf:fnowners:" + function;
     }
 }

@@ -86,7 +86,9 @@ final class InvocationRoutes {
     Future<Invocation> accept(RoutingContext ctx, String fn, java.util.function.Function<String, InvokeRequest> parser) {
         return auth.tenant(ctx).compose(tenant -> function(tenant.id(), fn).compose(spec -> {
             if (spec.isEmpty()) {
-                return Future.failedFuture(new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'"));
+                return functions.ownedByAnother(tenant.id(), fn).compose(other -> Future.failedFuture(other
+                        ? new ApiError(403, "FORBIDDEN", "function '" + fn + "' belongs to another tenant")
+                        : new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'")));
             }
             InvokeRequest req = parser.apply(ctx.body().asString());
             return admit(tenant).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
