@@ -11,6 +11,7 @@ import io.lorafn.invoker.functions.FunctionRegistry;
 import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.http.InvokerConfig;
 import io.lorafn.invoker.http.InvokerVerticle;
+import io.lorafn.invoker.http.RegistryVersions;
 import io.lorafn.invoker.limits.RateLimit;
 import io.lorafn.pool.RealRedis;
 import io.lorafn.pool.dispatch.Dispatcher;
@@ -64,6 +65,7 @@ import org.junit.jupiter.api.Test;
 class CallPathTest extends RealRedis {
     static Path root;
     static ObjectStore store;
+    static AdapterRegistry adapterRegistry;
     static LoadedModel model;
     static Scheduler scheduler;
     static AdapterCache adapters;
@@ -114,6 +116,7 @@ class CallPathTest extends RealRedis {
             await(functions.deploy(new FunctionSpec(tenant, "support", "bot", FunctionSpec.LATEST)));
         }
         ChatTemplate chat = ChatTemplate.load(modelDir).orElseThrow();
+        adapterRegistry = registry;
         invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, 2000, PRICES, chat), registry);
         impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, 2000, PRICES, chat), registry);
     }
@@ -123,8 +126,7 @@ class CallPathTest extends RealRedis {
     }
 
     static InvokerVerticle deploy(InvokerConfig config, AdapterRegistry registry) throws Exception {
-        InvokerVerticle v = new InvokerVerticle(config, redis, (tenant, adapter, version) -> vertx.executeBlocking(
-                () -> registry.resolve(new AdapterName(tenant, adapter), FunctionSpec.LATEST.equals(version) ? null : version).version()),
+        InvokerVerticle v = new InvokerVerticle(config, redis, new RegistryVersions(vertx, registry, java.time.Duration.ofMillis(100)),
                 registry, 0);
         await(vertx.deployVerticle(v));
         return v;
@@ -424,5 +426,20 @@ class CallPathTest extends RealRedis {
         assertEquals(403, theirs.statusCode(), theirs.body());
         assertEquals("FORBIDDEN", code(theirs));
         assertEquals(404, post(invoker, "/v1/functions/nobody-has-this/invocations", acmeKey, "{\"prompt\": \"x\"}").statusCode());
+    }
+
+    @Test
+    void functionsOnLatestFollowPromotionsAndRollbacks() throws Exception {
+        String key = await(new TenantRegistry(redis).create(new Tenant("versioned", Tenant.Tier.FREE, new RateLimit(100, 100)))).apiKey();
+        adapterRegistry.push(new AdapterRef("versioned", "bot", "1"), root.resolve("adapter-acme"), null);
+        await(new FunctionRegistry(redis).deploy(new FunctionSpec("versioned", "support", "bot", FunctionSpec.LATEST)));
+        String body = "{\"prompt\": \"x\", \"max_tokens\": 1}";
+        assertEquals("1", new JsonObject(post(invoker, "/v1/functions/support/invocations", key, body).body()).getString("adapter_version"));
+        adapterRegistry.push(new AdapterRef("versioned", "bot", "2"), root.resolve("adapter-globex"), null);
+        Thread.sleep(150); // the resolver keeps latest for 100 ms here
+        assertEquals("2", new JsonObject(post(invoker, "/v1/functions/support/invocations", key, body).body()).getString("adapter_version"));
+        adapterRegistry.rollback(new AdapterName("versioned", "bot"));
+        Thread.sleep(150);
+        assertEquals("1", new JsonObject(post(invoker, "/v1/functions/support/invocations", key, body).body()).getString("adapter_version"));
     }
 }

@@ -2,9 +2,9 @@ package io.lorafn.infra.stack;
 
 import io.lorafn.invoker.billing.PriceSheet;
 import io.lorafn.invoker.chat.ChatTemplate;
-import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.http.InvokerConfig;
 import io.lorafn.invoker.http.InvokerVerticle;
+import io.lorafn.invoker.http.RegistryVersions;
 import io.lorafn.pool.dispatch.Dispatcher;
 import io.lorafn.pool.dispatch.DispatcherLoop;
 import io.lorafn.pool.queue.ReplyChannel;
@@ -14,7 +14,6 @@ import io.lorafn.pool.redis.RedisServerProcess;
 import io.lorafn.storage.hf.ModelDirectory;
 import io.lorafn.storage.image.ResidentImage;
 import io.lorafn.storage.image.ResidentImageWriter;
-import io.lorafn.storage.registry.AdapterName;
 import io.lorafn.storage.registry.AdapterRegistry;
 import io.lorafn.storage.registry.AdapterRules;
 import io.lorafn.storage.registry.AdapterValidator;
@@ -32,6 +31,7 @@ import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -74,9 +74,7 @@ public final class LocalStack implements AutoCloseable {
                 new ReplyChannel(redis)), b.workerSlots, 30_000).start();
         dispatcher = new DispatcherLoop(vertx, new Dispatcher(redis, Map.of("local-1", b.workerSlots), t -> 1), 20).start();
         invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, 100_000, DEFAULT_PRICES,
-                ChatTemplate.load(b.modelDir).orElse(null)), redis,
-                (tenant, adapter, version) -> vertx.executeBlocking(() -> registry.resolve(new AdapterName(tenant, adapter),
-                        FunctionSpec.LATEST.equals(version) ? null : version).version()), registry, b.port);
+                ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port);
         invoker.onEnqueued(dispatcher::wake); // one process here; across processes this becomes a Redis notification
         vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     }
