@@ -17,16 +17,11 @@ public interface Backend extends AutoCloseable {
     void matmul(WeightMatrix w, float[][] x, float[][] out, int batch);
 
     /**
-     * {@code out[b][o] = Σ_k u[b][k] · t[k][o]}, k ascending: the product with a matrix stored
-     * transposed. LoRA's expand uses it with B stored {@code rank × out}, which turns {@code out} dot
-     * products of length {@code rank} into {@code rank} contiguous row updates.
-     */
-    void transposedProduct(WeightMatrix t, float[][] u, float[][] out, int batch);
-
-    /**
      * Batched LoRA across different adapters (SGMV): for each segment, {@code y[r] += scale · B·(A·x[r])}
      * for its rows r, shrink then expand. Ranks may differ between segments; rows in no segment are not
-     * touched. A row's result is the same whichever other segments run beside it.
+     * touched. A row's result is the same whichever other segments run beside it. B comes transposed
+     * ({@code rank × out}), so the expand is {@code rank} contiguous row updates rather than {@code out}
+     * dot products of length {@code rank}.
      */
     void addLora(List<LoraSegment> segments, float[][] x, float[][] y);
 

@@ -120,11 +120,7 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    @Override
-    public void transposedProduct(WeightMatrix t, float[][] u, float[][] out, int batch) {
-        expand(t, u, out, batch);
-    }
-
+    /** {@code out[b][o] = Σ_k u[b][k] · t[k][o]}, k ascending: the product with B stored transposed. */
     private static void expand(WeightMatrix t, float[][] u, float[][] out, int batch) {
         int n = t.cols();
         for (int b = 0; b < batch; b++) {
