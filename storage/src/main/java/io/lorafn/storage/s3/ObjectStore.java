@@ -16,7 +16,6 @@ import io.minio.errors.ServerException;
 import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -94,52 +93,7 @@ public final class ObjectStore implements AutoCloseable {
 
     /** The object's bytes; {@code OBJECT_NOT_FOUND} if there is none. */
     public byte[] get(String key) {
-        return fetch(key, Long.MAX_VALUE).bytes();
-    }
-
-    /** The object, hashed while it streams in; refuses objects over {@code maxBytes} without reading them. */
-    public Fetched fetch(String key, long maxBytes) {
-        return call("get " + key, () -> {
-            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
-                String length = in.headers().get("Content-Length");
-                long size = length == null ? -1 : Long.parseLong(length);
-                if (size > maxBytes) {
-                    throw new StorageException("OBJECT_TOO_LARGE", key + " is " + size + " bytes, over the limit of " + maxBytes);
-                }
-                return readHashing(key, in, size, maxBytes);
-            }
-        });
-    }
-
-    private static Fetched readHashing(String key, InputStream in, long size, long maxBytes) throws IOException {
-        MessageDigest sha = sha256();
-        byte[] buf = new byte[size >= 0 ? Math.toIntExact(size) : 1 << 20];
-        int filled = 0;
-        while (true) {
-            if (filled == buf.length) {
-                if (size >= 0) {
-                    if (in.read() != -1) {
-                        throw new IOException(key + ": more bytes than its Content-Length " + size);
-                    }
-                    break;
-                }
-                buf = java.util.Arrays.copyOf(buf, Math.toIntExact(Math.min((long) buf.length * 2, Integer.MAX_VALUE - 8)));
-            }
-            int n = in.read(buf, filled, buf.length - filled);
-            if (n < 0) {
-                break;
-            }
-            sha.update(buf, filled, n);
-            filled += n;
-            if (filled > maxBytes) {
-                throw new StorageException("OBJECT_TOO_LARGE", key + " is over the limit of " + maxBytes + " bytes");
-            }
-        }
-        if (size >= 0 && filled != size) {
-            throw new IOException(key + ": got " + filled + " of " + size + " bytes");
-        }
-        byte[] bytes = filled == buf.length ? buf : java.util.Arrays.copyOf(buf, filled);
-        return new Fetched(bytes, HexFormat.of().formatHex(sha.digest()));
+        return fetchOffHeap(key, Long.MAX_VALUE).bytes().toArray(ValueLayout.JAVA_BYTE);
     }
 
     public boolean exists(String key) {
@@ -184,7 +138,8 @@ public final class ObjectStore implements AutoCloseable {
     }
 
     /**
-     * Like {@link #fetch}, into native memory that the garbage collector frees once unreachable. Adapter
+     * The object, hashed while it streams in, into native memory that the garbage collector frees once
+     * unreachable; objects over {@code maxBytes} are refused without being read. Adapter
      * weights must live there: the Vector API compiles loads from native segments, but a load from a
      * {@code byte[]}-backed segment falls back to scalar code (measured 2 GB/s against 127), and a
      * kernel that has seen both kinds runs the slow path for both.
@@ -283,10 +238,6 @@ public final class ObjectStore implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new StorageException("OBJECT_STORE_UNREACHABLE", "interrupted while backing off", e);
         }
-    }
-
-    /** An object's bytes and the sha256 computed as they arrived. */
-    public record Fetched(byte[] bytes, String sha256) {
     }
 
     @Override
