@@ -6,14 +6,11 @@ import io.lorafn.storage.hf.ModelDirectory;
 import io.lorafn.storage.image.ResidentImageWriter;
 import io.lorafn.storage.registry.AdapterManifest;
 import io.lorafn.storage.registry.AdapterName;
-import io.lorafn.storage.registry.AdapterRef;
 import io.lorafn.storage.registry.AdapterRegistry;
 import io.lorafn.storage.registry.AdapterRules;
-import io.lorafn.storage.registry.AdapterSummary;
 import io.lorafn.storage.registry.AdapterValidator;
 import io.lorafn.storage.s3.ObjectStore;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +33,13 @@ final class RegistryCommand {
 
         AdapterName adapter() {
             return new AdapterName(tenant, name);
+        }
+    }
+
+    /** Runs {@code op} on the registry in the configured store (no base model: reads, pointers, erasure), then closes it. */
+    static <T> T withRegistry(ObjectStoreOptions store, java.util.function.Function<AdapterRegistry, T> op) {
+        try (ObjectStore s = store.open()) {
+            return op.apply(AdapterRegistry.withoutBase(s));
         }
     }
 
@@ -94,10 +98,7 @@ final class RegistryCommand {
 
         @Override
         public Integer call() {
-            try (ObjectStore s = store.open()) {
-                List<AdapterSummary> all = AdapterRegistry.withoutBase(s).list(tenant);
-                print(all);
-            }
+            print(withRegistry(store, registry -> registry.list(tenant)));
             return 0;
         }
     }
@@ -118,11 +119,7 @@ final class RegistryCommand {
 
         @Override
         public Integer call() {
-            try (ObjectStore s = store.open()) {
-                AdapterRegistry registry = AdapterRegistry.withoutBase(s);
-                AdapterRef ref = registry.resolve(target.adapter(), version);
-                print(registry.download(ref, out));
-            }
+            print(withRegistry(store, registry -> registry.download(registry.resolve(target.adapter(), version), out)));
             return 0;
         }
     }
@@ -139,10 +136,11 @@ final class RegistryCommand {
 
         @Override
         public Integer call() {
-            try (ObjectStore s = store.open()) {
-                AdapterRegistry.withoutBase(s).promote(target.adapter().version(version));
-                System.out.println(target.adapter() + " -> " + version);
-            }
+            withRegistry(store, registry -> {
+                registry.promote(target.adapter().version(version));
+                return version;
+            });
+            System.out.println(target.adapter() + " -> " + version);
             return 0;
         }
     }
@@ -156,10 +154,7 @@ final class RegistryCommand {
 
         @Override
         public Integer call() {
-            try (ObjectStore s = store.open()) {
-                String now = AdapterRegistry.withoutBase(s).rollback(target.adapter());
-                System.out.println(target.adapter() + " -> " + now);
-            }
+            System.out.println(target.adapter() + " -> " + withRegistry(store, registry -> registry.rollback(target.adapter())));
             return 0;
         }
     }
@@ -174,10 +169,8 @@ final class RegistryCommand {
 
         @Override
         public Integer call() {
-            try (ObjectStore s = store.open()) {
-                int n = AdapterRegistry.withoutBase(s).delete(target.adapter());
-                System.out.println("deleted " + target.adapter() + " (" + n + " objects)");
-            }
+            int n = withRegistry(store, registry -> registry.delete(target.adapter()));
+            System.out.println("deleted " + target.adapter() + " (" + n + " objects)");
             return 0;
         }
     }
