@@ -13,4 +13,11 @@ public final class Stats {
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     }
+
+    /** The nearest-rank percentile, {@code q} in (0, 1]. */
+    public static double percentile(double[] values, double q) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v[Math.min(v.length - 1, (int) Math.ceil(q * v.length) - 1)];
+    }
 }

@@ -106,19 +106,13 @@ public final class InvokerBenchCommand implements Callable<Integer> {
             }
             System.out.printf(Locale.ROOT, "{\"calls\": %d, \"rate_per_s\": %.1f, \"max_tokens\": %d, \"overhead_ms_p50\": %.2f, "
                             + "\"overhead_ms_p99\": %.2f, \"client_ms_p50\": %.1f, \"client_ms_p99\": %.1f, \"worker_ms_p50\": %.1f}%n",
-                    calls, rate, maxTokens, Stats.median(overhead), percentile(overhead, 0.99), Stats.median(client),
-                    percentile(client, 0.99), Stats.median(worker));
+                    calls, rate, maxTokens, Stats.median(overhead), Stats.percentile(overhead, 0.99), Stats.median(client),
+                    Stats.percentile(client, 0.99), Stats.median(worker));
         } finally {
             try (Stream<Path> all = Files.walk(data)) {
                 all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
         return 0;
-    }
-
-    private static double percentile(double[] values, double q) {
-        double[] v = values.clone();
-        java.util.Arrays.sort(v);
-        return v[Math.min(v.length - 1, (int) Math.ceil(q * v.length) - 1)];
     }
 }
