@@ -8,13 +8,14 @@ import io.lorafn.storage.cli.SynthCommand;
 import io.lorafn.worker.WorkerException;
 import io.lorafn.worker.cli.GenerateCommand;
 import io.lorafn.worker.cli.LogitsCommand;
+import io.lorafn.worker.cli.WorkerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The root command, {@code lorafn}; each module contributes its subcommands from its own cli package. */
 @Command(name = "lorafn", mixinStandardHelpOptions = true, version = "lorafn 0.1.0",
         description = {"Serverless runtime for per-tenant LoRA functions on a shared base model.", ""},
-        subcommands = {SynthCommand.class, AdapterCommand.class, ImageCommand.class, LogitsCommand.class, GenerateCommand.class, BenchCommand.class,
+        subcommands = {SynthCommand.class, AdapterCommand.class, ImageCommand.class, LogitsCommand.class, GenerateCommand.class, WorkerCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LorafnMain implements Runnable {
     @CommandLine.Spec

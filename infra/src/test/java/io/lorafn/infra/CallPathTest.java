@@ -12,6 +12,7 @@ import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.http.InvokerConfig;
 import io.lorafn.invoker.http.InvokerVerticle;
 import io.lorafn.invoker.http.RegistryVersions;
+import io.lorafn.invoker.limits.PromptLimit;
 import io.lorafn.invoker.limits.RateLimit;
 import io.lorafn.pool.RealRedis;
 import io.lorafn.pool.dispatch.Dispatcher;
@@ -117,8 +118,8 @@ class CallPathTest extends RealRedis {
         }
         ChatTemplate chat = ChatTemplate.load(modelDir).orElseThrow();
         adapterRegistry = registry;
-        invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, 2000, PRICES, chat), registry);
-        impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, 2000, PRICES, chat), registry);
+        invoker = deploy(new InvokerConfig("inv-main", "op", 3, 30_000, new PromptLimit(model.tokenizer(), 300), PRICES, chat), registry);
+        impatient = deploy(new InvokerConfig("inv-impatient", "op", 100, 300, new PromptLimit(model.tokenizer(), 300), PRICES, chat), registry);
     }
 
     static DispatcherLoop newDispatcher() {
@@ -218,8 +219,14 @@ class CallPathTest extends RealRedis {
         HttpResponse<String> badField = post(invoker, "/v1/functions/support/invocations", acmeKey, "{\"prompt\": \"x\", \"max_tokens\": -2}");
         assertEquals(400, badField.statusCode());
         assertTrue(new JsonObject(badField.body()).getJsonObject("error").getString("message").contains("max_tokens"));
-        assertEquals(413, post(invoker, "/v1/functions/support/invocations", acmeKey,
-                "{\"prompt\": \"" + "x".repeat(2001) + "\"}").statusCode());
+        HttpResponse<String> tooLong = post(invoker, "/v1/functions/support/invocations", acmeKey,
+                "{\"prompt\": \"" + "one two three ".repeat(40) + "\"}");
+        assertEquals(413, tooLong.statusCode(), tooLong.body());
+        int tokens = model.tokenizer().encode("one two three ".repeat(40), true).length;
+        assertEquals("the prompt is " + tokens + " tokens; the limit is 300",
+                new JsonObject(tooLong.body()).getJsonObject("error").getString("message"));
+        assertEquals(200, post(invoker, "/v1/functions/support/invocations", acmeKey,
+                "{\"prompt\": \"" + "one two three ".repeat(3) + "\", \"max_tokens\": 1}").statusCode());
     }
 
     @Test

@@ -1,91 +1,116 @@
 package io.lorafn.infra.stack;
 
+import io.lorafn.infra.LorafnMain;
 import io.lorafn.invoker.billing.PriceSheet;
 import io.lorafn.invoker.chat.ChatTemplate;
 import io.lorafn.invoker.http.InvokerConfig;
 import io.lorafn.invoker.http.InvokerVerticle;
 import io.lorafn.invoker.http.RegistryVersions;
+import io.lorafn.invoker.limits.PromptLimit;
+import io.lorafn.pool.cluster.ClusterMember;
+import io.lorafn.pool.contract.AdapterErasure;
 import io.lorafn.pool.dispatch.Dispatcher;
 import io.lorafn.pool.dispatch.DispatcherLoop;
-import io.lorafn.pool.queue.ReplyChannel;
-import io.lorafn.pool.queue.WorkerStream;
+import io.lorafn.pool.node.WorkerProcesses;
+import io.lorafn.pool.queue.ErasureFeed;
 import io.lorafn.pool.redis.RedisClients;
 import io.lorafn.pool.redis.RedisServerProcess;
-import io.lorafn.storage.hf.ModelDirectory;
-import io.lorafn.storage.image.ResidentImage;
-import io.lorafn.storage.image.ResidentImageWriter;
+import io.lorafn.pool.workers.WorkerDirectory;
+import io.lorafn.storage.hf.ModelConfig;
+import io.lorafn.storage.hf.tokenizer.Tokenizer;
 import io.lorafn.storage.registry.AdapterRegistry;
-import io.lorafn.storage.registry.AdapterRules;
-import io.lorafn.storage.registry.AdapterValidator;
 import io.lorafn.storage.s3.ObjectStore;
 import io.lorafn.storage.s3.ObjectStoreConfig;
-import io.lorafn.worker.adapters.AdapterCache;
-import io.lorafn.worker.adapters.AdapterCacheConfig;
-import io.lorafn.worker.engine.LoadedModel;
-import io.lorafn.worker.runtime.CallRunner;
-import io.lorafn.worker.runtime.WorkerLoop;
-import io.lorafn.worker.sched.Scheduler;
-import io.lorafn.worker.sched.SchedulerConfig;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 import java.math.BigDecimal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The whole stack on one machine, in this process except Redis: a redis-server, the object store
- * (embedded S3 unless configured), one worker (engine, adapter cache, intake), the dispatcher and the
- * invoker. What `./lorafn up` will run (with the worker as its own process) and what the invoker
- * benchmark measures. Closing it stops everything it started.
+ * The whole stack on one machine: a redis-server, the object store (embedded S3 unless configured), a
+ * Hazelcast member holding the worker registry, the pool manager (worker directory and dispatcher), the
+ * invoker, and the worker processes, each its own JVM started and restarted by {@link WorkerProcesses}.
+ * What `./lorafn up` runs and what the invoker benchmark measures. Closing it stops everything it
+ * started; the workers and redis-server also stop by themselves if this process is killed.
  */
 public final class LocalStack implements AutoCloseable {
     public static final PriceSheet DEFAULT_PRICES = new PriceSheet(new BigDecimal("0.0002"), new BigDecimal("0.0006"), new BigDecimal("0.00005"));
+    /** A worker silent this long is dead: its calls go back to their queues. Several heartbeats. */
+    static final long WORKER_SILENCE_MS = 2_000;
 
     private final RedisServerProcess redisServer;
     private final Vertx vertx;
     private final RedisAPI redis;
     private final ObjectStore store;
     private final AdapterRegistry registry;
-    private final LoadedModel model;
-    private final Scheduler scheduler;
-    private final AdapterCache adapters;
-    private final WorkerLoop worker;
+    private final ClusterMember cluster;
+    private final WorkerDirectory directory;
     private final DispatcherLoop dispatcher;
     private final InvokerVerticle invoker;
+    private final WorkerProcesses workers;
 
     private LocalStack(Builder b) throws Exception {
         redisServer = RedisServerProcess.start(b.dataDir.resolve("redis"), ProcessHandle.current().pid(), b.persistent);
         vertx = Vertx.vertx();
         redis = RedisClients.api(vertx, redisServer.url());
         store = ObjectStore.open(ObjectStoreConfig.embedded(b.dataDir));
-        model = LoadedModel.open(b.modelDir, b.image, b.threads);
-        try (ModelDirectory m = ModelDirectory.open(b.modelDir)) {
-            String baseSha = baseSha(m, b.image);
-            registry = new AdapterRegistry(store, new AdapterValidator(m.config(), baseSha, AdapterRules.DEFAULT), AdapterRules.DEFAULT);
-            adapters = new AdapterCache(registry::fetch, m.config(), AdapterCacheConfig.DEFAULT, new SimpleMeterRegistry());
-            registry.onErase(adapters::evict); // erasure reaches this process's worker; other processes need the broadcast
-        }
-        scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
-        scheduler.start();
-        worker = new WorkerLoop(new WorkerStream(redis, "local-1"), "local-1", new CallRunner(scheduler, model.tokenizer(), adapters,
-                new ReplyChannel(redis)), b.workerSlots, 30_000).start();
-        dispatcher = new DispatcherLoop(vertx, new Dispatcher(redis, Map.of("local-1", b.workerSlots), t -> 1), 20).start();
-        invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, 100_000, DEFAULT_PRICES,
+        registry = AdapterRegistry.forModel(store, b.modelDir, b.image);
+        ErasureFeed erasures = new ErasureFeed(redis);
+        registry.onErase(a -> erasures.publish(new AdapterErasure(a.tenant(), a.name())));
+        cluster = ClusterMember.start(ClusterMember.Settings.local(b.clusterName));
+        directory = new WorkerDirectory(redis, cluster.workers(), WORKER_SILENCE_MS).start(vertx, 200);
+        dispatcher = new DispatcherLoop(vertx, new Dispatcher(redis, directory::placeableSlots), 20).start();
+        directory.onChange(dispatcher::wake);
+        invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
                 ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port);
-        invoker.onEnqueued(dispatcher::wake); // one process here; across processes this becomes a Redis notification
+        invoker.onEnqueued(dispatcher::wake); // the dispatcher runs in this process
         vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
+        env.put("LORAFN_REDIS_URL", redisServer.url());
+        workers = new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"));
+        for (int i = 1; i <= b.workers; i++) {
+            workers.start("w" + i);
+        }
+        awaitWorkers(b.workers, b.dataDir.resolve("logs"));
     }
 
-    /** The served base model's identity: recorded in the image, else hashed from the directory. */
-    private static String baseSha(ModelDirectory m, Path image) {
-        if (image == null) {
-            return ResidentImageWriter.sourceHash(m);
+    /** Prompts may fill the model's context but for one generated token, counted with its own tokenizer. */
+    private static PromptLimit promptLimit(Path modelDir) {
+        ModelConfig config = ModelConfig.read(modelDir.resolve("config.json"));
+        Path tokenizer = modelDir.resolve("tokenizer.json");
+        return new PromptLimit(Files.exists(tokenizer) ? Tokenizer.load(tokenizer) : null, config.maxPositionEmbeddings() - 1);
+    }
+
+    /** The command line of one worker: this JVM's java and class path, the worker subcommand, this stack's settings. */
+    private static List<String> workerCommand(Builder b, String id) {
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-XX:+UseParallelGC", "-Xmx" + b.workerHeapMb + "m",
+                "-cp", System.getProperty("java.class.path"), LorafnMain.class.getName(), "worker",
+                "--id", id, "--model", b.modelDir.toString(), "--threads", Integer.toString(b.workerThreads()),
+                "--slots", Integer.toString(b.workerSlots), "--parent-pid", Long.toString(ProcessHandle.current().pid()),
+                "--data", b.dataDir.toString(), "--heartbeat-ms", "250"));
+        if (b.image != null) {
+            cmd.addAll(List.of("--image", b.image.toString()));
         }
-        try (ResidentImage img = ResidentImage.open(image)) {
-            return img.sourceSha256();
+        return cmd;
+    }
+
+    private void awaitWorkers(int count, Path logs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 180_000;
+        while (directory.placeableSlots().size() < count) {
+            if (System.currentTimeMillis() > deadline) {
+                close();
+                throw new IllegalStateException("the workers did not become ready within 180 s; see their logs in " + logs);
+            }
+            Thread.sleep(50);
         }
     }
 
@@ -109,18 +134,33 @@ public final class LocalStack implements AutoCloseable {
         return vertx;
     }
 
+    /** The worker processes, to find or kill one. */
+    public WorkerProcesses workers() {
+        return workers;
+    }
+
+    /** The pool manager's view of the workers, as mirrored into the cluster's map. */
+    public WorkerDirectory directory() {
+        return directory;
+    }
+
+    public ClusterMember cluster() {
+        return cluster;
+    }
+
     @Override
     public void close() {
+        if (workers != null) {
+            workers.close(); // first, while Redis is up: they drain and leave the pool
+        }
         dispatcher.close();
-        worker.close();
+        directory.close();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             // closing anyway
         }
-        scheduler.close();
-        adapters.close();
-        model.close();
+        cluster.close();
         store.close();
         redisServer.close();
     }
@@ -130,9 +170,12 @@ public final class LocalStack implements AutoCloseable {
         private final Path modelDir;
         private final Path dataDir;
         private Path image;
-        private int threads = Runtime.getRuntime().availableProcessors();
+        private int threads = 0;
         private int port = 0;
+        private int workers = 1;
         private int workerSlots = 8;
+        private int workerHeapMb = 1024;
+        private String clusterName = "lorafn";
         private String operatorKey = "local-operator-key";
         private boolean persistent;
 
@@ -148,6 +191,31 @@ public final class LocalStack implements AutoCloseable {
 
         public Builder port(int port) {
             this.port = port;
+            return this;
+        }
+
+        /** Worker processes to run (default 1). */
+        public Builder workers(int count) {
+            if (count < 1) {
+                throw new IllegalArgumentException("at least one worker, got " + count);
+            }
+            this.workers = count;
+            return this;
+        }
+
+        /** Kernel threads per worker; 0 shares the cores among the workers. */
+        public Builder threads(int threads) {
+            this.threads = threads;
+            return this;
+        }
+
+        int workerThreads() {
+            return threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
+        }
+
+        /** The Hazelcast cluster to form; members of other clusters on the machine are not joined. */
+        public Builder clusterName(String name) {
+            this.clusterName = name;
             return this;
         }
 

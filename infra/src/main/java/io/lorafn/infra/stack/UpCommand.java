@@ -16,7 +16,9 @@ import picocli.CommandLine.Option;
 
 /** {@code lorafn up}: the whole stack on this machine, with a demo model and tenants on first run. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = "Starts the stack on this machine (redis-server, S3, worker, dispatcher, invoker) and serves until Ctrl-C.")
+        description = {"Starts the stack on this machine and serves until Ctrl-C: redis-server, the embedded S3 server, a Hazelcast",
+                "member with the worker registry, the dispatcher, the invoker, and the worker processes. Ctrl-C (SIGTERM) drains the",
+                "workers and stops everything."})
 public final class UpCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "lorafn-data", description = "Data directory: objects, Redis, the demo model (default: ${DEFAULT-VALUE}).")
     Path data;
@@ -27,8 +29,17 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the invoker (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--slots", defaultValue = "8", description = "Batch slots of the worker (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--slots", defaultValue = "8", description = "Batch slots of each worker (default: ${DEFAULT-VALUE}).")
     int slots;
+
+    @Option(names = "--workers", defaultValue = "1", description = "Worker processes (default: ${DEFAULT-VALUE}).")
+    int workers;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Kernel threads per worker; 0 shares the cores among the workers (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--image", description = "A resident weight image of the model (lorafn image build) for the workers to map and share.")
+    Path image;
 
     @Override
     public Integer call() throws Exception {
@@ -45,7 +56,8 @@ public final class UpCommand implements Callable<Integer> {
             new SecureRandom().nextBytes(b);
             operatorKey = "op_" + HexFormat.of().formatHex(b);
         }
-        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots).operatorKey(operatorKey)
+        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots).workers(workers)
+                .threads(threads).image(image).operatorKey(operatorKey)
                 .persistent(true).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> { // Ctrl-C or SIGTERM: everything started stops

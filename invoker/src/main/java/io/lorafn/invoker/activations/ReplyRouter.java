@@ -91,7 +91,12 @@ public final class ReplyRouter implements AutoCloseable {
         open = false;
     }
 
-    /** Delivers chunks in sequence order, holding any that arrive early. */
+    /**
+     * Delivers chunks in sequence order, holding any that arrive early. A call that a dead worker left runs
+     * again from the start with the same seed, so its chunks repeat: those already delivered are dropped, and
+     * the client sees each piece once. A last chunk from the rerun that falls behind (an error before it
+     * produced anything, such as a passed deadline) ends the stream at once.
+     */
     private static final class Route {
         private final Consumer<ResultChunk> sink;
         private final TreeMap<Integer, ResultChunk> early = new TreeMap<>();
@@ -103,6 +108,12 @@ public final class ReplyRouter implements AutoCloseable {
 
         /** Returns true once the last chunk has been delivered. */
         synchronized boolean accept(ResultChunk chunk) {
+            if (chunk.seq() < next) {
+                if (chunk.last()) {
+                    sink.accept(chunk);
+                }
+                return chunk.last();
+            }
             early.put(chunk.seq(), chunk);
             boolean done = false;
             while (!early.isEmpty() && early.firstKey() == next) {

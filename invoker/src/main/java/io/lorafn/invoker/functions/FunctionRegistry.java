@@ -25,7 +25,8 @@ public final class FunctionRegistry {
                         + "' must be 1-64 letters, digits, '.', '_' or '-'"));
             }
         }
-        return redis.hset(List.of(RedisKeys.function(spec.tenant(), spec.name()), "adapter", spec.adapter(), "version", spec.version()))
+        return redis.hset(List.of(RedisKeys.function(spec.tenant(), spec.name()), "adapter", spec.adapter(), "version", spec.version(),
+                        "timeout_ms", Long.toString(spec.timeoutMs())))
                 .compose(v -> redis.sadd(List.of(owners(spec.name()), spec.tenant())))
                 .map(v -> spec);
     }
@@ -36,7 +37,8 @@ public final class FunctionRegistry {
             return Future.succeededFuture(Optional.empty());
         }
         return redis.hgetall(RedisKeys.function(tenant, function)).map(h -> h == null || h.size() == 0 ? Optional.empty()
-                : Optional.of(new FunctionSpec(tenant, function, h.get("adapter").toString(), h.get("version").toString())));
+                : Optional.of(new FunctionSpec(tenant, function, h.get("adapter").toString(), h.get("version").toString(),
+                        h.get("timeout_ms") == null ? 0 : h.get("timeout_ms").toLong())));
     }
 
     /** The tenant's function names, sorted (a SCAN over the tenant's own keys only). */

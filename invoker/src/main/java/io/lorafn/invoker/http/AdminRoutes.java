@@ -84,10 +84,19 @@ final class AdminRoutes {
             } catch (RuntimeException e) {
                 return Future.failedFuture(new ApiError(400, "BAD_REQUEST", "the body is not a JSON object"));
             }
-            return functions.deploy(new FunctionSpec(tenant, ctx.pathParam("f"), o.getString("adapter"), o.getString("version", FunctionSpec.LATEST)))
+            FunctionSpec spec;
+            try {
+                spec = new FunctionSpec(tenant, ctx.pathParam("f"), o.getString("adapter"), o.getString("version", FunctionSpec.LATEST),
+                        o.getLong("timeout_ms", 0L));
+            } catch (ClassCastException | IllegalArgumentException e) {
+                return Future.failedFuture(new ApiError(400, "BAD_REQUEST", e instanceof ClassCastException
+                        ? "'adapter' and 'version' must be strings and 'timeout_ms' a number" : e.getMessage()));
+            }
+            return functions.deploy(spec)
                     .recover(e -> Future.failedFuture(e instanceof IllegalArgumentException ? new ApiError(400, "BAD_REQUEST", e.getMessage()) : e));
         }).onSuccess(spec -> ctx.json(new JsonObject().put("tenant", spec.tenant()).put("function", spec.name())
-                .put("adapter", spec.adapter()).put("version", spec.version()))).onFailure(e -> fail(ctx, e));
+                .put("adapter", spec.adapter()).put("version", spec.version()).put("timeout_ms", spec.timeoutMs())))
+                .onFailure(e -> fail(ctx, e));
     }
 
     /**

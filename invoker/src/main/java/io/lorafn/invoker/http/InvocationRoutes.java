@@ -24,6 +24,7 @@ import io.vertx.redis.client.RedisAPI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Tenants' calls: authenticate, find the function, check the body, rate-limit, admit, resolve the adapter
@@ -69,8 +70,8 @@ final class InvocationRoutes {
     private void invoke(RoutingContext ctx) {
         boolean async = "true".equals(ctx.request().getParam("async"));
         accept(ctx, ctx.pathParam("fn"), body -> InvokeRequest.hasMessages(body)
-                ? InvokeRequest.parseChat(body, config.maxPromptChars(), config.chatTemplate())
-                : InvokeRequest.parse(body, config.maxPromptChars()))
+                ? InvokeRequest.parseChat(body, config.chatTemplate())
+                : InvokeRequest.parse(body))
                 .onSuccess(call -> respond(ctx, call, async, ReplyFormat.NATIVE)).onFailure(e -> fail(ctx, e));
     }
 
@@ -79,7 +80,7 @@ final class InvocationRoutes {
      * adapter version; completes with the call to run.
      */
     Future<Invocation> accept(RoutingContext ctx, String fn) {
-        return accept(ctx, fn, body -> InvokeRequest.parse(body, config.maxPromptChars()));
+        return accept(ctx, fn, InvokeRequest::parse);
     }
 
     /** {@link #accept(RoutingContext, String)} with another body parser (the chat endpoint renders messages). */
@@ -91,9 +92,15 @@ final class InvocationRoutes {
                         : new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'")));
             }
             InvokeRequest req = parser.apply(ctx.body().asString());
-            return admit(tenant).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
+            return withinPromptLimit(req.prompt()).compose(v -> admit(tenant)).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
                     .map(version -> call(tenant, spec.get(), version, req));
         }));
+    }
+
+    private Future<Void> withinPromptLimit(String prompt) {
+        return config.promptLimit().excess(vertx, prompt).compose(over -> over.isEmpty() ? Future.succeededFuture()
+                : Future.failedFuture(new ApiError(413, "PROMPT_TOO_LONG", "the prompt is " + over.getAsInt()
+                        + " tokens; the limit is " + config.promptLimit().maxTokens())));
     }
 
     private Future<Void> admit(Tenant tenant) {
@@ -111,9 +118,12 @@ final class InvocationRoutes {
 
     private Invocation call(Tenant tenant, FunctionSpec spec, String version, InvokeRequest req) {
         long now = System.currentTimeMillis();
+        // a seed fixed here makes a call that a dead worker left behind produce the same tokens when it runs again,
+        // so a client that already streamed part of it sees the rest, not a different answer
+        long seed = req.seed() != null ? req.seed() : ThreadLocalRandom.current().nextLong();
         return new Invocation(UUID.randomUUID().toString(), tenant.id(), spec.name(), spec.adapter(), version, req.prompt(),
-                req.maxTokens(), req.temperature(), req.topP(), req.topK(), req.seed(), req.stop(), req.stream(), config.invokerId(),
-                now, now + config.timeoutMs());
+                req.maxTokens(), req.temperature(), req.topP(), req.topK(), seed, req.stop(), req.stream(), config.invokerId(),
+                now, now + (spec.timeoutMs() > 0 ? spec.timeoutMs() : config.timeoutMs()), tenant.tier().weight());
     }
 
     /** Enqueues the call and answers: 202 at once when async, else the result in {@code format}. */
@@ -129,7 +139,7 @@ final class InvocationRoutes {
         StringBuilder text = new StringBuilder();
         long timer = vertx.setTimer(Math.max(1, call.deadlineMs() - System.currentTimeMillis()), t -> {
             router.unregister(call.id());
-            fail(ctx, new ApiError(504, "DEADLINE_EXCEEDED", "no result within " + config.timeoutMs() + " ms"));
+            fail(ctx, new ApiError(504, "DEADLINE_EXCEEDED", "no result within " + (call.deadlineMs() - call.acceptedAtMs()) + " ms"));
         });
         if (call.stream()) {
             res.setChunked(true).putHeader("content-type", "text/event-stream").putHeader("cache-control", "no-cache");

@@ -8,7 +8,7 @@ import java.util.List;
 /** The body of {@code POST /v1/functions/{fn}/invocations}, checked; every problem is a 400 naming the field. */
 record InvokeRequest(String prompt, int maxTokens, double temperature, double topP, int topK, Long seed, List<String> stop,
                      boolean stream) {
-    static InvokeRequest parse(String body, int maxPromptChars) {
+    static InvokeRequest parse(String body) {
         JsonObject o;
         try {
             o = new JsonObject(body == null || body.isBlank() ? "{}" : body);
@@ -21,9 +21,6 @@ record InvokeRequest(String prompt, int maxTokens, double temperature, double to
         Object prompt = o.getValue("prompt");
         if (!(prompt instanceof String p) || p.isEmpty()) {
             throw bad("'prompt' must be a non-empty string");
-        }
-        if (p.length() > maxPromptChars) {
-            throw new ApiError(413, "PROMPT_TOO_LONG", "the prompt has " + p.length() + " characters; the limit is " + maxPromptChars);
         }
         int maxTokens = intField(o, "max_tokens", 64, 1, 4096);
         double temperature = number(o, "temperature", 1.0, 0, 100);
@@ -64,7 +61,7 @@ record InvokeRequest(String prompt, int maxTokens, double temperature, double to
      * A chat body ({@code messages: [{role, content}]}) rendered through the model's chat template into a
      * prompt, then checked like any other body.
      */
-    static InvokeRequest parseChat(String body, int maxPromptChars, io.lorafn.invoker.chat.ChatTemplate template) {
+    static InvokeRequest parseChat(String body, io.lorafn.invoker.chat.ChatTemplate template) {
         if (template == null) {
             throw bad("the served model has no chat template (chat_template in tokenizer_config.json); send 'prompt' instead");
         }
@@ -95,7 +92,7 @@ record InvokeRequest(String prompt, int maxTokens, double temperature, double to
         }
         o.remove("messages");
         o.put("prompt", prompt);
-        return parse(o.encode(), maxPromptChars);
+        return parse(o.encode());
     }
 
     private static int intField(JsonObject o, String name, int fallback, int min, int max) {

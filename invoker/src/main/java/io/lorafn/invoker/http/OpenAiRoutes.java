@@ -21,14 +21,12 @@ final class OpenAiRoutes {
     private final FunctionRegistry functions;
 
     private final io.lorafn.invoker.chat.ChatTemplate chatTemplate;
-    private final int maxPromptChars;
 
     OpenAiRoutes(Authenticator auth, InvocationRoutes invocations, FunctionRegistry functions, InvokerConfig config) {
         this.auth = auth;
         this.invocations = invocations;
         this.functions = functions;
         this.chatTemplate = config.chatTemplate();
-        this.maxPromptChars = config.maxPromptChars();
     }
 
     void mount(Router routes) {
@@ -48,7 +46,7 @@ final class OpenAiRoutes {
     private void chat(RoutingContext ctx) {
         String model = model(ctx);
         if (model != null) {
-            invocations.accept(ctx, model, body -> InvokeRequest.parseChat(body, maxPromptChars, chatTemplate))
+            invocations.accept(ctx, model, body -> InvokeRequest.parseChat(body, chatTemplate))
                     .onSuccess(call -> invocations.respond(ctx, call, false, ReplyFormat.OPENAI_CHAT)).onFailure(e -> fail(ctx, e));
         }
     }

@@ -59,4 +59,41 @@ class ReplyRouterTest extends RealRedis {
         assertTrue(router.unrouted() == 0);
         router.close();
     }
+
+    @Test
+    void aRerunOfACallLeftByADeadWorkerRepeatsNothingTheClientAlreadyHas() throws Exception {
+        ReplyRouter router = new ReplyRouter(vertx, redis, "inv-c").start();
+        Thread.sleep(100);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        router.register("act-r", c -> { seen.add(c.text()); if (c.last()) done.complete(null); });
+        ReplyChannel channel = new ReplyChannel(redis);
+        await(channel.publish("inv-c", ResultChunk.text("act-r", 0, "a")));
+        await(channel.publish("inv-c", ResultChunk.text("act-r", 1, "b"))); // then the worker dies
+        for (int i = 0; i < 4; i++) { // the rerun, same seed: the same pieces from the start
+            await(channel.publish("inv-c", ResultChunk.text("act-r", i, "abcd".substring(i, i + 1))));
+        }
+        await(channel.publish("inv-c", last("act-r", 4)));
+        done.get(10, TimeUnit.SECONDS);
+        assertEquals(List.of("a", "b", "c", "d", ""), seen);
+        router.close();
+    }
+
+    @Test
+    void aRerunThatFailsBeforeCatchingUpStillEndsTheStream() throws Exception {
+        ReplyRouter router = new ReplyRouter(vertx, redis, "inv-d").start();
+        Thread.sleep(100);
+        List<ResultChunk> seen = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        router.register("act-f", c -> { seen.add(c); if (c.last()) done.complete(null); });
+        ReplyChannel channel = new ReplyChannel(redis);
+        await(channel.publish("inv-d", ResultChunk.text("act-f", 0, "a")));
+        await(channel.publish("inv-d", ResultChunk.text("act-f", 1, "b")));
+        await(channel.publish("inv-d", ResultChunk.failed("act-f", 0,
+                new io.lorafn.pool.contract.ErrorInfo("DEADLINE_EXCEEDED", "late"), null)));
+        done.get(10, TimeUnit.SECONDS);
+        assertEquals(3, seen.size());
+        assertEquals("DEADLINE_EXCEEDED", seen.get(2).error().code());
+        router.close();
+    }
 }

@@ -1,6 +1,9 @@
 package io.lorafn.storage.registry;
 
 import io.lorafn.storage.StorageException;
+import io.lorafn.storage.hf.ModelDirectory;
+import io.lorafn.storage.image.ResidentImage;
+import io.lorafn.storage.image.ResidentImageWriter;
 import io.lorafn.storage.peft.AdapterConfig;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.storage.s3.ObjectStore;
@@ -36,6 +39,25 @@ public final class AdapterRegistry {
     /** A registry that can read, move pointers and erase, but not push, and does not check the base model. */
     public static AdapterRegistry withoutBase(ObjectStore store) {
         return new AdapterRegistry(store, null, AdapterRules.DEFAULT);
+    }
+
+    /**
+     * The registry for adapters of the model in {@code modelDir}: pushes are validated against its config,
+     * and its identity is the one recorded in {@code image} when served from a resident image (null: hashed
+     * from the directory's files).
+     */
+    public static AdapterRegistry forModel(ObjectStore store, Path modelDir, Path image) {
+        try (ModelDirectory m = ModelDirectory.open(modelDir)) {
+            String baseSha;
+            if (image == null) {
+                baseSha = ResidentImageWriter.sourceHash(m);
+            } else {
+                try (ResidentImage img = ResidentImage.open(image)) {
+                    baseSha = img.sourceSha256();
+                }
+            }
+            return new AdapterRegistry(store, new AdapterValidator(m.config(), baseSha, AdapterRules.DEFAULT), AdapterRules.DEFAULT);
+        }
     }
 
     /** {@code validator} may be null: see {@link #withoutBase}. */

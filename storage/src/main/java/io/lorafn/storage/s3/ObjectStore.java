@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The object store through the MinIO SDK, against the embedded server or any S3 service. Every call is
@@ -74,6 +75,17 @@ public final class ObjectStore implements AutoCloseable {
 
     public String bucket() {
         return config.bucket();
+    }
+
+    /**
+     * The {@code LORAFN_S3_*} variables that let another process (a worker) reach this same store, the
+     * embedded server included.
+     */
+    public Map<String, String> environmentForOtherProcesses() {
+        return Map.of("LORAFN_S3_ENDPOINT", endpoint.toString(),
+                "LORAFN_S3_ACCESS_KEY", embedded != null ? ObjectStoreConfig.EMBEDDED_ACCESS_KEY : config.accessKey(),
+                "LORAFN_S3_SECRET_KEY", embedded != null ? ObjectStoreConfig.EMBEDDED_SECRET_KEY : config.secretKey(),
+                "LORAFN_S3_BUCKET", config.bucket(), "LORAFN_S3_REGION", config.region());
     }
 
     private void ensureBucket() {

@@ -4,6 +4,12 @@ package io.lorafn.pool.contract;
 public final class RedisKeys {
     /** One usage event per finished call; the aggregator folds them into daily counters. */
     public static final String USAGE = "lf:usage";
+    /** Hash of worker id to its latest {@link WorkerInfo}, as JSON. */
+    public static final String WORKERS = "lf:workers";
+    /** Sorted set of worker id by the Redis server time of its last heartbeat. */
+    public static final String WORKERS_SEEN = "lf:workers:seen";
+    /** Stream of {@link AdapterErasure}s that every worker follows. */
+    public static final String ERASURES = "lf:erasures";
 
     private RedisKeys() {
     }

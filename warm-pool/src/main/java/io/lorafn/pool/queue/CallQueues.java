@@ -18,6 +18,8 @@ public final class CallQueues {
     static final String FIELD = "call";
     /** The set of tenants whose queues may hold calls; the dispatcher looks only at these. */
     public static final String ACTIVE = "lf:queues";
+    /** Each queued tenant's share weight, as its invoker last enqueued it. */
+    public static final String WEIGHTS = "lf:queue-weights";
     private static final RedisScript MOVE = RedisScript.resource(CallQueues.class, "move_oldest.lua");
     private static final RedisScript ENQUEUE = RedisScript.resource(CallQueues.class, "enqueue.lua");
     private static final RedisScript FORGET = RedisScript.resource(CallQueues.class, "forget_if_empty.lua");
@@ -28,10 +30,27 @@ public final class CallQueues {
         this.redis = redis;
     }
 
-    /** Appends an accepted call; completes with its entry id. */
+    /** Appends an accepted call, recording its tenant's weight; completes with its entry id. */
     public Future<String> enqueue(Invocation call) {
-        return ENQUEUE.run(redis, List.of(RedisKeys.queue(call.tenant()), ACTIVE), List.of(call.tenant(), ContractJson.write(call)))
-                .map(Object::toString);
+        return ENQUEUE.run(redis, List.of(RedisKeys.queue(call.tenant()), ACTIVE, WEIGHTS),
+                List.of(call.tenant(), ContractJson.write(call), Double.toString(call.weight()))).map(Object::toString);
+    }
+
+    /** The tenants' weights as last enqueued; 1 for a tenant with none. */
+    public Future<java.util.Map<String, Double>> weights(List<String> tenants) {
+        if (tenants.isEmpty()) {
+            return Future.succeededFuture(java.util.Map.of());
+        }
+        List<String> args = new java.util.ArrayList<>(tenants.size() + 1);
+        args.add(WEIGHTS);
+        args.addAll(tenants);
+        return redis.hmget(args).map(r -> {
+            java.util.Map<String, Double> out = new java.util.HashMap<>();
+            for (int i = 0; i < tenants.size(); i++) {
+                out.put(tenants.get(i), r.get(i) == null ? 1.0 : Double.parseDouble(r.get(i).toString()));
+            }
+            return out;
+        });
     }
 
     /** Tenants that may have calls waiting (a tenant stays listed until {@link #forgetIfEmpty}). */

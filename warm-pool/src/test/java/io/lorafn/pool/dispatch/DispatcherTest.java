@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.pool.RealRedis;
+import io.lorafn.pool.contract.Invocation;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.queue.WorkerStream;
 import java.util.List;
@@ -33,6 +34,24 @@ class DispatcherTest extends RealRedis {
         await(w1.ack(taken.getFirst().entryId())); // one call finished: one slot frees
         assertEquals(1, await(dispatcher.dispatchOnce()));
         assertEquals(2L, await(w1.assigned()));
+    }
+
+    @Test
+    void tierWeightsTravelWithTheCallsAndWorkersComeFromTheLiveSet() throws Exception {
+        CallQueues queues = new CallQueues(redis);
+        for (int i = 0; i < 10; i++) {
+            Invocation gold = call("tg-" + i, "t-gold");
+            await(queues.enqueue(new Invocation(gold.id(), gold.tenant(), "fn", "fn", "1", "hi", 4, 0, 1, 0, null, List.of(), false, "inv", 0,
+                    Long.MAX_VALUE, 4)));
+            await(queues.enqueue(call("tf-" + i, "t-free")));
+        }
+        Map<String, Integer> live = new java.util.concurrent.ConcurrentHashMap<>();
+        Dispatcher dispatcher = new Dispatcher(redis, () -> live);
+        assertEquals(0, await(dispatcher.dispatchOnce()), "no live worker: the calls wait");
+        assertEquals(20L, await(queues.depth("t-gold")) + await(queues.depth("t-free")));
+        live.put("tw1", 5);
+        assertEquals(5, await(dispatcher.dispatchOnce()));
+        assertEquals(4L, 10 - await(queues.depth("t-gold")), "weights 4:1, as the invoker recorded them, over 5 slots");
     }
 
     @Test

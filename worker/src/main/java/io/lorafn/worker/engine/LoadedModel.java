@@ -73,6 +73,10 @@ public final class LoadedModel implements AutoCloseable {
         return a;
     }
 
+    public ModelConfig config() {
+        return config;
+    }
+
     public LlamaEngine engine() {
         return engine;
     }

@@ -15,10 +15,13 @@ import io.lorafn.storage.registry.AdapterRef;
 import io.lorafn.worker.WorkerException;
 import io.lorafn.worker.adapters.AdapterCache;
 import io.lorafn.worker.adapters.AdapterLease;
+import io.lorafn.worker.adapters.AdapterTier;
 import io.lorafn.worker.engine.GenerationRequest;
+import io.lorafn.worker.engine.FinishReason;
 import io.lorafn.worker.engine.GenerationResult;
 import io.lorafn.worker.engine.SamplingParams;
 import io.lorafn.worker.sched.Scheduler;
+import io.lorafn.worker.sched.SequenceHandle;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.concurrent.CompletableFuture;
@@ -70,7 +73,11 @@ public final class CallRunner {
             long seed = call.seed() != null ? call.seed() : ThreadLocalRandom.current().nextLong();
             GenerationRequest req = new GenerationRequest(prompt, lease.adapter(), call.maxTokens(), call.stop(),
                     new SamplingParams(call.temperature(), call.topK(), call.topP(), seed));
-            result = scheduler.submit(req, chunks).result();
+            SequenceHandle handle = scheduler.submit(req, chunks);
+            // past its deadline the client has had its 504: stop spending steps on the call
+            CompletableFuture.delayedExecutor(Math.max(0, call.deadlineMs() - System.currentTimeMillis()), TimeUnit.MILLISECONDS)
+                    .execute(handle::cancel);
+            result = handle.result();
         } catch (RuntimeException e) {
             lease.close();
             return fail(call, errorInfo(e), new Timings(queueMs, 0, adapterLoadMs, 0, System.currentTimeMillis() - call.acceptedAtMs()),
@@ -83,21 +90,27 @@ public final class CallRunner {
                 return fail(call, errorInfo(AdapterCache.cause(error)), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs),
                         chunks.nextSeq());
             }
+            if (r.finishReason() == FinishReason.CANCELLED) {
+                return fail(call, new ErrorInfo("DEADLINE_EXCEEDED", "the call passed its deadline after " + r.tokens().length
+                        + " generated tokens"), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs), chunks.nextSeq());
+            }
             return succeed(call, r, chunks, new Timings(queueMs, 0, adapterLoadMs,
-                    queueMs + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos()), totalMs));
+                    queueMs + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos()), totalMs), lease.servedFrom() == AdapterTier.COLD);
         }).thenCompose(f -> f);
     }
 
-    private CompletableFuture<ActivationRecord> succeed(Invocation call, GenerationResult r, ChunkStream chunks, Timings timings) {
+    /** @param coldStart the adapter came from the object store: the cold path, until workers restore from zero (issue 6) */
+    private CompletableFuture<ActivationRecord> succeed(Invocation call, GenerationResult r, ChunkStream chunks, Timings timings,
+                                                        boolean coldStart) {
         Usage usage = new Usage(r.promptTokens(), r.tokens().length);
         ActivationRecord record = new ActivationRecord(call.id(), call.tenant(), call.function(), call.adapterVersion(),
-                ActivationStatus.SUCCEEDED, r.text(), r.finishReason().wireName(), usage, timings, false, null);
+                ActivationStatus.SUCCEEDED, r.text(), r.finishReason().wireName(), usage, timings, coldStart, null);
         ResultChunk last = new ResultChunk(call.id(), chunks.nextSeq(), call.stream() ? "" : r.text(), true,
-                r.finishReason().wireName(), usage, timings, false, null);
+                r.finishReason().wireName(), usage, timings, coldStart, null);
         // compute_ms: the call's time in the engine, from its first scheduled step to its end
         long computeMs = Math.max(0, timings.totalMs() - timings.queueMs() - timings.adapterLoadMs());
         UsageEvent event = new UsageEvent(call.id(), call.tenant(), call.function(), day(), usage.promptTokens(),
-                usage.completionTokens(), computeMs, false);
+                usage.completionTokens(), computeMs, coldStart);
         return chunks.drained()
                 .compose(v -> replies.record(record))
                 .compose(v -> replies.publish(call.replyTo(), last))

@@ -9,7 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The worker's intake: reads its stream in the consumer group, never holding more calls than it has
  * batch slots, runs each through {@link CallRunner}, and acks a call only once its result is written.
- * It also takes over calls that a dead consumer of the same stream left pending for {@code reclaimIdleMs}.
+ * It also takes over calls that another consumer of the stream left pending, such as a previous process
+ * under the same worker id that died: those idle for {@code reclaimIdleMs}, or, while this loop is
+ * younger than that, those idle for longer than this loop has existed. A call delivered before this loop
+ * started cannot be this loop's, so a restarted worker takes back its predecessor's calls at once.
  */
 public final class WorkerLoop implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerLoop.class.getName());
@@ -38,6 +41,7 @@ public final class WorkerLoop implements AutoCloseable {
     }
 
     private void loop() {
+        long startedAt = System.currentTimeMillis();
         long nextReclaim = 0;
         try {
             stream.ensureGroup().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -54,8 +58,11 @@ public final class WorkerLoop implements AutoCloseable {
                 held = free;
                 List<WorkerStream.Delivery> calls;
                 if (System.currentTimeMillis() >= nextReclaim) {
-                    calls = stream.reclaim(consumer, reclaimIdleMs, free).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-                    nextReclaim = System.currentTimeMillis() + Math.max(100, reclaimIdleMs / 2);
+                    long age = System.currentTimeMillis() - startedAt;
+                    calls = stream.reclaim(consumer, Math.min(reclaimIdleMs, age), free).toCompletionStage().toCompletableFuture()
+                            .get(30, TimeUnit.SECONDS);
+                    // a full batch may have left more of a predecessor's calls behind: look again at once
+                    nextReclaim = calls.size() == free ? 0 : System.currentTimeMillis() + Math.max(100, Math.min(reclaimIdleMs / 2, 1000));
                     if (calls.isEmpty()) {
                         calls = read(free);
                     }

@@ -1,0 +1,77 @@
+package io.lorafn.pool.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import io.lorafn.pool.contract.WorkerInfo;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * An embedded Hazelcast member: the invoker and pool processes each run one (DESIGN.md). Members find
+ * each other by a TCP member list; multicast and cloud auto-detection are off, so nothing joins by
+ * accident. The cluster holds the worker registry, the map {@code workers}.
+ */
+public final class ClusterMember implements AutoCloseable {
+    /** The worker registry's map name. */
+    public static final String WORKERS = "workers";
+
+    private final HazelcastInstance hazelcast;
+
+    private ClusterMember(HazelcastInstance hazelcast) {
+        this.hazelcast = hazelcast;
+    }
+
+    /**
+     * @param clusterName members join only a cluster of the same name (tests use a fresh one each)
+     * @param bindAddress the address to listen on and advertise, such as {@code 127.0.0.1}
+     * @param port        the first port to try; the next ones are tried when it is taken
+     * @param members     addresses of the other members, {@code host} or {@code host:port}
+     */
+    public record Settings(String clusterName, String bindAddress, int port, List<String> members) {
+        public Settings {
+            members = List.copyOf(members);
+        }
+
+        /** One machine: every member on loopback, from port 5701 up. */
+        public static Settings local(String clusterName) {
+            return new Settings(clusterName, "127.0.0.1", 5701, List.of("127.0.0.1"));
+        }
+    }
+
+    public static ClusterMember start(Settings settings) {
+        Logger.getLogger("com.hazelcast").setLevel(Level.WARNING);
+        Config config = new Config();
+        config.setClusterName(settings.clusterName());
+        config.setProperty("hazelcast.logging.type", "jdk");
+        config.setProperty("hazelcast.phone.home.enabled", "false");
+        config.setProperty("hazelcast.shutdownhook.enabled", "false"); // the owning process decides when to leave
+        config.setProperty("hazelcast.wait.seconds.before.join", "0");
+        config.setProperty("hazelcast.local.localAddress", settings.bindAddress());
+        NetworkConfig network = config.getNetworkConfig();
+        network.setPort(settings.port()).setPortAutoIncrement(true);
+        JoinConfig join = network.getJoin();
+        join.getMulticastConfig().setEnabled(false);
+        join.getAutoDetectionConfig().setEnabled(false);
+        join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());
+        return new ClusterMember(Hazelcast.newHazelcastInstance(config));
+    }
+
+    /** The worker registry: live workers by id, kept by the pool manager. */
+    public IMap<String, WorkerInfo> workers() {
+        return hazelcast.getMap(WORKERS);
+    }
+
+    public HazelcastInstance hazelcast() {
+        return hazelcast;
+    }
+
+    @Override
+    public void close() {
+        hazelcast.shutdown();
+    }
+}

@@ -1,0 +1,95 @@
+package io.lorafn.worker.cli;
+
+import io.lorafn.storage.cli.ObjectStoreOptions;
+import io.lorafn.worker.adapters.AdapterCacheConfig;
+import io.lorafn.worker.runtime.WorkerConfig;
+import io.lorafn.worker.runtime.WorkerProcess;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Runs one worker process until SIGTERM (it drains first) or until the process it watches dies. */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = {"Runs one worker: loads the base model, reports itself to the pool through Redis, and serves the calls",
+                "assigned to its stream lf:w:{id}. SIGTERM drains it: calls in flight finish (up to --drain-s), the rest are requeued.",
+                "'lorafn up' starts workers itself; run this to add workers on another machine."})
+public final class WorkerCommand implements Callable<Integer> {
+    @Option(names = "--id", required = true, description = "Worker id, unique in the pool; a restarted worker keeps its id and takes back its calls.")
+    String id;
+
+    @Option(names = "--model", required = true, description = "Hugging Face model directory (tokenizer, config; weights unless --image).")
+    Path model;
+
+    @Option(names = "--image", description = "Resident weight image to compute on, mapped and shared with the node's other workers.")
+    Path image;
+
+    @Option(names = "--threads", defaultValue = "0", description = "Kernel threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--slots", defaultValue = "8", description = "Batch slots: calls run at once (default: ${DEFAULT-VALUE}).")
+    int slots;
+
+    @Option(names = "--redis-url", description = "Redis to take calls from (default: $LORAFN_REDIS_URL, else redis://127.0.0.1:6379).")
+    String redisUrl;
+
+    @Mixin
+    ObjectStoreOptions objectStore;
+
+    @Option(names = "--hot-mb", defaultValue = "1024", description = "Hot adapter tier budget in MiB (default: ${DEFAULT-VALUE}).")
+    long hotMb;
+
+    @Option(names = "--warm-mb", defaultValue = "2048", description = "Warm adapter tier budget in MiB (default: ${DEFAULT-VALUE}).")
+    long warmMb;
+
+    @Option(names = "--node", description = "Name of this machine in the pool (default: $LORAFN_NODE, else the host name).")
+    String node;
+
+    @Option(names = "--parent-pid", defaultValue = "0", description = "Exit when this process dies; 0 watches none (default: ${DEFAULT-VALUE}).")
+    long parentPid;
+
+    @Option(names = "--heartbeat-ms", defaultValue = "500", description = "Heartbeat interval (default: ${DEFAULT-VALUE}).")
+    long heartbeatMs;
+
+    @Option(names = "--drain-s", defaultValue = "30", description = "On SIGTERM, seconds calls in flight may take to finish (default: ${DEFAULT-VALUE}).")
+    long drainSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        WorkerConfig config = new WorkerConfig(id, nodeName(), model, image, threads, slots, redisUrl(), objectStore.config(),
+                new AdapterCacheConfig(hotMb << 20, warmMb << 20, 2), parentPid, heartbeatMs, drainSeconds * 1000);
+        if (parentPid > 0) {
+            // the owner died (even by kill -9): nothing is left to serve, and no orphan may stay behind
+            ProcessHandle.of(parentPid).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),
+                    () -> Runtime.getRuntime().halt(3));
+        }
+        WorkerProcess worker = WorkerProcess.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            worker.close();
+            stopped.countDown();
+        }, "lorafn-worker-drain"));
+        System.err.println("worker " + id + " ready: " + worker.info().slots() + " slots, pid " + ProcessHandle.current().pid());
+        stopped.await();
+        return 0;
+    }
+
+    private String redisUrl() {
+        if (redisUrl != null) {
+            return redisUrl;
+        }
+        String env = System.getenv("LORAFN_REDIS_URL");
+        return env != null && !env.isBlank() ? env : "redis://127.0.0.1:6379";
+    }
+
+    private String nodeName() throws Exception {
+        if (node != null) {
+            return node;
+        }
+        String env = System.getenv("LORAFN_NODE");
+        return env != null && !env.isBlank() ? env : InetAddress.getLocalHost().getHostName();
+    }
+}

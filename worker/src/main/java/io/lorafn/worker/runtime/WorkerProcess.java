@@ -1,0 +1,137 @@
+package io.lorafn.worker.runtime;
+
+import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.contract.WorkerState;
+import io.lorafn.pool.queue.ErasureFeed;
+import io.lorafn.pool.queue.ReplyChannel;
+import io.lorafn.pool.queue.WorkerStream;
+import io.lorafn.pool.redis.RedisClients;
+import io.lorafn.pool.workers.WorkerHeartbeats;
+import io.lorafn.storage.registry.AdapterRef;
+import io.lorafn.storage.registry.AdapterRegistry;
+import io.lorafn.storage.s3.ObjectStore;
+import io.lorafn.worker.adapters.AdapterCache;
+import io.lorafn.worker.engine.LoadedModel;
+import io.lorafn.worker.sched.Scheduler;
+import io.lorafn.worker.sched.SchedulerConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.RedisAPI;
+import java.lang.management.ManagementFactory;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One worker: the engine on the base model, the adapter tiers, the continuous-batching scheduler, and the
+ * intake of its stream {@code lf:w:{id}}. It reports itself every heartbeat (state, free slots, hot and
+ * warm adapters) and follows adapter erasures. A new process under an id whose previous process died
+ * takes back the calls that one left: a consumer name is unique per process, so anything pending at
+ * start-up was a dead process's.
+ */
+public final class WorkerProcess implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(WorkerProcess.class.getName());
+
+    private final WorkerConfig config;
+    private final Vertx vertx;
+    private final RedisAPI redis;
+    private final WorkerHeartbeats heartbeats;
+    private final ObjectStore store;
+    private final LoadedModel model;
+    private final AdapterCache adapters;
+    private final Scheduler scheduler;
+    private final ErasureFollower erasures;
+    private final WorkerLoop intake;
+    private final long restoreMs;
+    private final long heartbeatTimer;
+    private volatile WorkerState state = WorkerState.STARTING;
+
+    private WorkerProcess(WorkerConfig config) throws Exception {
+        this.config = config;
+        long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+        vertx = Vertx.vertx();
+        redis = RedisClients.api(vertx, config.redisUrl());
+        heartbeats = new WorkerHeartbeats(redis);
+        heartbeats.beat(info()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        store = ObjectStore.open(config.objectStore());
+        model = LoadedModel.open(config.modelDir(), config.image(), config.threads());
+        AdapterRegistry registry = AdapterRegistry.forModel(store, config.modelDir(), config.image());
+        adapters = new AdapterCache(registry::fetch, model.config(), config.adapterCache(), new SimpleMeterRegistry());
+        erasures = new ErasureFollower(new ErasureFeed(redis), adapters).start();
+        scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
+        scheduler.start();
+        String consumer = config.id() + "-" + ProcessHandle.current().pid();
+        intake = new WorkerLoop(new WorkerStream(redis, config.id()), consumer, new CallRunner(scheduler, model.tokenizer(), adapters,
+                new ReplyChannel(redis)), config.slots(), 30_000).start();
+        state = WorkerState.WARM;
+        restoreMs = System.currentTimeMillis() - jvmStart;
+        heartbeatTimer = vertx.setPeriodic(1, config.heartbeatMs(), t -> beat());
+        LOG.log(System.Logger.Level.INFO, "worker " + config.id() + " WARM " + restoreMs + " ms after its start (" + config.slots()
+                + " slots, model " + config.modelDir() + ")");
+    }
+
+    /** Starts a worker and returns once it is WARM and taking calls. */
+    public static WorkerProcess start(WorkerConfig config) throws Exception {
+        return new WorkerProcess(config);
+    }
+
+    private void beat() {
+        if (state == WorkerState.WARM || state == WorkerState.BUSY) {
+            state = intake.inFlight() > 0 ? WorkerState.BUSY : WorkerState.WARM;
+        }
+        heartbeats.beat(info()).onFailure(e -> LOG.log(System.Logger.Level.WARNING, "heartbeat failed: " + e));
+    }
+
+    /** This worker as the pool sees it. */
+    public WorkerInfo info() {
+        boolean ready = adapters != null && intake != null;
+        return new WorkerInfo(config.id(), config.node(), ProcessHandle.current().pid(), state, config.slots(),
+                ready ? Math.max(0, config.slots() - intake.inFlight()) : 0,
+                ready ? names(adapters.hotAdapters()) : List.of(), ready ? names(adapters.warmAdapters()) : List.of(),
+                ready ? restoreMs : 0, 0);
+    }
+
+    private static List<String> names(Collection<AdapterRef> refs) {
+        return refs.stream().map(r -> r.tenant() + "/" + r.name() + "/" + r.version()).sorted().toList();
+    }
+
+    /**
+     * Stops taking calls, lets those in flight finish for up to the drain time, then leaves the pool: any
+     * call still unfinished goes back to its tenant's queue and runs elsewhere.
+     */
+    @Override
+    public void close() {
+        state = WorkerState.DRAINING;
+        vertx.cancelTimer(heartbeatTimer);
+        heartbeats.beat(info());
+        intake.close(); // takes no new calls; those in flight run on in the scheduler and are acked as they end
+        long deadline = System.currentTimeMillis() + config.drainMs();
+        while (intake.inFlight() > 0 && System.currentTimeMillis() < deadline) {
+            sleep(20);
+        }
+        try {
+            heartbeats.leave(config.id()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "could not leave the pool cleanly (" + e + "); it will requeue this worker's calls");
+        }
+        erasures.close();
+        scheduler.close();
+        adapters.close();
+        model.close();
+        store.close();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // exiting anyway
+        }
+        state = WorkerState.STOPPED;
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
