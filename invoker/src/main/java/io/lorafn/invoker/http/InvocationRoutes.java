@@ -8,9 +8,11 @@ import io.lorafn.invoker.activations.ReplyRouter;
 import io.lorafn.invoker.auth.Tenant;
 import io.lorafn.invoker.functions.FunctionRegistry;
 import io.lorafn.invoker.functions.FunctionSpec;
-import io.lorafn.invoker.limits.TokenBucket;
 import io.lorafn.pool.contract.ActivationRecord;
 import io.lorafn.pool.contract.Invocation;
+import io.lorafn.invoker.limits.RateLimit;
+import io.lorafn.pool.contract.ContractJson;
+import io.lorafn.pool.queue.Admission;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.queue.ReplyChannel;
 import io.vertx.core.Future;
@@ -27,8 +29,9 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Tenants' calls: authenticate, find the function, check the body, rate-limit, admit, resolve the adapter
- * version, then write the activation record, register for the reply and enqueue. It answers
+ * Tenants' calls: authenticate, find the function, check the body and the prompt's length, resolve the
+ * adapter version, register for the reply, then admit and enqueue in one Redis script (rate limit, queue
+ * depth, activation record and enqueue: one round trip on the call's path). It answers
  * synchronously, as Server-Sent Events, or 202 for {@code ?async=true}; the owner reads an activation
  * back. Nothing here blocks an event loop: every step is a Redis future.
  */
@@ -38,7 +41,6 @@ final class InvocationRoutes {
     private final VersionResolver versions;
     private final Authenticator auth;
     private final FunctionRegistry functions;
-    private final TokenBucket bucket;
     private final CallQueues queues;
     private final ReplyChannel replies;
     private final ReplyRouter router;
@@ -52,7 +54,6 @@ final class InvocationRoutes {
         this.versions = versions;
         this.auth = auth;
         this.functions = new FunctionRegistry(redis);
-        this.bucket = new TokenBucket(redis);
         this.queues = new CallQueues(redis);
         this.replies = new ReplyChannel(redis);
         this.router = router;
@@ -76,15 +77,15 @@ final class InvocationRoutes {
     }
 
     /**
-     * Everything before the queue: the caller, its function, the body, the rate limit, admission and the
-     * adapter version; completes with the call to run.
+     * Everything before admission: the caller, its function, the body, the prompt's length and the adapter
+     * version; completes with the call to admit.
      */
-    Future<Invocation> accept(RoutingContext ctx, String fn) {
+    Future<PendingCall> accept(RoutingContext ctx, String fn) {
         return accept(ctx, fn, InvokeRequest::parse);
     }
 
     /** {@link #accept(RoutingContext, String)} with another body parser (the chat endpoint renders messages). */
-    Future<Invocation> accept(RoutingContext ctx, String fn, java.util.function.Function<String, InvokeRequest> parser) {
+    Future<PendingCall> accept(RoutingContext ctx, String fn, java.util.function.Function<String, InvokeRequest> parser) {
         return auth.tenant(ctx).compose(tenant -> function(tenant.id(), fn).compose(spec -> {
             if (spec.isEmpty()) {
                 return functions.ownedByAnother(tenant.id(), fn).compose(other -> Future.failedFuture(other
@@ -92,8 +93,8 @@ final class InvocationRoutes {
                         : new ApiError(404, "FUNCTION_NOT_FOUND", "tenant '" + tenant.id() + "' has no function '" + fn + "'")));
             }
             InvokeRequest req = parser.apply(ctx.body().asString());
-            return withinPromptLimit(req.prompt()).compose(v -> admit(tenant)).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
-                    .map(version -> call(tenant, spec.get(), version, req));
+            return withinPromptLimit(req.prompt()).compose(v -> versions.resolve(tenant.id(), spec.get().adapter(), spec.get().version()))
+                    .map(version -> new PendingCall(call(tenant, spec.get(), version, req), tenant.rate()));
         }));
     }
 
@@ -103,17 +104,26 @@ final class InvocationRoutes {
                         + " tokens; the limit is " + config.promptLimit().maxTokens())));
     }
 
-    private Future<Void> admit(Tenant tenant) {
-        return bucket.take(tenant.id(), tenant.rate()).compose(d -> {
-            if (!d.allowed()) {
-                return Future.failedFuture(new ApiError(429, "RATE_LIMITED", "tenant '" + tenant.id() + "' is over its rate of "
-                        + tenant.rate().rps() + " calls/s", Math.max(1, (d.retryAfterMs() + 999) / 1000)));
-            }
-            return queues.depth(tenant.id());
-        }).compose(depth -> depth >= config.maxQueueDepth()
-                ? Future.failedFuture(new ApiError(503, "OVERLOADED", tenant.id() + " has " + depth + " calls waiting; the limit is "
-                        + config.maxQueueDepth(), 1))
-                : Future.succeededFuture());
+    /** A call that passed every check but admission, with its tenant's rate. */
+    record PendingCall(Invocation invocation, RateLimit rate) {
+    }
+
+    /** Rate limit, queue depth, activation record and enqueue, in one script; a refusal fails with its 429 or 503. */
+    private Future<Void> admitAndEnqueue(PendingCall pending) {
+        Invocation call = pending.invocation();
+        return queues.admit(call, new Admission.Limits(pending.rate().rps(), pending.rate().burst(), config.maxQueueDepth()),
+                ContractJson.write(ActivationRecord.queued(call)), ReplyChannel.ACTIVATION_TTL_SECONDS).compose(a -> switch (a.outcome()) {
+                    case ADMITTED -> {
+                        if (a.queued()) {
+                            onEnqueued.run();
+                        }
+                        yield Future.succeededFuture();
+                    }
+                    case RATE_LIMITED -> Future.failedFuture(new ApiError(429, "RATE_LIMITED", "tenant '" + call.tenant()
+                            + "' is over its rate of " + pending.rate().rps() + " calls/s", Math.max(1, (a.retryAfterMs() + 999) / 1000)));
+                    case QUEUE_FULL -> Future.failedFuture(new ApiError(503, "OVERLOADED", call.tenant() + " has " + a.depth()
+                            + " calls waiting; the limit is " + config.maxQueueDepth(), 1));
+                });
     }
 
     private Invocation call(Tenant tenant, FunctionSpec spec, String version, InvokeRequest req) {
@@ -126,11 +136,12 @@ final class InvocationRoutes {
                 now, now + (spec.timeoutMs() > 0 ? spec.timeoutMs() : config.timeoutMs()), tenant.tier().weight());
     }
 
-    /** Enqueues the call and answers: 202 at once when async, else the result in {@code format}. */
-    void respond(RoutingContext ctx, Invocation call, boolean async, ReplyFormat format) {
+    /** Admits and enqueues the call and answers: 202 at once when async, else the result in {@code format}. */
+    void respond(RoutingContext ctx, PendingCall pending, boolean async, ReplyFormat format) {
         HttpServerResponse res = ctx.response();
+        Invocation call = pending.invocation();
         if (async) {
-            replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run())
+            admitAndEnqueue(pending)
                     .onSuccess(v -> res.setStatusCode(202).putHeader("content-type", "application/json")
                             .end(new JsonObject().put("id", call.id()).encode()))
                     .onFailure(e -> fail(ctx, e));
@@ -167,7 +178,7 @@ final class InvocationRoutes {
                 res.putHeader("content-type", "application/json").end(format.answer(call, output, chunk).encode());
             }
         }));
-        replies.record(ActivationRecord.queued(call)).compose(v -> queues.enqueue(call)).onSuccess(v -> onEnqueued.run()).onFailure(e -> {
+        admitAndEnqueue(pending).onFailure(e -> {
             router.unregister(call.id());
             vertx.cancelTimer(timer);
             fail(ctx, e);

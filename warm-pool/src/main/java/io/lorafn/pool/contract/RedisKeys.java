@@ -8,6 +8,8 @@ public final class RedisKeys {
     public static final String WORKERS = "lf:workers";
     /** Sorted set of worker id by the Redis server time of its last heartbeat. */
     public static final String WORKERS_SEEN = "lf:workers:seen";
+    /** Hash of worker id to batch slots, for the workers that take calls: kept by the pool manager for admission. */
+    public static final String PLACEABLE = "lf:placeable";
     /** Stream of {@link AdapterErasure}s that every worker follows. */
     public static final String ERASURES = "lf:erasures";
 
@@ -20,6 +22,11 @@ public final class RedisKeys {
 
     public static String function(String tenant, String function) {
         return "lf:fn:" + tenant + ":" + function;
+    }
+
+    /** The tenant's token bucket (rate limit), shared by every invoker. */
+    public static String rateLimit(String tenant) {
+        return "lf:rl:" + tenant;
     }
 
     /** The tenant's queue of accepted calls, a stream. */

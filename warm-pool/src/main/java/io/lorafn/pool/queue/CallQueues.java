@@ -23,6 +23,7 @@ public final class CallQueues {
     private static final RedisScript MOVE = RedisScript.resource(CallQueues.class, "move_oldest.lua");
     private static final RedisScript ENQUEUE = RedisScript.resource(CallQueues.class, "enqueue.lua");
     private static final RedisScript FORGET = RedisScript.resource(CallQueues.class, "forget_if_empty.lua");
+    private static final RedisScript ADMIT = RedisScript.resource(CallQueues.class, "admit.lua");
 
     private final RedisAPI redis;
 
@@ -34,6 +35,27 @@ public final class CallQueues {
     public Future<String> enqueue(Invocation call) {
         return ENQUEUE.run(redis, List.of(RedisKeys.queue(call.tenant()), ACTIVE, WEIGHTS),
                 List.of(call.tenant(), ContractJson.write(call), Double.toString(call.weight()))).map(Object::toString);
+    }
+
+    /**
+     * Admits and enqueues a call in one round trip: refused when its tenant's queue is full or its token
+     * bucket is empty; otherwise the activation record is written and the call enqueued, together. When
+     * nothing waits anywhere and a placeable worker has a free slot, the call goes to that worker directly.
+     */
+    public Future<Admission> admit(Invocation call, Admission.Limits limits, String activationJson, long activationTtlSeconds) {
+        return ADMIT.run(redis, List.of(RedisKeys.rateLimit(call.tenant()), RedisKeys.queue(call.tenant()), RedisKeys.activation(call.id()),
+                ACTIVE, WEIGHTS, RedisKeys.PLACEABLE), List.of(Double.toString(limits.rps()), Integer.toString(limits.burst()),
+                Integer.toString(limits.maxDepth()), call.tenant(), ContractJson.write(call), Double.toString(call.weight()), activationJson,
+                Long.toString(activationTtlSeconds), RedisKeys.workerStream("")))
+                .map(r -> {
+                    Admission.Outcome outcome = Admission.Outcome.valueOf(r.get(0).toString());
+                    String value = r.get(1).toString();
+                    return switch (outcome) {
+                        case ADMITTED -> new Admission(outcome, value, "queued".equals(r.get(2).toString()) ? null : r.get(2).toString(), 0, 0);
+                        case RATE_LIMITED -> new Admission(outcome, null, null, Long.parseLong(value), 0);
+                        case QUEUE_FULL -> new Admission(outcome, null, null, 0, Long.parseLong(value));
+                    };
+                });
     }
 
     /** The tenants' weights as last enqueued; 1 for a tenant with none. */

@@ -20,6 +20,8 @@ public final class ReplyChannel {
     /** Reply streams are trimmed to about this many chunks; an invoker reads them within milliseconds. */
     private static final String REPLY_MAXLEN = "100000";
 
+    private static final io.lorafn.pool.redis.RedisScript FINISH = io.lorafn.pool.redis.RedisScript.resource(ReplyChannel.class, "finish.lua");
+
     private final RedisAPI redis;
 
     public ReplyChannel(RedisAPI redis) {
@@ -31,13 +33,14 @@ public final class ReplyChannel {
                 .mapEmpty();
     }
 
-    public Future<Void> record(ActivationRecord activation) {
-        return redis.set(List.of(RedisKeys.activation(activation.id()), ContractJson.write(activation), "EX",
-                Long.toString(ACTIVATION_TTL_SECONDS))).mapEmpty();
-    }
-
-    public Future<Void> usage(UsageEvent event) {
-        return redis.xadd(List.of(RedisKeys.USAGE, "*", "event", ContractJson.write(event))).mapEmpty();
+    /**
+     * The end of a call in one round trip: its record, then its final chunk to {@code invokerId}, then its
+     * usage event ({@code usage} null for a call that is not billed).
+     */
+    public Future<Void> finish(ActivationRecord activation, String invokerId, ResultChunk last, UsageEvent usage) {
+        return FINISH.run(redis, List.of(RedisKeys.activation(activation.id()), RedisKeys.reply(invokerId), RedisKeys.USAGE),
+                List.of(ContractJson.write(activation), Long.toString(ACTIVATION_TTL_SECONDS), REPLY_MAXLEN, ContractJson.write(last),
+                        usage == null ? "" : ContractJson.write(usage))).mapEmpty();
     }
 
     public Future<ActivationRecord> activation(String id) {

@@ -3,6 +3,7 @@ package io.lorafn.pool.workers;
 import io.lorafn.pool.contract.ContractJson;
 import io.lorafn.pool.contract.RedisKeys;
 import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
@@ -19,7 +20,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link WorkerHeartbeats}), keeps the live ones in {@code registry} (the Hazelcast map
  * {@code workers}, so every member sees them), and declares a worker dead after {@code silenceMs}
  * without a heartbeat: its calls go back to their tenants' queues and the dispatcher places them again.
- * A call a dead worker was running is thus run again elsewhere, from the start.
+ * A call a dead worker was running is thus run again elsewhere, from the start. The workers that take
+ * calls are also written to {@code lf:placeable}, where admission finds a free slot without waiting for
+ * the dispatcher.
  */
 public final class WorkerDirectory implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerDirectory.class.getName());
@@ -27,7 +30,10 @@ public final class WorkerDirectory implements AutoCloseable {
     private final RedisAPI redis;
     private final Map<String, WorkerInfo> registry;
     private final long silenceMs;
+    private static final RedisScript PLACEABLE = RedisScript.resource(WorkerDirectory.class, "placeable.lua");
+
     private final AtomicLong requeued = new AtomicLong();
+    private Map<String, Integer> written; // the placeable set last written to Redis; null: not yet
     private volatile Map<String, WorkerInfo> live = Map.of();
     private volatile Runnable onChange = () -> { };
     private volatile long timer = -1;
@@ -102,7 +108,7 @@ public final class WorkerDirectory implements AutoCloseable {
                 if (changed) {
                     onChange.run();
                 }
-                return Future.succeededFuture(alive);
+                return writePlaceable().map(alive);
             });
         });
     }
@@ -115,6 +121,19 @@ public final class WorkerDirectory implements AutoCloseable {
             }
             return n;
         });
+    }
+
+    private Future<Void> writePlaceable() {
+        Map<String, Integer> now = placeableSlots();
+        if (now.equals(written)) {
+            return Future.succeededFuture();
+        }
+        List<String> args = new ArrayList<>();
+        now.forEach((id, slots) -> {
+            args.add(id);
+            args.add(Integer.toString(slots));
+        });
+        return PLACEABLE.run(redis, List.of(RedisKeys.PLACEABLE), args).onSuccess(r -> written = now).mapEmpty();
     }
 
     /** Mirrors {@code alive} into the registry; true when the set of workers or their free slots changed. */

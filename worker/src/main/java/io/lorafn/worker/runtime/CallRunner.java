@@ -112,17 +112,14 @@ public final class CallRunner {
         UsageEvent event = new UsageEvent(call.id(), call.tenant(), call.function(), day(), usage.promptTokens(),
                 usage.completionTokens(), computeMs, coldStart);
         return chunks.drained()
-                .compose(v -> replies.record(record))
-                .compose(v -> replies.publish(call.replyTo(), last))
-                .compose(v -> replies.usage(event))
+                .compose(v -> replies.finish(record, call.replyTo(), last, event))
                 .map(v -> record).toCompletionStage().toCompletableFuture();
     }
 
     private CompletableFuture<ActivationRecord> fail(Invocation call, ErrorInfo error, Timings timings, int seq) {
         ActivationRecord record = new ActivationRecord(call.id(), call.tenant(), call.function(), call.adapterVersion(),
                 ActivationStatus.FAILED, null, "error", null, timings, false, error);
-        return replies.record(record)
-                .compose(v -> replies.publish(call.replyTo(), ResultChunk.failed(call.id(), seq, error, timings)))
+        return replies.finish(record, call.replyTo(), ResultChunk.failed(call.id(), seq, error, timings), null)
                 .map(v -> record).toCompletionStage().toCompletableFuture();
     }
 

@@ -1,0 +1,7 @@
+-- Replaces the set of workers that take calls (KEYS[1]: id -> batch slots), read by admission.
+-- ARGV: id, slots, id, slots, ...
+redis.call('DEL', KEYS[1])
+if #ARGV > 0 then
+  redis.call('HSET', KEYS[1], unpack(ARGV))
+end
+return 1
