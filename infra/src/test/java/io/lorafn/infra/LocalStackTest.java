@@ -26,11 +26,14 @@ class LocalStackTest {
     Path root;
 
     @Test
-    void theDemoTenantsCanCallTheirFunctionsAndClosingStopsRedis() throws Exception {
+    void theDemoTenantsCanCallTheirFunctionsAndClosingStopsRedisAndTheWorkers() throws Exception {
         Path model = root.resolve("model");
         SyntheticModel.write(model, ModelPreset.named("tiny"), DType.F32, 3, 0, Progress.NONE);
         long redisPid;
-        try (LocalStack stack = LocalStack.builder(model, root.resolve("state")).workerSlots(4).start()) {
+        long workerPid;
+        try (LocalStack stack = LocalStack.builder(model, root.resolve("state")).workerSlots(4)
+                .clusterName("lorafn-test-" + java.util.UUID.randomUUID()).start()) {
+            workerPid = stack.workers().process("w1").orElseThrow().pid();
             Map<String, String> keys = DemoTenants.seed(stack, model, root.resolve("adapters"));
             assertEquals(DemoTenants.TENANTS, keys.keySet().stream().toList());
             HttpClient http = HttpClient.newHttpClient();
@@ -52,5 +55,6 @@ class LocalStackTest {
             Thread.sleep(50);
         }
         assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "closing the stack stops its redis-server");
+        assertFalse(ProcessHandle.of(workerPid).map(ProcessHandle::isAlive).orElse(false), "and its worker process");
     }
 }

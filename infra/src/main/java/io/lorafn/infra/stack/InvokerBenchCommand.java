@@ -56,6 +56,10 @@ public final class InvokerBenchCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "1", description = "Tokens each call generates (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
+    @Option(names = "--threads", defaultValue = "0", description = "The worker's kernel threads; 0 = every core, "
+            + "shared with the invoker and Redis (default: ${DEFAULT-VALUE}).")
+    int threads;
+
     @Option(names = "--warmup", defaultValue = "3000", description = "Calls sent before timing, 8 at a time (default: ${DEFAULT-VALUE}).")
     int warmup;
 
@@ -67,7 +71,8 @@ public final class InvokerBenchCommand implements Callable<Integer> {
         Path image = BenchModel.image(model, ImageCommand.parse(format), null, new ConsoleProgressBar());
         Path adapter = BenchModel.adapter(model, 16, List.of(Projection.values()), DType.F32, 0);
         Path data = Files.createTempDirectory("lorafn-bench-invoker");
-        try (LocalStack stack = LocalStack.builder(model, data).image(image).start()) {
+        try (LocalStack stack = LocalStack.builder(model, data).image(image).threads(threads)
+                .clusterName("lorafn-bench-" + ProcessHandle.current().pid()).start()) {
             String key = new TenantRegistry(stack.redis()).create(new Tenant("bench", Tenant.Tier.GOLD, new RateLimit(10_000, 10_000)))
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).apiKey();
             stack.registry().push(new AdapterRef("bench", "bot", "1"), adapter, null);
