@@ -1,6 +1,7 @@
 package io.lorafn.infra;
 
 import io.lorafn.bench.cli.BenchCommand;
+import io.lorafn.invoker.cli.PoolCommand;
 import io.lorafn.storage.StorageException;
 import io.lorafn.storage.cli.AdapterCommand;
 import io.lorafn.storage.cli.ImageCommand;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
 /** The root command, {@code lorafn}; each module contributes its subcommands from its own cli package. */
 @Command(name = "lorafn", mixinStandardHelpOptions = true, version = "lorafn 0.1.0",
         description = {"Serverless runtime for per-tenant LoRA functions on a shared base model.", ""},
-        subcommands = {SynthCommand.class, AdapterCommand.class, ImageCommand.class, LogitsCommand.class, GenerateCommand.class, WorkerCommand.class, BenchCommand.class,
+        subcommands = {SynthCommand.class, AdapterCommand.class, ImageCommand.class, LogitsCommand.class, GenerateCommand.class, WorkerCommand.class, PoolCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LorafnMain implements Runnable {
     @CommandLine.Spec

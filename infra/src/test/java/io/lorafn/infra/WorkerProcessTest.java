@@ -41,30 +41,23 @@ import org.junit.jupiter.api.Test;
  * The small preset, so that a generation lasts long enough to be interrupted.
  */
 class WorkerProcessTest {
-    static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final HttpClient HTTP = RunningStack.HTTP;
     static final String OPERATOR = "test-operator";
-    static Path root;
+    static RunningStack running;
     static LocalStack stack;
     static Map<String, String> keys;
-    static String clusterName = "lorafn-test-" + UUID.randomUUID();
 
     @BeforeAll
     static void start() throws Exception {
-        root = Files.createTempDirectory("lorafn-workers");
-        Path model = root.resolve("model");
-        SyntheticModel.write(model, ModelPreset.named("small"), DType.F32, 5, 0, Progress.NONE);
-        stack = LocalStack.builder(model, root.resolve("state")).workers(2).workerSlots(4).operatorKey(OPERATOR)
-                .clusterName(clusterName).start();
-        keys = DemoTenants.seed(stack, model, root.resolve("adapters"));
+        running = RunningStack.start("small", OPERATOR, b -> b.workers(2).workerSlots(4));
+        stack = running.stack;
+        keys = running.keys;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (stack != null) {
-            stack.close();
-        }
-        try (var files = Files.walk(root)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        if (running != null) {
+            running.close();
         }
     }
 
@@ -162,7 +155,7 @@ class WorkerProcessTest {
 
     @Test
     void theWorkersAreInTheHazelcastRegistryThatEveryMemberSees() throws Exception {
-        try (ClusterMember second = ClusterMember.start(ClusterMember.Settings.local(clusterName))) {
+        try (ClusterMember second = ClusterMember.start(ClusterMember.Settings.local(running.clusterName))) {
             assertEquals(2, second.hazelcast().getCluster().getMembers().size(), "a second member joined the stack's cluster");
             awaitTrue(() -> second.workers().size() == 2, 10_000, "both workers are in the map");
             for (WorkerInfo w : second.workers().values()) {
@@ -192,13 +185,7 @@ class WorkerProcessTest {
     }
 
     static void awaitTrue(BooleanSupplier condition, long timeoutMs, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(25);
-        }
+        RunningStack.awaitTrue(condition, timeoutMs, what);
     }
 
     static String today() {
@@ -206,27 +193,22 @@ class WorkerProcessTest {
     }
 
     static URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + stack.port() + path);
+        return running.uri(path);
     }
 
     static HttpRequest request(String path, String key, String body) {
-        return HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + key)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return running.request(path, key, body);
     }
 
     static HttpResponse<String> post(String path, String key, String body) throws Exception {
-        return send(request(path, key, body));
+        return running.post(path, key, body);
     }
 
     static HttpResponse<String> get(String path, String key) {
-        try {
-            return send(HttpRequest.newBuilder(uri(path)).header("Authorization", "Bearer " + key).build());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return running.get(path, key);
     }
 
     static HttpResponse<String> send(HttpRequest r) throws Exception {
-        return HTTP.send(r, HttpResponse.BodyHandlers.ofString());
+        return RunningStack.send(r);
     }
 }

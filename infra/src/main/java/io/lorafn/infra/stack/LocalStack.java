@@ -9,8 +9,9 @@ import io.lorafn.invoker.http.RegistryVersions;
 import io.lorafn.invoker.limits.PromptLimit;
 import io.lorafn.pool.cluster.ClusterMember;
 import io.lorafn.pool.contract.AdapterErasure;
-import io.lorafn.pool.dispatch.Dispatcher;
-import io.lorafn.pool.dispatch.DispatcherLoop;
+import io.lorafn.pool.cluster.ClusterPoolControl;
+import io.lorafn.pool.cluster.PoolManager;
+import io.lorafn.pool.scale.PoolConfig;
 import io.lorafn.pool.node.WorkerProcesses;
 import io.lorafn.pool.queue.ErasureFeed;
 import io.lorafn.pool.redis.RedisClients;
@@ -35,8 +36,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The whole stack on one machine: a redis-server, the object store (embedded S3 unless configured), a
- * Hazelcast member holding the worker registry, the pool manager (worker directory and dispatcher), the
- * invoker, and the worker processes, each its own JVM started and restarted by {@link WorkerProcesses}.
+ * Hazelcast member holding the worker registry and the pool's knobs, the pool manager (worker directory,
+ * dispatcher, autoscaler), the invoker, and the node agent's worker processes, each its own JVM, started,
+ * restarted and stopped by {@link WorkerProcesses} as the autoscaler decides.
  * What `./lorafn up` runs and what the invoker benchmark measures. Closing it stops everything it
  * started; the workers and redis-server also stop by themselves if this process is killed.
  */
@@ -51,8 +53,8 @@ public final class LocalStack implements AutoCloseable {
     private final ObjectStore store;
     private final AdapterRegistry registry;
     private final ClusterMember cluster;
-    private final WorkerDirectory directory;
-    private final DispatcherLoop dispatcher;
+    private final ClusterPoolControl poolControl;
+    private final PoolManager manager;
     private final InvokerVerticle invoker;
     private final WorkerProcesses workers;
 
@@ -65,20 +67,18 @@ public final class LocalStack implements AutoCloseable {
         ErasureFeed erasures = new ErasureFeed(redis);
         registry.onErase(a -> erasures.publish(new AdapterErasure(a.tenant(), a.name())));
         cluster = ClusterMember.start(ClusterMember.Settings.local(b.clusterName));
-        directory = new WorkerDirectory(redis, cluster.workers(), WORKER_SILENCE_MS).start(vertx, 200);
-        dispatcher = new DispatcherLoop(vertx, new Dispatcher(redis, directory::placeableSlots), 20).start();
-        directory.onChange(dispatcher::wake);
-        invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
-                ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port);
-        invoker.onEnqueued(dispatcher::wake); // the dispatcher runs in this process
-        vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        poolControl = new ClusterPoolControl(cluster, b.pool);
+        poolControl.set(b.pool); // this stack's flags win over what an earlier run left in the cluster
         Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
         env.put("LORAFN_REDIS_URL", redisServer.url());
-        workers = new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"));
-        for (int i = 1; i <= b.workers; i++) {
-            workers.start("w" + i);
-        }
-        awaitWorkers(b.workers, b.dataDir.resolve("logs"));
+        workers = new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"), 30_000);
+        manager = new PoolManager(vertx, redis, cluster, poolControl, workers, WORKER_SILENCE_MS);
+        invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
+                ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port)
+                .pool(poolControl);
+        invoker.onEnqueued(manager::wake); // the pool manager runs in this process
+        vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        awaitWorkers(b.pool.minWarm(), b.dataDir.resolve("logs"));
     }
 
     /** Prompts may fill the model's context but for one generated token, counted with its own tokenizer. */
@@ -96,16 +96,17 @@ public final class LocalStack implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), LorafnMain.class.getName(), "worker",
                 "--id", id, "--model", b.modelDir.toString(), "--threads", Integer.toString(b.workerThreads()),
                 "--slots", Integer.toString(b.workerSlots), "--parent-pid", Long.toString(ProcessHandle.current().pid()),
-                "--data", b.dataDir.toString(), "--heartbeat-ms", "250"));
+                "--data", b.dataDir.toString(), "--heartbeat-ms", "250", "--spawned-at-ms", Long.toString(System.currentTimeMillis())));
         if (b.image != null) {
             cmd.addAll(List.of("--image", b.image.toString()));
         }
         return cmd;
     }
 
+    /** Waits until {@code count} workers take calls: the warm floor, before the stack reports ready. */
     private void awaitWorkers(int count, Path logs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 180_000;
-        while (directory.placeableSlots().size() < count) {
+        while (manager.directory().placeableSlots().size() < count) {
             if (System.currentTimeMillis() > deadline) {
                 close();
                 throw new IllegalStateException("the workers did not become ready within 180 s; see their logs in " + logs);
@@ -141,7 +142,16 @@ public final class LocalStack implements AutoCloseable {
 
     /** The pool manager's view of the workers, as mirrored into the cluster's map. */
     public WorkerDirectory directory() {
-        return directory;
+        return manager.directory();
+    }
+
+    public PoolManager manager() {
+        return manager;
+    }
+
+    /** The pool's knobs, as the operator's API reads and changes them. */
+    public ClusterPoolControl pool() {
+        return poolControl;
     }
 
     public ClusterMember cluster() {
@@ -150,11 +160,10 @@ public final class LocalStack implements AutoCloseable {
 
     @Override
     public void close() {
+        manager.close(); // no more scaling decisions while the workers go
         if (workers != null) {
-            workers.close(); // first, while Redis is up: they drain and leave the pool
+            workers.close(); // while Redis is up: they drain and leave the pool
         }
-        dispatcher.close();
-        directory.close();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
@@ -172,7 +181,7 @@ public final class LocalStack implements AutoCloseable {
         private Path image;
         private int threads = 0;
         private int port = 0;
-        private int workers = 1;
+        private PoolConfig pool = new PoolConfig(1, 1, 0, 60, 8);
         private int workerSlots = 8;
         private int workerHeapMb = 1024;
         private String clusterName = "lorafn";
@@ -194,12 +203,14 @@ public final class LocalStack implements AutoCloseable {
             return this;
         }
 
-        /** Worker processes to run (default 1). */
+        /** A fixed pool of {@code count} workers: {@code min_warm = max_workers = count}. */
         public Builder workers(int count) {
-            if (count < 1) {
-                throw new IllegalArgumentException("at least one worker, got " + count);
-            }
-            this.workers = count;
+            return pool(new PoolConfig(count, count, 0, 60, 8));
+        }
+
+        /** The pool's knobs at start (default: one worker, fixed); the operator may change them while it runs. */
+        public Builder pool(PoolConfig pool) {
+            this.pool = pool;
             return this;
         }
 
@@ -210,7 +221,7 @@ public final class LocalStack implements AutoCloseable {
         }
 
         int workerThreads() {
-            return threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
+            return threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / pool.maxWorkers());
         }
 
         /** The Hazelcast cluster to form; members of other clusters on the machine are not joined. */

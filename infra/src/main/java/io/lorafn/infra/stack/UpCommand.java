@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import io.lorafn.pool.scale.PoolConfig;
 import picocli.CommandLine.Option;
 
 /** {@code lorafn up}: the whole stack on this machine, with a demo model and tenants on first run. */
@@ -32,8 +33,20 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--slots", defaultValue = "8", description = "Batch slots of each worker (default: ${DEFAULT-VALUE}).")
     int slots;
 
-    @Option(names = "--workers", defaultValue = "1", description = "Worker processes (default: ${DEFAULT-VALUE}).")
-    int workers;
+    @Option(names = "--min-warm", defaultValue = "1", description = "Workers kept warm with no traffic; 0 scales to zero (default: ${DEFAULT-VALUE}).")
+    int minWarm;
+
+    @Option(names = "--max-workers", defaultValue = "2", description = "The most worker processes (default: ${DEFAULT-VALUE}).")
+    int maxWorkers;
+
+    @Option(names = "--prewarm", defaultValue = "0", description = "Warm workers kept beyond the traffic's need while there is traffic (default: ${DEFAULT-VALUE}).")
+    int prewarm;
+
+    @Option(names = "--idle-timeout-s", defaultValue = "60", description = "Seconds the need must stay lower before workers stop, to zero included (default: ${DEFAULT-VALUE}).")
+    double idleTimeoutS;
+
+    @Option(names = "--target-concurrency", defaultValue = "8", description = "Calls in flight or waiting per worker the autoscaler aims at (default: ${DEFAULT-VALUE}).")
+    double targetConcurrency;
 
     @Option(names = "--threads", defaultValue = "0", description = "Kernel threads per worker; 0 shares the cores among the workers (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -56,7 +69,8 @@ public final class UpCommand implements Callable<Integer> {
             new SecureRandom().nextBytes(b);
             operatorKey = "op_" + HexFormat.of().formatHex(b);
         }
-        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots).workers(workers)
+        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots)
+                .pool(new PoolConfig(minWarm, maxWorkers, prewarm, idleTimeoutS, targetConcurrency))
                 .threads(threads).image(image).operatorKey(operatorKey)
                 .persistent(true).start();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -82,6 +96,9 @@ public final class UpCommand implements Callable<Integer> {
         System.out.println("curl -s '" + base + "/v1/usage?from=" + java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "&to="
                 + java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "' -H 'Authorization: Bearer " + acme + "'");
         System.out.println("# Prometheus metrics:  curl -s " + base + "/metrics");
+        System.out.println("# the warm pool, and scale it to zero after 5 idle seconds:");
+        System.out.println("./lorafn pool get --url " + base + "    # with LORAFN_ADMIN_KEY set to the operator key");
+        System.out.println("./lorafn pool set --url " + base + " min_warm=0 idle_timeout_s=5");
         System.out.flush();
         stopped.await();
         return 0;

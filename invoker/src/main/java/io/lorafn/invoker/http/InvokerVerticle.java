@@ -7,6 +7,7 @@ import io.lorafn.invoker.auth.TenantRegistry;
 import io.lorafn.invoker.billing.UsageAggregator;
 import io.lorafn.invoker.billing.UsageLedger;
 import io.lorafn.invoker.functions.FunctionRegistry;
+import io.lorafn.pool.scale.PoolControl;
 import io.lorafn.storage.registry.AdapterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -38,6 +39,7 @@ public final class InvokerVerticle extends VerticleBase {
     private HttpServer server;
 
     private final AdapterRegistry adapters;
+    private volatile PoolControl pool;
 
     /** @param adapters the adapter registry for the operator's upload and erasure routes; null without an object store */
     public InvokerVerticle(InvokerConfig config, RedisAPI redis, VersionResolver versions, AdapterRegistry adapters, int port) {
@@ -67,6 +69,7 @@ public final class InvokerVerticle extends VerticleBase {
         new OpenAiRoutes(auth, invocations, new FunctionRegistry(redis), config).mount(routes);
         new BillingRoutes(auth, ledger).mount(routes);
         new AdminRoutes(vertx, auth, tenants, new FunctionRegistry(redis), adapters).mount(routes);
+        new PoolRoutes(vertx, auth, pool).mount(routes);
         return aggregator.start().compose(v -> vertx.createHttpServer().requestHandler(routes).listen(port)).onSuccess(s -> server = s);
     }
 
@@ -85,6 +88,12 @@ public final class InvokerVerticle extends VerticleBase {
     /** The registry /metrics exposes; other components of this process register their meters here. */
     public PrometheusMeterRegistry meters() {
         return meters;
+    }
+
+    /** The pool the operator's pool routes read and tune; set before deployment (none: they answer 503). */
+    public InvokerVerticle pool(PoolControl pool) {
+        this.pool = pool;
+        return this;
     }
 
     /** Called after each call is enqueued; the local stack wakes its dispatcher with it. */

@@ -8,7 +8,7 @@ public final class RedisKeys {
     public static final String WORKERS = "lf:workers";
     /** Sorted set of worker id by the Redis server time of its last heartbeat. */
     public static final String WORKERS_SEEN = "lf:workers:seen";
-    /** Hash of worker id to batch slots, for the workers that take calls: kept by the pool manager for admission. */
+    /** Hash of worker id to its placement data (slots, hot and warm adapters), for the workers that take calls: kept by the pool manager for admission. */
     public static final String PLACEABLE = "lf:placeable";
     /** Stream of {@link AdapterErasure}s that every worker follows. */
     public static final String ERASURES = "lf:erasures";

@@ -14,16 +14,23 @@ import java.util.List;
  * @param warmAdapters  adapter versions held in the warm tier
  * @param restoreMs     from the process's start to WARM
  * @param lastSeenMs    Redis server time of the heartbeat, set by the heartbeat script
+ * @param restore       the restore's phases; null before WARM
  */
 public record WorkerInfo(String id, String node, long pid, WorkerState state, int slots, int freeSlots,
-                         List<String> hotAdapters, List<String> warmAdapters, long restoreMs, long lastSeenMs)
+                         List<String> hotAdapters, List<String> warmAdapters, long restoreMs, long lastSeenMs, RestoreTimings restore)
         implements Serializable {
+    /** A worker without a restore breakdown. */
+    public WorkerInfo(String id, String node, long pid, WorkerState state, int slots, int freeSlots, List<String> hotAdapters,
+                      List<String> warmAdapters, long restoreMs, long lastSeenMs) {
+        this(id, node, pid, state, slots, freeSlots, hotAdapters, warmAdapters, restoreMs, lastSeenMs, null);
+    }
+
     public WorkerInfo {
         hotAdapters = hotAdapters == null ? List.of() : List.copyOf(hotAdapters);
         warmAdapters = warmAdapters == null ? List.of() : List.copyOf(warmAdapters);
     }
 
     public WorkerInfo seenAt(long serverMs) {
-        return new WorkerInfo(id, node, pid, state, slots, freeSlots, hotAdapters, warmAdapters, restoreMs, serverMs);
+        return new WorkerInfo(id, node, pid, state, slots, freeSlots, hotAdapters, warmAdapters, restoreMs, serverMs, restore);
     }
 }

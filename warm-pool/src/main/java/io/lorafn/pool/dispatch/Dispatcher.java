@@ -1,5 +1,7 @@
 package io.lorafn.pool.dispatch;
 
+import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.contract.WorkerState;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.queue.WorkerStream;
 import io.vertx.core.Future;
@@ -17,23 +19,23 @@ import java.util.function.ToDoubleFunction;
  * Moves calls from the tenants' queues to the workers' streams: as many as the workers have free batch
  * slots (a worker's stream length is its unfinished calls, since a worker deletes what it acks), the
  * tenants chosen by {@link DeficitRoundRobin} with their tier weights (recorded by the invoker with each
- * call), each call to the worker with the most free slots. The workers are whatever the supplier gives at
- * the start of each pass: the live ones from the directory. Adapter affinity (hot, then warm) comes with
- * the elastic pool (issue 6). One dispatcher runs per cluster.
+ * call), each call to a worker that has its adapter hot, else warm, else the one with the most free
+ * slots (chosen in the move's script, {@code placement.lua}). The workers are whatever the supplier gives
+ * at the start of each pass: the live ones from the directory. One dispatcher runs per cluster.
  */
 public final class Dispatcher {
     private final RedisAPI redis;
     private final CallQueues queues;
     private final DeficitRoundRobin drr;
-    private final Supplier<Map<String, Integer>> workerSlots;
+    private final Supplier<List<WorkerInfo>> workerSlots;
     private final Function<List<String>, Future<Map<String, Double>>> tenantWeights;
 
-    /** Places calls on the workers {@code workerSlots} gives (id to batch slots), weighting tenants by their tiers. */
-    public Dispatcher(RedisAPI redis, Supplier<Map<String, Integer>> workerSlots) {
+    /** Places calls on the workers {@code workers} gives (slots, hot and warm adapters), weighting tenants by their tiers. */
+    public Dispatcher(RedisAPI redis, Supplier<List<WorkerInfo>> workers) {
         this.redis = redis;
         this.queues = new CallQueues(redis);
         this.drr = new DeficitRoundRobin(1);
-        this.workerSlots = workerSlots;
+        this.workerSlots = workers;
         this.tenantWeights = queues::weights;
     }
 
@@ -42,7 +44,8 @@ public final class Dispatcher {
         this.redis = redis;
         this.queues = new CallQueues(redis);
         this.drr = new DeficitRoundRobin(1);
-        Map<String, Integer> fixed = Map.copyOf(workerSlots);
+        List<WorkerInfo> fixed = workerSlots.entrySet().stream().map(e -> new WorkerInfo(e.getKey(), "", 0, WorkerState.WARM,
+                e.getValue(), e.getValue(), List.of(), List.of(), 0, 0)).toList();
         this.workerSlots = () -> fixed;
         this.tenantWeights = tenants -> {
             Map<String, Double> w = new HashMap<>();
@@ -55,14 +58,14 @@ public final class Dispatcher {
     public Future<Integer> dispatchOnce() {
         Map<String, Long> free = new LinkedHashMap<>();
         List<Future<Long>> loads = new ArrayList<>();
-        Map<String, Integer> workers = workerSlots.get();
+        List<WorkerInfo> workers = workerSlots.get();
         if (workers.isEmpty()) {
             return Future.succeededFuture(0); // calls wait in their queues until a worker is live
         }
-        for (Map.Entry<String, Integer> w : workers.entrySet()) {
-            loads.add(new WorkerStream(redis, w.getKey()).assigned().onSuccess(n -> {
+        for (WorkerInfo w : workers) {
+            loads.add(new WorkerStream(redis, w.id()).assigned().onSuccess(n -> {
                 synchronized (free) {
-                    free.put(w.getKey(), Math.max(0, w.getValue() - n));
+                    free.put(w.id(), Math.max(0, w.slots() - n));
                 }
             }));
         }
@@ -85,22 +88,17 @@ public final class Dispatcher {
                 });
                 int slots = (int) Math.min(Integer.MAX_VALUE, free.values().stream().mapToLong(Long::longValue).sum());
                 List<String> picks = drr.plan(depths, weights, slots);
-                return Future.all(forgets).compose(y -> moveInOrder(picks, free, 0, 0));
+                return Future.all(forgets).compose(y -> moveInOrder(picks, workers, 0, 0));
             });
         });
     }
 
-    /** Moves picks one after another, each to the worker with the most free slots. */
-    private Future<Integer> moveInOrder(List<String> picks, Map<String, Long> free, int index, int moved) {
+    /** Moves picks one after another; the script places each and counts the slots. */
+    private Future<Integer> moveInOrder(List<String> picks, List<WorkerInfo> workers, int index, int moved) {
         if (index == picks.size()) {
             return Future.succeededFuture(moved);
         }
-        String worker = free.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-        return queues.moveOldest(picks.get(index), worker).compose(call -> {
-            if (call.isPresent()) {
-                free.merge(worker, -1L, Long::sum);
-            }
-            return moveInOrder(picks, free, index + 1, moved + (call.isPresent() ? 1 : 0));
-        });
+        return queues.dispatchOldest(picks.get(index), workers)
+                .compose(placed -> moveInOrder(picks, workers, index + 1, moved + (placed.isPresent() ? 1 : 0)));
     }
 }

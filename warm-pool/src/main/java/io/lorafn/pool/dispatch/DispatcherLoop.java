@@ -20,11 +20,18 @@ public final class DispatcherLoop implements AutoCloseable {
     private final AtomicBoolean again = new AtomicBoolean();
     private volatile long idleTimer = -1;
     private volatile boolean open = true;
+    private volatile java.util.function.BooleanSupplier active = () -> true;
 
     public DispatcherLoop(Vertx vertx, Dispatcher dispatcher, long idleMs) {
         this.vertx = vertx;
         this.dispatcher = dispatcher;
         this.idleMs = idleMs;
+    }
+
+    /** Passes run only while {@code active} holds: the member that runs the pool; others stand by. */
+    public DispatcherLoop activeWhile(java.util.function.BooleanSupplier active) {
+        this.active = active;
+        return this;
     }
 
     public DispatcherLoop start() {
@@ -48,6 +55,11 @@ public final class DispatcherLoop implements AutoCloseable {
 
     private void pass() {
         if (!open || !running.compareAndSet(false, true)) {
+            return;
+        }
+        if (!active.getAsBoolean()) {
+            running.set(false);
+            idleTimer = vertx.setTimer(idleMs, t -> pass());
             return;
         }
         again.set(false);

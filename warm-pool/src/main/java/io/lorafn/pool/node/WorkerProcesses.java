@@ -10,14 +10,16 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import io.lorafn.pool.scale.Autoscaler;
 
 /**
- * The worker processes of one machine, kept at a fixed set of ids: each is started from a command line,
- * logs to its own file, and is started again under the same id when it dies, so it takes back the calls
- * left in its stream. Closing stops them all: SIGTERM (they drain), then SIGKILL for any still alive.
- * Workers also watch this process and exit when it dies, so a kill -9 of the owner leaves no orphan.
+ * The node agent's worker processes: each is started from a command line, logs to its own file, and is
+ * started again under the same id when it dies (crashed, killed, or failed its restore), so it takes back
+ * the calls left in its stream. {@link #stop} drains one (SIGTERM: it finishes its calls, then leaves)
+ * and kills it if it hangs past the grace period. Closing stops them all the same way. Workers also watch
+ * this process and exit when it dies, so a kill -9 of the owner leaves no orphan.
  */
-public final class WorkerProcesses implements AutoCloseable {
+public final class WorkerProcesses implements Autoscaler.Workers, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerProcesses.class.getName());
     private static final long MAX_BACKOFF_MS = 10_000;
 
@@ -26,26 +28,64 @@ public final class WorkerProcesses implements AutoCloseable {
     private final Path logDir;
     private final Map<String, Process> processes = new ConcurrentHashMap<>();
     private final Map<String, Integer> restarts = new ConcurrentHashMap<>();
+    private final java.util.Set<String> wanted = ConcurrentHashMap.newKeySet();
+    private final long graceMs;
     private volatile boolean open = true;
 
     /**
      * @param command     the command line that runs the worker with the given id
      * @param environment added to this process's environment for each worker
      * @param logDir      each worker's output goes to {@code worker-{id}.log} there
+     * @param graceMs     how long a stopped worker may drain before it is killed
      */
-    public WorkerProcesses(Function<String, List<String>> command, Map<String, String> environment, Path logDir) {
+    public WorkerProcesses(Function<String, List<String>> command, Map<String, String> environment, Path logDir, long graceMs) {
         this.command = command;
         this.environment = Map.copyOf(environment);
         this.logDir = logDir;
+        this.graceMs = graceMs;
     }
 
-    /** Starts the worker {@code id}, and keeps it running until {@link #close}. */
+    /** Starts the worker {@code id}, and keeps it running until it is stopped. */
     public void start(String id) {
+        wanted.add(id);
         spawn(id, 0);
     }
 
+    /** Starts a worker under the lowest free id, {@code w1}, {@code w2}, … */
+    @Override
+    public synchronized void start() {
+        int n = 1;
+        while (wanted.contains("w" + n) || process("w" + n).isPresent()) {
+            n++;
+        }
+        start("w" + n);
+    }
+
+    @Override
+    public void stop(String id) {
+        if (!wanted.remove(id)) {
+            return;
+        }
+        Process p = processes.get(id);
+        if (p == null) {
+            return;
+        }
+        p.destroy(); // SIGTERM: the worker drains and leaves the pool
+        p.onExit().completeOnTimeout(null, graceMs, TimeUnit.MILLISECONDS).thenRun(() -> {
+            if (p.isAlive()) {
+                LOG.log(System.Logger.Level.WARNING, "worker " + id + " did not drain within " + graceMs + " ms; killing it");
+                p.destroyForcibly();
+            }
+        });
+    }
+
+    @Override
+    public List<String> ids() {
+        return wanted.stream().sorted().toList();
+    }
+
     private void spawn(String id, long backoffMs) {
-        if (!open) {
+        if (!open || !wanted.contains(id)) {
             return;
         }
         try {
@@ -57,7 +97,8 @@ public final class WorkerProcesses implements AutoCloseable {
             processes.put(id, p);
             long startedAt = System.currentTimeMillis();
             p.onExit().thenAccept(done -> {
-                if (!open) {
+                if (!open || !wanted.contains(id)) {
+                    processes.remove(id, p);
                     return;
                 }
                 restarts.merge(id, 1, Integer::sum);
@@ -83,10 +124,6 @@ public final class WorkerProcesses implements AutoCloseable {
         return restarts.getOrDefault(id, 0);
     }
 
-    public List<String> ids() {
-        return processes.keySet().stream().sorted().toList();
-    }
-
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
@@ -96,8 +133,9 @@ public final class WorkerProcesses implements AutoCloseable {
     }
 
     /** Stops every worker: SIGTERM, up to {@code graceMs} to drain, then SIGKILL. */
-    public void stop(long graceMs) {
+    public void stopAll(long graceMs) {
         open = false;
+        wanted.clear();
         processes.values().forEach(Process::destroy);
         long deadline = System.currentTimeMillis() + graceMs;
         for (Process p : processes.values()) {
@@ -114,6 +152,6 @@ public final class WorkerProcesses implements AutoCloseable {
 
     @Override
     public void close() {
-        stop(15_000);
+        stopAll(graceMs);
     }
 }

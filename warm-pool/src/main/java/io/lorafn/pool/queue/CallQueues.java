@@ -3,6 +3,10 @@ package io.lorafn.pool.queue;
 import io.lorafn.pool.contract.ContractJson;
 import io.lorafn.pool.contract.Invocation;
 import io.lorafn.pool.contract.RedisKeys;
+import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.contract.WorkerState;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.lorafn.pool.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
@@ -20,10 +24,10 @@ public final class CallQueues {
     public static final String ACTIVE = "lf:queues";
     /** Each queued tenant's share weight, as its invoker last enqueued it. */
     public static final String WEIGHTS = "lf:queue-weights";
-    private static final RedisScript MOVE = RedisScript.resource(CallQueues.class, "move_oldest.lua");
     private static final RedisScript ENQUEUE = RedisScript.resource(CallQueues.class, "enqueue.lua");
     private static final RedisScript FORGET = RedisScript.resource(CallQueues.class, "forget_if_empty.lua");
-    private static final RedisScript ADMIT = RedisScript.resource(CallQueues.class, "admit.lua");
+    private static final RedisScript ADMIT = RedisScript.resources(CallQueues.class, "placement.lua", "admit.lua");
+    private static final RedisScript DISPATCH = RedisScript.resources(CallQueues.class, "placement.lua", "dispatch_oldest.lua");
 
     private final RedisAPI redis;
 
@@ -46,7 +50,7 @@ public final class CallQueues {
         return ADMIT.run(redis, List.of(RedisKeys.rateLimit(call.tenant()), RedisKeys.queue(call.tenant()), RedisKeys.activation(call.id()),
                 ACTIVE, WEIGHTS, RedisKeys.PLACEABLE), List.of(Double.toString(limits.rps()), Integer.toString(limits.burst()),
                 Integer.toString(limits.maxDepth()), call.tenant(), ContractJson.write(call), Double.toString(call.weight()), activationJson,
-                Long.toString(activationTtlSeconds), RedisKeys.workerStream("")))
+                Long.toString(activationTtlSeconds), RedisKeys.workerStream(""), adapterKey(call)))
                 .map(r -> {
                     Admission.Outcome outcome = Admission.Outcome.valueOf(r.get(0).toString());
                     String value = r.get(1).toString();
@@ -93,9 +97,38 @@ public final class CallQueues {
         return redis.xlen(RedisKeys.queue(tenant)).map(r -> r.toLong());
     }
 
-    /** Moves the tenant's oldest call to the worker's stream; empty when the queue is. */
+    /** A call moved to a worker. */
+    public record Placed(Invocation call, String worker) {
+    }
+
+    /**
+     * Moves the tenant's oldest call to the candidate that has its adapter hot, else warm, else the most free
+     * slots (see {@code placement.lua}); empty when the queue is empty or no candidate has a free slot.
+     */
+    public Future<Optional<Placed>> dispatchOldest(String tenant, List<WorkerInfo> candidates) {
+        JsonArray list = new JsonArray();
+        for (WorkerInfo w : candidates) {
+            list.add(candidate(w));
+        }
+        return DISPATCH.run(redis, List.of(RedisKeys.queue(tenant)), List.of(RedisKeys.workerStream(""), list.encode()))
+                .map(r -> r == null ? Optional.empty()
+                        : Optional.of(new Placed(ContractJson.read(r.get(0).toString(), Invocation.class), r.get(1).toString())));
+    }
+
+    /** A worker as placement reads it: batch slots and the adapters it holds hot and warm. */
+    public static JsonObject candidate(WorkerInfo w) {
+        return new JsonObject().put("id", w.id()).put("slots", w.slots()).put("hot", new JsonArray(w.hotAdapters()))
+                .put("warm", new JsonArray(w.warmAdapters()));
+    }
+
+    /** How placement names the adapter a call runs: {@code tenant/name/version}, as workers report them. */
+    static String adapterKey(Invocation call) {
+        return call.tenant() + "/" + call.adapterName() + "/" + call.adapterVersion();
+    }
+
+    /** Moves the tenant's oldest call to the given worker's stream, whatever its load; empty when the queue is empty. */
     public Future<Optional<Invocation>> moveOldest(String tenant, String workerId) {
-        return MOVE.run(redis, List.of(RedisKeys.queue(tenant), RedisKeys.workerStream(workerId)), List.of())
-                .map(r -> r == null ? Optional.empty() : Optional.of(ContractJson.read(r.toString(), Invocation.class)));
+        WorkerInfo anyLoad = new WorkerInfo(workerId, "", 0, WorkerState.WARM, Integer.MAX_VALUE, Integer.MAX_VALUE, List.of(), List.of(), 0, 0);
+        return dispatchOldest(tenant, List.of(anyLoad)).map(placed -> placed.map(Placed::call));
     }
 }

@@ -24,11 +24,24 @@ public final class RedisScript {
 
     /** The resource {@code name} next to {@code owner}'s class file. */
     public static RedisScript resource(Class<?> owner, String name) {
+        return new RedisScript(text(owner, name));
+    }
+
+    /** Resources next to {@code owner}'s class file, joined in order: shared Lua functions first, then the script. */
+    public static RedisScript resources(Class<?> owner, String... names) {
+        StringBuilder source = new StringBuilder();
+        for (String name : names) {
+            source.append(text(owner, name)).append('\n');
+        }
+        return new RedisScript(source.toString());
+    }
+
+    private static String text(Class<?> owner, String name) {
         try (InputStream in = owner.getResourceAsStream(name)) {
             if (in == null) {
                 throw new IllegalStateException(owner.getName() + ": no script resource " + name);
             }
-            return new RedisScript(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -3,6 +3,7 @@ package io.lorafn.pool.workers;
 import io.lorafn.pool.contract.ContractJson;
 import io.lorafn.pool.contract.RedisKeys;
 import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,7 +34,7 @@ public final class WorkerDirectory implements AutoCloseable {
     private static final RedisScript PLACEABLE = RedisScript.resource(WorkerDirectory.class, "placeable.lua");
 
     private final AtomicLong requeued = new AtomicLong();
-    private Map<String, Integer> written; // the placeable set last written to Redis; null: not yet
+    private Map<String, String> written; // the placeable set last written to Redis; null: not yet
     private volatile Map<String, WorkerInfo> live = Map.of();
     private volatile Runnable onChange = () -> { };
     private volatile long timer = -1;
@@ -51,9 +52,17 @@ public final class WorkerDirectory implements AutoCloseable {
 
     /** Refreshes every {@code periodMs} on {@code vertx}'s event loop until closed. */
     public WorkerDirectory start(Vertx vertx, long periodMs) {
+        return start(vertx, periodMs, () -> true);
+    }
+
+    /** Refreshes every {@code periodMs} while {@code active} (this member runs the pool) until closed. */
+    public WorkerDirectory start(Vertx vertx, long periodMs, java.util.function.BooleanSupplier active) {
         this.vertx = vertx;
-        timer = vertx.setPeriodic(1, periodMs, t -> refresh().onFailure(e ->
-                LOG.log(System.Logger.Level.WARNING, "worker directory refresh failed: " + e)));
+        timer = vertx.setPeriodic(1, periodMs, t -> {
+            if (active.getAsBoolean()) {
+                refresh().onFailure(e -> LOG.log(System.Logger.Level.WARNING, "worker directory refresh failed: " + e));
+            }
+        });
         return this;
     }
 
@@ -67,7 +76,12 @@ public final class WorkerDirectory implements AutoCloseable {
         return live;
     }
 
-    /** Batch slots of the live workers that take calls: what the dispatcher places calls on. */
+    /** The live workers that take calls: what the dispatcher places calls on. */
+    public List<WorkerInfo> placeable() {
+        return live.values().stream().filter(w -> w.state().takesCalls()).toList();
+    }
+
+    /** Batch slots of the live workers that take calls. */
     public Map<String, Integer> placeableSlots() {
         Map<String, Integer> out = new LinkedHashMap<>();
         live.values().stream().filter(w -> w.state().takesCalls()).forEach(w -> out.put(w.id(), w.slots()));
@@ -123,15 +137,17 @@ public final class WorkerDirectory implements AutoCloseable {
         });
     }
 
+    /** Writes the placeable workers (slots, hot and warm adapters) for admission's placement, when they changed. */
     private Future<Void> writePlaceable() {
-        Map<String, Integer> now = placeableSlots();
+        Map<String, String> now = new LinkedHashMap<>();
+        placeable().forEach(w -> now.put(w.id(), CallQueues.candidate(w).encode()));
         if (now.equals(written)) {
             return Future.succeededFuture();
         }
         List<String> args = new ArrayList<>();
-        now.forEach((id, slots) -> {
+        now.forEach((id, json) -> {
             args.add(id);
-            args.add(Integer.toString(slots));
+            args.add(json);
         });
         return PLACEABLE.run(redis, List.of(RedisKeys.PLACEABLE), args).onSuccess(r -> written = now).mapEmpty();
     }
@@ -143,7 +159,8 @@ public final class WorkerDirectory implements AutoCloseable {
         boolean changed = !before.keySet().equals(alive.keySet());
         for (WorkerInfo w : alive.values()) {
             WorkerInfo old = before.get(w.id());
-            changed |= old == null || old.state() != w.state() || old.freeSlots() != w.freeSlots();
+            changed |= old == null || old.state() != w.state() || old.freeSlots() != w.freeSlots()
+                    || !old.hotAdapters().equals(w.hotAdapters());
             registry.put(w.id(), w);
         }
         for (String id : before.keySet()) {

@@ -3,11 +3,11 @@
 -- (KEYS[3]) and the enqueue exactly as enqueue.lua does it (KEYS[2] queue, KEYS[4] active tenants,
 -- KEYS[5] weights). A call refused for depth takes no token. Time is the server's, so the invokers'
 -- clocks do not matter, and every invoker shares one bucket per tenant.
--- When no tenant has calls waiting (KEYS[4] is empty) and a placeable worker (KEYS[6]: id -> batch slots,
--- kept by the pool manager) has a free slot, the call goes straight to the worker with the most free
--- slots: what the dispatcher would do then, without its round trips. Otherwise it waits in its queue.
+-- When no tenant has calls waiting (KEYS[4] is empty) and a placeable worker (KEYS[6]: id -> JSON
+-- {slots, hot, warm}, kept by the pool manager) has a free slot, the call goes straight to the worker that
+-- place() picks: what the dispatcher would do then, without its round trips. Otherwise it waits in its queue.
 -- ARGV: 1 refill rate per second, 2 burst, 3 most calls waiting, 4 tenant, 5 call JSON, 6 weight,
---       7 activation record JSON, 8 its TTL in seconds, 9 the worker stream key prefix
+--       7 activation record JSON, 8 its TTL in seconds, 9 the worker stream key prefix, 10 the call's adapter
 -- Returns {'ADMITTED', entry id, 'queued' | worker id} | {'RATE_LIMITED', ms until a token is back}
 --       | {'QUEUE_FULL', depth}
 local depth = redis.call('XLEN', KEYS[2])
@@ -38,13 +38,13 @@ end
 redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[8])
 if redis.call('SCARD', KEYS[4]) == 0 then
   local workers = redis.call('HGETALL', KEYS[6])
-  local best, bestFree = nil, 0
+  local candidates = {}
   for i = 1, #workers, 2 do
-    local free = tonumber(workers[i + 1]) - redis.call('XLEN', ARGV[9] .. workers[i])
-    if free > bestFree then
-      best, bestFree = workers[i], free
-    end
+    local c = cjson.decode(workers[i + 1])
+    c.id = workers[i]
+    candidates[#candidates + 1] = c
   end
+  local best = place(candidates, ARGV[9], ARGV[10])
   if best then
     return {'ADMITTED', redis.call('XADD', ARGV[9] .. best, '*', 'call', ARGV[5]), best}
   end

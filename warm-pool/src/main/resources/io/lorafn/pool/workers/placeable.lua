@@ -1,5 +1,5 @@
--- Replaces the set of workers that take calls (KEYS[1]: id -> batch slots), read by admission.
--- ARGV: id, slots, id, slots, ...
+-- Replaces the set of workers that take calls (KEYS[1]: id -> JSON {id, slots, hot, warm}), read by admission.
+-- ARGV: id, json, id, json, ...
 redis.call('DEL', KEYS[1])
 if #ARGV > 0 then
   redis.call('HSET', KEYS[1], unpack(ARGV))

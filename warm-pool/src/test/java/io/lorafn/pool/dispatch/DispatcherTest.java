@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.pool.RealRedis;
 import io.lorafn.pool.contract.Invocation;
+import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.contract.WorkerState;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.queue.WorkerStream;
 import java.util.List;
@@ -45,13 +47,46 @@ class DispatcherTest extends RealRedis {
                     Long.MAX_VALUE, 4)));
             await(queues.enqueue(call("tf-" + i, "t-free")));
         }
-        Map<String, Integer> live = new java.util.concurrent.ConcurrentHashMap<>();
+        List<WorkerInfo> live = new java.util.concurrent.CopyOnWriteArrayList<>();
         Dispatcher dispatcher = new Dispatcher(redis, () -> live);
         assertEquals(0, await(dispatcher.dispatchOnce()), "no live worker: the calls wait");
         assertEquals(20L, await(queues.depth("t-gold")) + await(queues.depth("t-free")));
-        live.put("tw1", 5);
+        live.add(worker("tw1", 5, List.of(), List.of()));
         assertEquals(5, await(dispatcher.dispatchOnce()));
         assertEquals(4L, 10 - await(queues.depth("t-gold")), "weights 4:1, as the invoker recorded them, over 5 slots");
+    }
+
+    static WorkerInfo worker(String id, int slots, List<String> hot, List<String> warm) {
+        return new WorkerInfo(id, "n", 1, WorkerState.WARM, slots, slots, hot, warm, 0, 0);
+    }
+
+    @Test
+    void callsGoWhereTheirAdapterIsHotThenWarmThenToTheLeastLoaded() throws Exception {
+        CallQueues queues = new CallQueues(redis);
+        for (int i = 0; i < 3; i++) {
+            await(queues.enqueue(new Invocation("aff-a-" + i, "aff-a", "fn", "bot", "1", "hi", 4, 0, 1, 0, null, List.of(), false, "inv", 0,
+                    Long.MAX_VALUE)));
+        }
+        await(queues.enqueue(new Invocation("aff-b-0", "aff-b", "fn", "bot", "2", "hi", 4, 0, 1, 0, null, List.of(), false, "inv", 0,
+                Long.MAX_VALUE)));
+        await(queues.enqueue(new Invocation("aff-c-0", "aff-c", "fn", "bot", "1", "hi", 4, 0, 1, 0, null, List.of(), false, "inv", 0,
+                Long.MAX_VALUE)));
+        List<WorkerInfo> workers = List.of(worker("aff-cold", 8, List.of(), List.of()), worker("aff-hot", 2, List.of("aff-a/bot/1"), List.of()),
+                worker("aff-warm", 2, List.of(), List.of("aff-b/bot/2")));
+        assertEquals(5, await(new Dispatcher(redis, () -> workers).dispatchOnce()));
+        Map<String, String> placedOn = new java.util.HashMap<>();
+        for (WorkerInfo w : workers) {
+            WorkerStream stream = new WorkerStream(redis, w.id());
+            await(stream.ensureGroup());
+            for (WorkerStream.Delivery d : await(stream.read("c", 10, 50))) {
+                placedOn.put(d.call().id(), w.id());
+            }
+        }
+        assertEquals("aff-hot", placedOn.get("aff-a-0"), "hot first");
+        assertEquals("aff-hot", placedOn.get("aff-a-1"));
+        assertEquals("aff-cold", placedOn.get("aff-a-2"), "the hot worker is full: the least loaded");
+        assertEquals("aff-warm", placedOn.get("aff-b-0"), "warm before a cold worker with more free slots");
+        assertEquals("aff-cold", placedOn.get("aff-c-0"), "held nowhere: the most free slots");
     }
 
     @Test

@@ -96,10 +96,14 @@ class AdmissionTest extends RealRedis {
     void withNothingWaitingACallGoesStraightToAWorkerWithAFreeSlotAndOtherwiseWaitsItsTurn() throws Exception {
         CallQueues queues = new CallQueues(redis);
         await(redis.del(List.of(CallQueues.ACTIVE)));
-        await(redis.hset(List.of(RedisKeys.PLACEABLE, "fast-w1", "1", "fast-w2", "2")));
+        await(redis.hset(List.of(RedisKeys.PLACEABLE, "fast-w1", "{\"slots\": 1, \"hot\": [], \"warm\": []}",
+                "fast-w2", "{\"slots\": 2, \"hot\": [], \"warm\": []}", "fast-w3", "{\"slots\": 1, \"hot\": [\"fast-h/fn/1\"], \"warm\": []}")));
         try {
+            Admission affine = await(queues.admit(new io.lorafn.pool.contract.Invocation("fast-0", "fast-h", "fn", "fn", "1", "hi", 4, 0, 1,
+                    0, null, List.of(), false, "inv", 0, Long.MAX_VALUE), ROOMY, "{}", 60));
+            assertEquals("fast-w3", affine.worker(), "the worker with the call's adapter hot, though it has fewer free slots");
             Admission direct = admit(queues, "fast-1", "fast-a", ROOMY);
-            assertEquals("fast-w2", direct.worker(), "the worker with the most free slots");
+            assertEquals("fast-w2", direct.worker(), "held nowhere: the worker with the most free slots");
             assertEquals(0L, await(queues.depth("fast-a")));
             assertEquals(1L, await(new WorkerStream(redis, "fast-w2").assigned()));
             assertEquals("fast-w1", admit(queues, "fast-2", "fast-a", ROOMY).worker(), "slots are counted from the streams");

@@ -57,10 +57,15 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--drain-s", defaultValue = "30", description = "On SIGTERM, seconds calls in flight may take to finish (default: ${DEFAULT-VALUE}).")
     long drainSeconds;
 
+    @Option(names = "--spawned-at-ms", defaultValue = "0", description = "When the node agent started this process, epoch ms; "
+            + "the restore time is counted from it (default: the JVM's start).")
+    long spawnedAtMs;
+
     @Override
     public Integer call() throws Exception {
         WorkerConfig config = new WorkerConfig(id, nodeName(), model, image, threads, slots, redisUrl(), objectStore.config(),
-                new AdapterCacheConfig(hotMb << 20, warmMb << 20, 2), parentPid, heartbeatMs, drainSeconds * 1000);
+                new AdapterCacheConfig(hotMb << 20, warmMb << 20, 2), parentPid, heartbeatMs, drainSeconds * 1000,
+                spawnedAtMs);
         if (parentPid > 0) {
             // the owner died (even by kill -9): nothing is left to serve, and no orphan may stay behind
             ProcessHandle.of(parentPid).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),

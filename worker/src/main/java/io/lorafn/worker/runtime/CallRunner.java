@@ -39,6 +39,8 @@ public final class CallRunner {
     private final Tokenizer tokenizer;
     private final AdapterCache adapters;
     private final ReplyChannel replies;
+    private volatile long warmAtMs;
+    private volatile long restoreMs;
 
     public CallRunner(Scheduler scheduler, Tokenizer tokenizer, AdapterCache adapters, ReplyChannel replies) {
         this.scheduler = scheduler;
@@ -47,9 +49,19 @@ public final class CallRunner {
         this.replies = replies;
     }
 
+    /**
+     * This worker became WARM at {@code warmAtMs} after a restore of {@code restoreMs}: a call accepted
+     * before that waited for the restore, which its timings and its cold start show.
+     */
+    public void restoredAt(long warmAtMs, long restoreMs) {
+        this.warmAtMs = warmAtMs;
+        this.restoreMs = restoreMs;
+    }
+
     public CompletableFuture<ActivationRecord> run(Invocation call) {
         long pickedUpMs = System.currentTimeMillis();
         long queueMs = Math.max(0, pickedUpMs - call.acceptedAtMs());
+        long waitedForRestore = call.acceptedAtMs() < warmAtMs ? Math.min(restoreMs, warmAtMs - call.acceptedAtMs()) : 0;
         if (call.expired(pickedUpMs)) {
             return fail(call, new ErrorInfo("DEADLINE_EXCEEDED", "the call waited " + queueMs + " ms, past its deadline"),
                     new Timings(queueMs, 0, 0, 0, queueMs), 0);
@@ -60,11 +72,11 @@ public final class CallRunner {
                 return fail(call, errorInfo(AdapterCache.cause(error)), new Timings(queueMs, 0, 0, 0,
                         System.currentTimeMillis() - call.acceptedAtMs()), 0);
             }
-            return generate(call, lease, queueMs);
+            return generate(call, lease, queueMs, waitedForRestore);
         }).thenCompose(f -> f);
     }
 
-    private CompletableFuture<ActivationRecord> generate(Invocation call, AdapterLease lease, long queueMs) {
+    private CompletableFuture<ActivationRecord> generate(Invocation call, AdapterLease lease, long queueMs, long waitedForRestore) {
         long adapterLoadMs = TimeUnit.NANOSECONDS.toMillis(lease.loadNanos());
         ChunkStream chunks = new ChunkStream(replies, call);
         CompletableFuture<GenerationResult> result;
@@ -94,12 +106,13 @@ public final class CallRunner {
                 return fail(call, new ErrorInfo("DEADLINE_EXCEEDED", "the call passed its deadline after " + r.tokens().length
                         + " generated tokens"), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs), chunks.nextSeq());
             }
-            return succeed(call, r, chunks, new Timings(queueMs, 0, adapterLoadMs,
-                    queueMs + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos()), totalMs), lease.servedFrom() == AdapterTier.COLD);
+            return succeed(call, r, chunks, new Timings(queueMs, waitedForRestore, adapterLoadMs,
+                    queueMs + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos()), totalMs),
+                    lease.servedFrom() == AdapterTier.COLD || waitedForRestore > 0);
         }).thenCompose(f -> f);
     }
 
-    /** @param coldStart the adapter came from the object store: the cold path, until workers restore from zero (issue 6) */
+    /** @param coldStart the call waited for a worker's restore, or its adapter came from the object store */
     private CompletableFuture<ActivationRecord> succeed(Invocation call, GenerationResult r, ChunkStream chunks, Timings timings,
                                                         boolean coldStart) {
         Usage usage = new Usage(r.promptTokens(), r.tokens().length);

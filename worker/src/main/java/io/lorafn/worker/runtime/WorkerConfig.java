@@ -14,10 +14,11 @@ import java.nio.file.Path;
  * @param parentPid   the worker exits when this process dies (0: no owner to watch)
  * @param heartbeatMs how often the worker reports itself; the pool declares it dead after several misses
  * @param drainMs     on SIGTERM, how long calls in flight may take to finish before the rest are requeued
+ * @param spawnedAtMs when the node agent started this process (epoch ms), the start of its restore; 0: the JVM's start
  */
 public record WorkerConfig(String id, String node, Path modelDir, Path image, int threads, int slots, String redisUrl,
                            ObjectStoreConfig objectStore, AdapterCacheConfig adapterCache, long parentPid, long heartbeatMs,
-                           long drainMs) {
+                           long drainMs, long spawnedAtMs) {
     public WorkerConfig {
         if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("worker id must be 1-64 of [A-Za-z0-9._-], got '" + id + "'");

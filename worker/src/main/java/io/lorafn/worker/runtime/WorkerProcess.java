@@ -1,5 +1,6 @@
 package io.lorafn.worker.runtime;
 
+import io.lorafn.pool.contract.RestoreTimings;
 import io.lorafn.pool.contract.WorkerInfo;
 import io.lorafn.pool.contract.WorkerState;
 import io.lorafn.pool.queue.ErasureFeed;
@@ -42,32 +43,45 @@ public final class WorkerProcess implements AutoCloseable {
     private final Scheduler scheduler;
     private final ErasureFollower erasures;
     private final WorkerLoop intake;
-    private final long restoreMs;
+    private final CallRunner runner;
+    private final RestoreTimings restore;
     private final long heartbeatTimer;
     private volatile WorkerState state = WorkerState.STARTING;
 
     private WorkerProcess(WorkerConfig config) throws Exception {
         this.config = config;
-        long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+        long main = System.currentTimeMillis();
+        long spawned = config.spawnedAtMs() > 0 ? config.spawnedAtMs() : ManagementFactory.getRuntimeMXBean().getStartTime();
         vertx = Vertx.vertx();
         redis = RedisClients.api(vertx, config.redisUrl());
         heartbeats = new WorkerHeartbeats(redis);
         heartbeats.beat(info()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        store = ObjectStore.open(config.objectStore());
-        model = LoadedModel.open(config.modelDir(), config.image(), config.threads());
-        AdapterRegistry registry = AdapterRegistry.forModel(store, config.modelDir(), config.image());
-        adapters = new AdapterCache(registry::fetch, model.config(), config.adapterCache(), new SimpleMeterRegistry());
-        erasures = new ErasureFollower(new ErasureFeed(redis), adapters).start();
-        scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
-        scheduler.start();
-        String consumer = config.id() + "-" + ProcessHandle.current().pid();
-        intake = new WorkerLoop(new WorkerStream(redis, config.id()), consumer, new CallRunner(scheduler, model.tokenizer(), adapters,
-                new ReplyChannel(redis)), config.slots(), 30_000).start();
+        try {
+            store = ObjectStore.open(config.objectStore());
+            long connected = System.currentTimeMillis();
+            model = LoadedModel.open(config.modelDir(), config.image(), config.threads());
+            AdapterRegistry registry = AdapterRegistry.forModel(store, config.modelDir(), config.image());
+            adapters = new AdapterCache(registry::fetch, model.config(), config.adapterCache(), new SimpleMeterRegistry());
+            erasures = new ErasureFollower(new ErasureFeed(redis), adapters).start();
+            scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
+            scheduler.start();
+            long mapped = System.currentTimeMillis();
+            long warm = System.currentTimeMillis();
+            restore = new RestoreTimings(main - spawned, connected - main, mapped - connected, warm - mapped);
+            runner = new CallRunner(scheduler, model.tokenizer(), adapters, new ReplyChannel(redis));
+            runner.restoredAt(warm, restore.totalMs());
+            String consumer = config.id() + "-" + ProcessHandle.current().pid();
+            intake = new WorkerLoop(new WorkerStream(redis, config.id()), consumer, runner, config.slots(), 30_000).start();
+        } catch (Exception | Error e) {
+            // the pool sees the failure before the process goes, and the node agent starts another
+            state = WorkerState.FAILED;
+            heartbeats.beat(info()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            throw e;
+        }
         state = WorkerState.WARM;
-        restoreMs = System.currentTimeMillis() - jvmStart;
         heartbeatTimer = vertx.setPeriodic(1, config.heartbeatMs(), t -> beat());
-        LOG.log(System.Logger.Level.INFO, "worker " + config.id() + " WARM " + restoreMs + " ms after its start (" + config.slots()
-                + " slots, model " + config.modelDir() + ")");
+        LOG.log(System.Logger.Level.INFO, "worker " + config.id() + " WARM " + restore.totalMs() + " ms after its spawn (" + restore
+                + ", " + config.slots() + " slots, model " + config.modelDir() + ")");
     }
 
     /** Starts a worker and returns once it is WARM and taking calls. */
@@ -88,7 +102,7 @@ public final class WorkerProcess implements AutoCloseable {
         return new WorkerInfo(config.id(), config.node(), ProcessHandle.current().pid(), state, config.slots(),
                 ready ? Math.max(0, config.slots() - intake.inFlight()) : 0,
                 ready ? names(adapters.hotAdapters()) : List.of(), ready ? names(adapters.warmAdapters()) : List.of(),
-                ready ? restoreMs : 0, 0);
+                ready ? restore.totalMs() : 0, 0, ready ? restore : null);
     }
 
     private static List<String> names(Collection<AdapterRef> refs) {

@@ -1,0 +1,65 @@
+package io.lorafn.pool.cluster;
+
+import io.lorafn.pool.dispatch.Dispatcher;
+import io.lorafn.pool.dispatch.DispatcherLoop;
+import io.lorafn.pool.scale.Autoscaler;
+import io.lorafn.pool.scale.PoolControl;
+import io.lorafn.pool.workers.WorkerDirectory;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.RedisAPI;
+
+/**
+ * The pool manager: the worker directory, the dispatcher and the autoscaler, run on every member that
+ * could manage the pool but active only on the cluster's oldest member. When that member dies, the next
+ * oldest takes over within its next ticks; the calls waiting meanwhile stay in their Redis queues, so none
+ * is lost.
+ */
+public final class PoolManager implements AutoCloseable {
+    private final WorkerDirectory directory;
+    private final DispatcherLoop dispatcher;
+    private final Autoscaler autoscaler;
+    private final ClusterMember member;
+
+    /**
+     * @param workers   this node's agent, which the autoscaler starts and stops workers through; null for a
+     *                  fixed pool (workers started by someone else)
+     * @param silenceMs a worker silent this long is dead and its calls go back to their queues
+     */
+    public PoolManager(Vertx vertx, RedisAPI redis, ClusterMember member, PoolControl control, Autoscaler.Workers workers, long silenceMs) {
+        this.member = member;
+        this.directory = new WorkerDirectory(redis, member.workers(), silenceMs).start(vertx, 200, member::isOldest);
+        this.dispatcher = new DispatcherLoop(vertx, new Dispatcher(redis, directory::placeable), 20).activeWhile(member::isOldest).start();
+        this.autoscaler = workers == null ? null : new Autoscaler(vertx, redis, directory, control, workers, member::isOldest).start(250);
+        directory.onChange(dispatcher::wake);
+    }
+
+    /** A call was queued: dispatch it, and if no worker can take calls, let the autoscaler start one now. */
+    public void wake() {
+        dispatcher.wake();
+        if (autoscaler != null && directory.placeableSlots().isEmpty()) {
+            autoscaler.wake();
+        }
+    }
+
+    public boolean leading() {
+        return member.isOldest();
+    }
+
+    public WorkerDirectory directory() {
+        return directory;
+    }
+
+    /** Null for a fixed pool. */
+    public Autoscaler autoscaler() {
+        return autoscaler;
+    }
+
+    @Override
+    public void close() {
+        if (autoscaler != null) {
+            autoscaler.close();
+        }
+        dispatcher.close();
+        directory.close();
+    }
+}
