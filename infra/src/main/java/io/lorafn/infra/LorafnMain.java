@@ -35,7 +35,10 @@ public final class LorafnMain implements Runnable {
         CommandLine cli = new CommandLine(new LorafnMain());
         // needs the whole stack, which only infra assembles
         cli.getSubcommands().get("bench").addSubcommand("invoker", new io.lorafn.infra.stack.InvokerBenchCommand());
+        cli.getSubcommands().get("bench").addSubcommand("coldstart", new io.lorafn.infra.stack.ColdStartBenchCommand());
         cli.addSubcommand("up", new io.lorafn.infra.stack.UpCommand());
+        cli.addSubcommand("snapshot", new io.lorafn.infra.snapshot.SnapshotCommand());
+        cli.addSubcommand("serve", new io.lorafn.infra.stack.ServeCommand());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // Known failures are one line with a stable code; anything else is a bug and keeps its trace.
             if (e instanceof StorageException se) {

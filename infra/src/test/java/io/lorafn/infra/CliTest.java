@@ -195,4 +195,20 @@ class CliTest {
         System.arraycopy(b, 0, all, a.length, b.length);
         return all;
     }
+
+    @Test
+    void snapshotBuildWritesTheImageAndItsManifestAfterATrainingRun() throws Exception {
+        Path out = root.resolve("snapshot");
+        Run r = run("snapshot", "build", "--model", model.toString(), "--format", "q8_0", "--out", out.toString(), "--threads", "1");
+        assertEquals(0, r.exit(), r.err());
+        io.lorafn.infra.snapshot.Snapshot snapshot = io.lorafn.infra.snapshot.Snapshot.read(out);
+        assertTrue(snapshot.trainingMs() > 0, "the training worker ran");
+        assertTrue(Files.size(snapshot.image()) > 0);
+        assertEquals("q8_0", snapshot.format());
+        assertEquals(64, snapshot.sourceSha256().length());
+        assertTrue(snapshot.aotCache() == null || Files.size(snapshot.aotCache()) > 0, "an AOT cache, when the class path allowed one");
+        Run crac = run("snapshot", "build", "--model", model.toString(), "--out", root.resolve("crac").toString(), "--crac");
+        assertEquals(2, crac.exit(), "no CRaC on this JDK: a clear refusal, " + crac.err());
+        assertTrue(crac.err().contains("no CRaC support"), crac.err());
+    }
 }

@@ -1,6 +1,6 @@
 package io.lorafn.infra.stack;
 
-import io.lorafn.infra.LorafnMain;
+import io.lorafn.infra.snapshot.Snapshot;
 import io.lorafn.invoker.billing.PriceSheet;
 import io.lorafn.invoker.chat.ChatTemplate;
 import io.lorafn.invoker.http.InvokerConfig;
@@ -47,7 +47,8 @@ public final class LocalStack implements AutoCloseable {
     /** A worker silent this long is dead: its calls go back to their queues. Several heartbeats. */
     static final long WORKER_SILENCE_MS = 2_000;
 
-    private final RedisServerProcess redisServer;
+    private final RedisServerProcess redisServer; // null when an external Redis is used
+    private final String redisUrl;
     private final Vertx vertx;
     private final RedisAPI redis;
     private final ObjectStore store;
@@ -57,28 +58,34 @@ public final class LocalStack implements AutoCloseable {
     private final PoolManager manager;
     private final InvokerVerticle invoker;
     private final WorkerProcesses workers;
+    private final Path modelDir;
 
     private LocalStack(Builder b) throws Exception {
-        redisServer = RedisServerProcess.start(b.dataDir.resolve("redis"), ProcessHandle.current().pid(), b.persistent);
+        modelDir = b.modelDir;
+        redisServer = b.redisUrl == null ? RedisServerProcess.start(b.dataDir.resolve("redis"), ProcessHandle.current().pid(), b.persistent)
+                : null;
+        redisUrl = redisServer != null ? redisServer.url() : b.redisUrl;
         vertx = Vertx.vertx();
-        redis = RedisClients.api(vertx, redisServer.url());
-        store = ObjectStore.open(ObjectStoreConfig.embedded(b.dataDir));
-        registry = AdapterRegistry.forModel(store, b.modelDir, b.image);
+        redis = RedisClients.api(vertx, redisUrl);
+        store = ObjectStore.open(b.objectStore != null ? b.objectStore : ObjectStoreConfig.embedded(b.dataDir));
+        registry = AdapterRegistry.forModel(store, b.modelDir, b.snapshot != null ? b.snapshot.image() : b.image);
         ErasureFeed erasures = new ErasureFeed(redis);
         registry.onErase(a -> erasures.publish(new AdapterErasure(a.tenant(), a.name())));
-        cluster = ClusterMember.start(ClusterMember.Settings.local(b.clusterName));
+        cluster = ClusterMember.start(b.cluster != null ? b.cluster : ClusterMember.Settings.local(b.clusterName));
         poolControl = new ClusterPoolControl(cluster, b.pool);
         poolControl.set(b.pool); // this stack's flags win over what an earlier run left in the cluster
         Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
-        env.put("LORAFN_REDIS_URL", redisServer.url());
-        workers = new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"), 30_000);
+        env.put("LORAFN_REDIS_URL", redisUrl);
+        workers = b.agent ? new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"), 30_000) : null;
         manager = new PoolManager(vertx, redis, cluster, poolControl, workers, WORKER_SILENCE_MS);
         invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
                 ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port)
                 .pool(poolControl);
         invoker.onEnqueued(manager::wake); // the pool manager runs in this process
         vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        awaitWorkers(b.pool.minWarm(), b.dataDir.resolve("logs"));
+        if (b.agent) {
+            awaitWorkers(b.pool.minWarm(), b.dataDir.resolve("logs"));
+        }
     }
 
     /** Prompts may fill the model's context but for one generated token, counted with its own tokenizer. */
@@ -88,19 +95,35 @@ public final class LocalStack implements AutoCloseable {
         return new PromptLimit(Files.exists(tokenizer) ? Tokenizer.load(tokenizer) : null, config.maxPositionEmbeddings() - 1);
     }
 
-    /** The command line of one worker: this JVM's java and class path, the worker subcommand, this stack's settings. */
+    /**
+     * The command line of one worker: the worker subcommand with this stack's settings; restored from the
+     * snapshot (its image and AOT cache) when the stack has one.
+     */
     private static List<String> workerCommand(Builder b, String id) {
-        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-XX:+UseParallelGC", "-Xmx" + b.workerHeapMb + "m",
-                "-cp", System.getProperty("java.class.path"), LorafnMain.class.getName(), "worker",
-                "--id", id, "--model", b.modelDir.toString(), "--threads", Integer.toString(b.workerThreads()),
-                "--slots", Integer.toString(b.workerSlots), "--parent-pid", Long.toString(ProcessHandle.current().pid()),
-                "--data", b.dataDir.toString(), "--heartbeat-ms", "250", "--spawned-at-ms", Long.toString(System.currentTimeMillis())));
-        if (b.image != null) {
-            cmd.addAll(List.of("--image", b.image.toString()));
+        List<String> jvm = new ArrayList<>();
+        Path image = b.image;
+        Path model = b.modelDir;
+        List<String> naive = List.of();
+        if (b.naiveModelObjects != null) { // the baseline: the worker fetches and converts the model itself
+            image = null;
+            model = b.dataDir.resolve("naive").resolve(id);
+            naive = List.of("--model-from-s3", b.naiveModelObjects);
+        } else if (b.snapshot != null) {
+            image = b.snapshot.image();
+            if (b.snapshot.aotCache() != null && WorkerLaunch.classPathIsJars()) {
+                jvm.addAll(List.of("-XX:AOTCache=" + b.snapshot.aotCache(), "-Xlog:aot=error", "-Xlog:cds=error"));
+            }
         }
-        return cmd;
+        List<String> args = new ArrayList<>(List.of("--id", id, "--model", model.toString(), "--threads",
+                Integer.toString(b.workerThreads()), "--slots", Integer.toString(b.workerSlots), "--parent-pid",
+                Long.toString(ProcessHandle.current().pid()), "--data", b.dataDir.toString(), "--heartbeat-ms", "250", "--spawned-at-ms",
+                Long.toString(System.currentTimeMillis())));
+        if (image != null) {
+            args.addAll(List.of("--image", image.toString()));
+        }
+        args.addAll(List.of("--warmup-rounds", Integer.toString(b.warmupRounds)));
+        args.addAll(naive);
+        return WorkerLaunch.command(b.workerHeapMb, jvm, args);
     }
 
     /** Waits until {@code count} workers take calls: the warm floor, before the stack reports ready. */
@@ -121,6 +144,15 @@ public final class LocalStack implements AutoCloseable {
 
     public int port() {
         return invoker.actualPort();
+    }
+
+    public Path modelDir() {
+        return modelDir;
+    }
+
+    /** The object store the stack and its workers share. */
+    public ObjectStore store() {
+        return store;
     }
 
     public AdapterRegistry registry() {
@@ -171,7 +203,9 @@ public final class LocalStack implements AutoCloseable {
         }
         cluster.close();
         store.close();
-        redisServer.close();
+        if (redisServer != null) {
+            redisServer.close();
+        }
     }
 
     /** Settings of a local stack. */
@@ -179,6 +213,13 @@ public final class LocalStack implements AutoCloseable {
         private final Path modelDir;
         private final Path dataDir;
         private Path image;
+        private Snapshot snapshot;
+        private String naiveModelObjects;
+        private String redisUrl;
+        private boolean agent = true;
+        private int warmupRounds = 0;
+        private ClusterMember.Settings cluster;
+        private ObjectStoreConfig objectStore;
         private int threads = 0;
         private int port = 0;
         private PoolConfig pool = new PoolConfig(1, 1, 0, 60, 8);
@@ -191,6 +232,54 @@ public final class LocalStack implements AutoCloseable {
         private Builder(Path modelDir, Path dataDir) {
             this.modelDir = modelDir;
             this.dataDir = dataDir;
+        }
+
+        /**
+         * Workers are started by someone else (a Kubernetes Deployment, 'lorafn worker' on other machines): no
+         * node agent here, so no autoscaling; the pool manager still tracks and dispatches to every worker.
+         */
+        public Builder workersElsewhere() {
+            this.agent = false;
+            return this;
+        }
+
+        /** Warm-up rounds each worker runs before it reports WARM (default 0: measured, a warm-up costs the first call more than it saves; see RESULTS.md). */
+        public Builder warmupRounds(int rounds) {
+            this.warmupRounds = rounds;
+            return this;
+        }
+
+        /** How this member finds the cluster (default: loopback, named by {@link #clusterName}). */
+        public Builder cluster(ClusterMember.Settings settings) {
+            this.cluster = settings;
+            return this;
+        }
+
+        /** An external Redis instead of starting a redis-server (null: start one). */
+        public Builder redisUrl(String url) {
+            this.redisUrl = url == null || url.isBlank() ? null : url;
+            return this;
+        }
+
+        /** The object store (null: the embedded S3 server under the data directory). */
+        public Builder objectStore(ObjectStoreConfig config) {
+            this.objectStore = config;
+            return this;
+        }
+
+        /** Workers restore from this snapshot: its resident image, and its AOT cache when there is one. */
+        public Builder snapshot(Snapshot snapshot) {
+            this.snapshot = snapshot;
+            return this;
+        }
+
+        /**
+         * The naive cold start, as the baseline of the cold-start benchmark: each worker downloads the model's
+         * files from this object-store prefix and converts them before it serves.
+         */
+        public Builder naive(String modelObjects) {
+            this.naiveModelObjects = modelObjects;
+            return this;
         }
 
         public Builder image(Path image) {

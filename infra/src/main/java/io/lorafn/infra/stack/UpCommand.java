@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import io.lorafn.infra.snapshot.Snapshot;
 import io.lorafn.pool.scale.PoolConfig;
+import io.lorafn.storage.s3.ObjectStoreConfig;
 import picocli.CommandLine.Option;
 
 /** {@code lorafn up}: the whole stack on this machine, with a demo model and tenants on first run. */
@@ -54,10 +56,14 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--image", description = "A resident weight image of the model (lorafn image build) for the workers to map and share.")
     Path image;
 
+    @Option(names = "--snapshot", description = "Restore workers from this snapshot (lorafn snapshot build): its image and JDK AOT cache.")
+    Path snapshot;
+
     @Override
     public Integer call() throws Exception {
         Files.createDirectories(data);
-        Path modelDir = model != null ? model : data.resolve("models/demo");
+        Snapshot restoreFrom = snapshot != null ? Snapshot.read(snapshot) : null;
+        Path modelDir = model != null ? model : restoreFrom != null ? restoreFrom.model() : data.resolve("models/demo");
         if (model == null && !Files.exists(modelDir.resolve("config.json"))) {
             System.err.println("creating the demo model (synth --preset small) in " + modelDir);
             SyntheticModel.write(modelDir, ModelPreset.named("small"), DType.F32, 7, 0, new ConsoleProgressBar());
@@ -71,7 +77,9 @@ public final class UpCommand implements Callable<Integer> {
         }
         LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots)
                 .pool(new PoolConfig(minWarm, maxWorkers, prewarm, idleTimeoutS, targetConcurrency))
-                .threads(threads).image(image).operatorKey(operatorKey)
+                .threads(threads).image(image).snapshot(restoreFrom)
+                .redisUrl(System.getenv("LORAFN_REDIS_URL"))
+                .objectStore(ObjectStoreConfig.resolve(System.getenv(), null, null, null, null, null, data.resolve("state"))).operatorKey(operatorKey)
                 .persistent(true).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> { // Ctrl-C or SIGTERM: everything started stops

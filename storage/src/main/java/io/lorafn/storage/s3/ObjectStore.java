@@ -16,6 +16,9 @@ import io.minio.errors.ServerException;
 import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -101,6 +104,31 @@ public final class ObjectStore implements AutoCloseable {
     public void put(String key, byte[] bytes, String contentType) {
         call("put " + key, () -> client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
                 .stream(new ByteArrayInputStream(bytes), bytes.length, -1).contentType(contentType).build()));
+    }
+
+    /** Uploads a file of any size, streamed (multipart above 64 MiB, so past S3's single-PUT limit). */
+    public void putFile(String key, Path file) {
+        call("put " + key, () -> {
+            try (InputStream in = Files.newInputStream(file)) {
+                return client.putObject(PutObjectArgs.builder().bucket(config.bucket()).object(key)
+                        .stream(in, Files.size(file), 64L << 20).build());
+            }
+        });
+    }
+
+    /** Downloads an object into a file, streamed; {@code OBJECT_NOT_FOUND} if there is none. */
+    public void getFile(String key, Path file) {
+        call("get " + key, () -> {
+            try (GetObjectResponse in = client.getObject(GetObjectArgs.builder().bucket(config.bucket()).object(key).build())) {
+                Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (ErrorResponseException e) {
+                if (isNotFound(e)) {
+                    throw new StorageException("OBJECT_NOT_FOUND", "no object " + key + " in bucket " + config.bucket());
+                }
+                throw e;
+            }
+            return null;
+        });
     }
 
     /** The object's bytes; {@code OBJECT_NOT_FOUND} if there is none. */

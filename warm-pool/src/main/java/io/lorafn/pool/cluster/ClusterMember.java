@@ -28,18 +28,21 @@ public final class ClusterMember implements AutoCloseable {
 
     /**
      * @param clusterName members join only a cluster of the same name (tests use a fresh one each)
-     * @param bindAddress the address to listen on and advertise, such as {@code 127.0.0.1}
+     * @param bindAddress the address to listen on and advertise, such as {@code 127.0.0.1}; null lets
+     *                    Hazelcast pick the pod's or host's address
      * @param port        the first port to try; the next ones are tried when it is taken
      * @param members     addresses of the other members, {@code host} or {@code host:port}
+     * @param kubernetesServiceDns on Kubernetes, the headless service whose DNS names the members (for
+     *                    example {@code lorafn-cluster.lorafn.svc.cluster.local}); null to use {@code members}
      */
-    public record Settings(String clusterName, String bindAddress, int port, List<String> members) {
+    public record Settings(String clusterName, String bindAddress, int port, List<String> members, String kubernetesServiceDns) {
         public Settings {
             members = List.copyOf(members);
         }
 
         /** One machine: every member on loopback, from port 5701 up. */
         public static Settings local(String clusterName) {
-            return new Settings(clusterName, "127.0.0.1", 5701, List.of("127.0.0.1"));
+            return new Settings(clusterName, "127.0.0.1", 5701, List.of("127.0.0.1"), null);
         }
     }
 
@@ -51,13 +54,20 @@ public final class ClusterMember implements AutoCloseable {
         config.setProperty("hazelcast.phone.home.enabled", "false");
         config.setProperty("hazelcast.shutdownhook.enabled", "false"); // the owning process decides when to leave
         config.setProperty("hazelcast.wait.seconds.before.join", "0");
-        config.setProperty("hazelcast.local.localAddress", settings.bindAddress());
+        if (settings.bindAddress() != null) {
+            config.setProperty("hazelcast.local.localAddress", settings.bindAddress());
+        }
         NetworkConfig network = config.getNetworkConfig();
         network.setPort(settings.port()).setPortAutoIncrement(true);
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
-        join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());
+        if (settings.kubernetesServiceDns() != null) {
+            // DNS lookup mode: the headless service's records name the members; no Kubernetes API access is needed
+            join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", settings.kubernetesServiceDns());
+        } else {
+            join.getTcpIpConfig().setEnabled(true).setMembers(settings.members());
+        }
         return new ClusterMember(Hazelcast.newHazelcastInstance(config));
     }
 

@@ -61,11 +61,32 @@ public final class WorkerCommand implements Callable<Integer> {
             + "the restore time is counted from it (default: the JVM's start).")
     long spawnedAtMs;
 
+    @Option(names = "--warmup-rounds", defaultValue = "2", description = "Dummy generations before reporting WARM, for the JIT "
+            + "(default: ${DEFAULT-VALUE}).")
+    int warmupRounds;
+
+    @Option(names = "--model-from-s3", description = "The naive cold start, for comparison: download the model's files from this "
+            + "object-store prefix into --model, then convert them (--convert-to) before serving.")
+    String modelObjects;
+
+    @Option(names = "--convert-to", defaultValue = "q8_0", description = "With --model-from-s3: the image format to convert to (default: ${DEFAULT-VALUE}).")
+    String convertTo;
+
+    @Option(names = "--train-snapshot", description = "Load the model, warm up, and exit without serving: the training run that "
+            + "writes a JDK AOT cache (run with -XX:AOTCacheOutput=FILE), or checkpoints on a CRaC JDK with --checkpoint.")
+    boolean trainSnapshot;
+
+    @Option(names = "--checkpoint", description = "With --train-snapshot on a CRaC JDK: checkpoint after the warm-up (java -XX:CRaCCheckpointTo=DIR).")
+    boolean checkpoint;
+
     @Override
     public Integer call() throws Exception {
+        if (trainSnapshot) {
+            return SnapshotTraining.run(model, image, threads, Math.max(1, warmupRounds) * 4, checkpoint);
+        }
         WorkerConfig config = new WorkerConfig(id, nodeName(), model, image, threads, slots, redisUrl(), objectStore.config(),
                 new AdapterCacheConfig(hotMb << 20, warmMb << 20, 2), parentPid, heartbeatMs, drainSeconds * 1000,
-                spawnedAtMs);
+                spawnedAtMs, warmupRounds, modelObjects, convertTo);
         if (parentPid > 0) {
             // the owner died (even by kill -9): nothing is left to serve, and no orphan may stay behind
             ProcessHandle.of(parentPid).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),

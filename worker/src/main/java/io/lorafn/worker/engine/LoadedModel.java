@@ -77,6 +77,11 @@ public final class LoadedModel implements AutoCloseable {
         return config;
     }
 
+    /** The format the projections are computed in (the image's, or the safetensors' as loaded). */
+    public io.lorafn.kernels.WeightFormat weightFormat() {
+        return weights.layer(0).projection(io.lorafn.storage.hf.Projection.Q).format();
+    }
+
     public LlamaEngine engine() {
         return engine;
     }

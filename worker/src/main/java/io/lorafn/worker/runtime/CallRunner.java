@@ -80,11 +80,13 @@ public final class CallRunner {
         long adapterLoadMs = TimeUnit.NANOSECONDS.toMillis(lease.loadNanos());
         ChunkStream chunks = new ChunkStream(replies, call);
         CompletableFuture<GenerationResult> result;
+        long[] submittedMs = {System.currentTimeMillis()};
         try {
             int[] prompt = tokenizer.encode(call.prompt(), true);
             long seed = call.seed() != null ? call.seed() : ThreadLocalRandom.current().nextLong();
             GenerationRequest req = new GenerationRequest(prompt, lease.adapter(), call.maxTokens(), call.stop(),
                     new SamplingParams(call.temperature(), call.topK(), call.topP(), seed));
+            submittedMs[0] = System.currentTimeMillis();
             SequenceHandle handle = scheduler.submit(req, chunks);
             // past its deadline the client has had its 504: stop spending steps on the call
             CompletableFuture.delayedExecutor(Math.max(0, call.deadlineMs() - System.currentTimeMillis()), TimeUnit.MILLISECONDS)
@@ -106,8 +108,9 @@ public final class CallRunner {
                 return fail(call, new ErrorInfo("DEADLINE_EXCEEDED", "the call passed its deadline after " + r.tokens().length
                         + " generated tokens"), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs), chunks.nextSeq());
             }
-            return succeed(call, r, chunks, new Timings(queueMs, waitedForRestore, adapterLoadMs,
-                    queueMs + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos()), totalMs),
+            // time to first token from acceptance: the queue, the adapter's load, tokenizing, then prefill and the first step
+            long ttftMs = submittedMs[0] - call.acceptedAtMs() + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos());
+            return succeed(call, r, chunks, new Timings(queueMs, waitedForRestore, adapterLoadMs, ttftMs, totalMs),
                     lease.servedFrom() == AdapterTier.COLD || waitedForRestore > 0);
         }).thenCompose(f -> f);
     }

@@ -19,8 +19,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -57,17 +59,29 @@ public final class WorkerProcess implements AutoCloseable {
         heartbeats = new WorkerHeartbeats(redis);
         heartbeats.beat(info()).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         try {
-            store = ObjectStore.open(config.objectStore());
+            // the object store's client starts (about half a second, most of it class loading) while the model maps;
+            // the naive path needs it first, to download the model
+            CompletableFuture<ObjectStore> opening = CompletableFuture.supplyAsync(() -> ObjectStore.open(config.objectStore()));
             long connected = System.currentTimeMillis();
-            model = LoadedModel.open(config.modelDir(), config.image(), config.threads());
-            AdapterRegistry registry = AdapterRegistry.forModel(store, config.modelDir(), config.image());
+            Path image = config.image();
+            if (config.modelObjects() != null) {
+                image = NaiveModelFetch.fetchAndConvert(opening.join(), config.modelObjects(), config.modelDir(), config.convertTo());
+            }
+            long fetched = System.currentTimeMillis();
+            model = LoadedModel.open(config.modelDir(), image, config.threads());
+            store = opening.join();
+            AdapterRegistry registry = AdapterRegistry.forModel(store, config.modelDir(), image);
             adapters = new AdapterCache(registry::fetch, model.config(), config.adapterCache(), new SimpleMeterRegistry());
             erasures = new ErasureFollower(new ErasureFeed(redis), adapters).start();
             scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
             scheduler.start();
             long mapped = System.currentTimeMillis();
+            if (config.warmupRounds() > 0) {
+                // on a tiny model in the same format: the kernels compile, at a fraction of the served model's cost
+                JitWarmup.onTinyModel(model.weightFormat(), config.threads(), config.warmupRounds() * 20);
+            }
             long warm = System.currentTimeMillis();
-            restore = new RestoreTimings(main - spawned, connected - main, mapped - connected, warm - mapped);
+            restore = new RestoreTimings(main - spawned, connected - main, fetched - connected, mapped - fetched, warm - mapped);
             runner = new CallRunner(scheduler, model.tokenizer(), adapters, new ReplyChannel(redis));
             runner.restoredAt(warm, restore.totalMs());
             String consumer = config.id() + "-" + ProcessHandle.current().pid();

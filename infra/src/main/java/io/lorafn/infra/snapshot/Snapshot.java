@@ -1,0 +1,42 @@
+package io.lorafn.infra.snapshot;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A worker snapshot, as {@code snapshot.json} in its directory describes it: the resident image the
+ * workers map (shared by all of them on a node), and the JDK AOT cache from the training run, or the CRaC
+ * checkpoint directory on a JDK that has CRaC.
+ *
+ * @param aotCache   null when none could be written (a class path with directories, as in tests)
+ * @param checkpoint null unless built on a CRaC JDK
+ */
+public record Snapshot(Path model, Path image, String format, Path aotCache, Path checkpoint, String jdk, String sourceSha256,
+                       String createdAt, long trainingMs) {
+    public static final String FILE = "snapshot.json";
+    private static final ObjectMapper JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    public static Snapshot read(Path dir) {
+        Path file = dir.resolve(FILE);
+        try {
+            return JSON.readValue(file.toFile(), Snapshot.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("no readable snapshot in " + dir + " (" + file + "): " + e.getMessage()
+                    + "; build one with 'lorafn snapshot build'");
+        }
+    }
+
+    public void write(Path dir) {
+        try {
+            Files.writeString(dir.resolve(FILE), JSON.writeValueAsString(this));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.lorafn.infra.stack;
+
+import io.lorafn.pool.cluster.ClusterMember;
+import io.lorafn.pool.scale.PoolConfig;
+import io.lorafn.storage.s3.ObjectStoreConfig;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The invoker and the pool manager of a multi-machine deployment: a Hazelcast member, the HTTP API, the
+ * dispatcher; Redis and S3 are external, and the workers run elsewhere ({@code lorafn worker} on the
+ * worker machines, or the Kubernetes Deployment in {@code infra/k8s}). Run two or more: they share the
+ * Redis state and one of them, the cluster's oldest, manages the pool.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = {
+        "Runs an invoker and pool-manager member against an external Redis (LORAFN_REDIS_URL) and S3 (LORAFN_S3_*); workers",
+        "run elsewhere ('lorafn worker'). Members find each other by --members or, on Kubernetes, --k8s-service-dns."})
+public final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "The served model's directory: tokenizer (prompt limits), chat template, config.")
+    Path model;
+
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--cluster-name", defaultValue = "lorafn", description = "Hazelcast cluster name (default: ${DEFAULT-VALUE}).")
+    String clusterName;
+
+    @Option(names = "--members", split = ",", description = "Other members' addresses, host[:port] (default: $LORAFN_CLUSTER_MEMBERS, else this host).")
+    List<String> members;
+
+    @Option(names = "--k8s-service-dns", description = "On Kubernetes: the headless service that names the members (default: $LORAFN_K8S_SERVICE_DNS).")
+    String serviceDns;
+
+    @Option(names = "--data", defaultValue = "lorafn-data", description = "Local scratch directory (default: ${DEFAULT-VALUE}).")
+    Path data;
+
+    @Override
+    public Integer call() throws Exception {
+        String redis = System.getenv("LORAFN_REDIS_URL");
+        if (redis == null || redis.isBlank()) {
+            throw new IllegalArgumentException("serve needs an external Redis: set LORAFN_REDIS_URL (for example redis://redis:6379)");
+        }
+        ObjectStoreConfig store = ObjectStoreConfig.resolve(System.getenv(), null, null, null, null, null, data);
+        if (store.isEmbedded()) {
+            throw new IllegalArgumentException("serve needs an external object store: set LORAFN_S3_ENDPOINT, LORAFN_S3_ACCESS_KEY, LORAFN_S3_SECRET_KEY");
+        }
+        String operatorKey = System.getenv("LORAFN_ADMIN_KEY");
+        if (operatorKey == null || operatorKey.isBlank()) {
+            throw new IllegalArgumentException("set LORAFN_ADMIN_KEY: every member must accept the same operator key");
+        }
+        String dns = serviceDns != null ? serviceDns : System.getenv("LORAFN_K8S_SERVICE_DNS");
+        List<String> peers = members != null ? members : System.getenv("LORAFN_CLUSTER_MEMBERS") != null
+                ? Arrays.asList(System.getenv("LORAFN_CLUSTER_MEMBERS").split(",")) : List.of("127.0.0.1");
+        LocalStack stack = LocalStack.builder(model, data).port(port).redisUrl(redis).objectStore(store).operatorKey(operatorKey)
+                .workersElsewhere().pool(PoolConfig.DEFAULT)
+                .cluster(new ClusterMember.Settings(clusterName, System.getenv("LORAFN_BIND"), 5701, peers, dns)).start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stack.close();
+            stopped.countDown();
+        }, "lorafn-serve-shutdown"));
+        System.out.println("lorafn serving on :" + stack.port() + " (cluster " + clusterName + ", Redis " + redis + ", S3 " + store.endpoint() + ")");
+        stopped.await();
+        return 0;
+    }
+}

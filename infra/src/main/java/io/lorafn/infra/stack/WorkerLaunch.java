@@ -1,0 +1,40 @@
+package io.lorafn.infra.stack;
+
+import io.lorafn.infra.LorafnMain;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a worker JVM is started on this machine: this JVM's {@code java} and class path, and the flags the
+ * kernels need. The snapshot's training run and the workers restored from it are started the same way,
+ * which a JDK AOT cache requires (the same class path and the same module flags).
+ */
+public final class WorkerLaunch {
+    private WorkerLaunch() {
+    }
+
+    public static String java() {
+        return ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+
+    /** {@code java [flags] [extraJvm] -cp … LorafnMain worker [workerArgs]}. */
+    public static List<String> command(int heapMb, List<String> extraJvm, List<String> workerArgs) {
+        List<String> cmd = new ArrayList<>(List.of(java(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "--sun-misc-unsafe-memory-access=allow", "-XX:+UseParallelGC", "-Xms64m", "-Xmx" + heapMb + "m"));
+        cmd.addAll(extraJvm);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LorafnMain.class.getName(), "worker"));
+        cmd.addAll(workerArgs);
+        return cmd;
+    }
+
+    /** Whether the class path is made of jar files only: a JDK AOT cache is written and used only then. */
+    public static boolean classPathIsJars() {
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (!entry.endsWith(".jar")) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
