@@ -15,12 +15,38 @@ import java.nio.file.Path;
  *
  * @param aotCache   null when none could be written (a class path with directories, as in tests)
  * @param checkpoint null unless built on a CRaC JDK
+ * @param classPath  the class path the cache was trained with, as {@link #classPathStamp()} describes it
  */
 public record Snapshot(Path model, Path image, String format, Path aotCache, Path checkpoint, String jdk, String sourceSha256,
-                       String createdAt, long trainingMs) {
+                       String createdAt, long trainingMs, String classPath) {
     public static final String FILE = "snapshot.json";
     private static final ObjectMapper JSON = new ObjectMapper().setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * This process's class path with each jar's size and modification time. An AOT cache is only valid for
+     * the exact classes it was trained on, and a stale one was seen to load old classes after a rebuild
+     * (NoSuchMethodError), so it is used only when this matches.
+     */
+    public static String classPathStamp() {
+        StringBuilder stamp = new StringBuilder();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            Path p = Path.of(entry);
+            try {
+                stamp.append(p.toAbsolutePath()).append(':').append(Files.size(p)).append(':').append(Files.getLastModifiedTime(p).toMillis());
+            } catch (IOException e) {
+                stamp.append(p.toAbsolutePath()).append(":missing");
+            }
+            stamp.append(';');
+        }
+        return stamp.toString();
+    }
+
+    /** The AOT cache, if it was trained on the classes this process runs; null otherwise. */
+    public Path usableAotCache() {
+        return aotCache != null && Files.exists(aotCache) && jdk.equals(Runtime.version().toString()) && classPathStamp().equals(classPath)
+                ? aotCache : null;
+    }
 
     public static Snapshot read(Path dir) {
         Path file = dir.resolve(FILE);

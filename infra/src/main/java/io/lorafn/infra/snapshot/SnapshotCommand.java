@@ -93,7 +93,7 @@ public final class SnapshotCommand {
         long trainingMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         Snapshot snapshot = new Snapshot(model.toAbsolutePath(), image, weights.name().toLowerCase(Locale.ROOT),
                 !crac && Files.exists(aot) ? aot : null, crac ? checkpoint : null, Runtime.version().toString(), sourceSha,
-                Instant.now().toString(), trainingMs);
+                Instant.now().toString(), trainingMs, Snapshot.classPathStamp());
         snapshot.write(out);
         return snapshot;
     }

@@ -71,8 +71,10 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         WeightFormat weights = ImageCommand.parse(format);
         Path snapDir = snapshotDir != null ? snapshotDir : model.resolve(".lorafn-bench").resolve("snapshot-" + format.toLowerCase(Locale.ROOT));
-        Snapshot snapshot = Files.exists(snapDir.resolve(Snapshot.FILE)) ? Snapshot.read(snapDir)
-                : SnapshotCommand.build(model, weights, snapDir, 0, false);
+        Snapshot snapshot = Files.exists(snapDir.resolve(Snapshot.FILE)) ? Snapshot.read(snapDir) : null;
+        if (snapshot == null || (snapshotDir == null && snapshot.usableAotCache() == null)) {
+            snapshot = SnapshotCommand.build(model, weights, snapDir, 0, false); // none yet, or trained on another build
+        }
         Path first = BenchModel.adapter(model, 16, List.of(Projection.values()), DType.F32, 0);
         Path second = BenchModel.adapter(model, 16, List.of(Projection.values()), DType.F32, 1);
         Path data = Files.createTempDirectory("lorafn-bench-coldstart");
@@ -106,7 +108,7 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
                 .put("warmup_rounds", warmupRounds)
                 .put("restore_fraction_of_naive", skipNaive ? null
                         : paths.getJsonObject("restore").getDouble("ttft_ms") / paths.getJsonObject("naive").getDouble("ttft_ms"))
-                .put("aot_cache", snapshot.aotCache() != null).put("sharing", sharing);
+                .put("aot_cache", snapshot.usableAotCache() != null).put("sharing", sharing);
         System.out.println(result.encode());
         return 0;
     }

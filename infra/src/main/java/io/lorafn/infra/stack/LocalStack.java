@@ -62,6 +62,10 @@ public final class LocalStack implements AutoCloseable {
 
     private LocalStack(Builder b) throws Exception {
         modelDir = b.modelDir;
+        if (b.snapshot != null && b.snapshot.aotCache() != null && b.snapshot.usableAotCache() == null) {
+            System.getLogger(LocalStack.class.getName()).log(System.Logger.Level.WARNING, "the snapshot's AOT cache was trained on "
+                    + "another build of lorafn or another JDK; workers start without it (rebuild it with 'lorafn snapshot build')");
+        }
         redisServer = b.redisUrl == null ? RedisServerProcess.start(b.dataDir.resolve("redis"), ProcessHandle.current().pid(), b.persistent)
                 : null;
         redisUrl = redisServer != null ? redisServer.url() : b.redisUrl;
@@ -110,8 +114,8 @@ public final class LocalStack implements AutoCloseable {
             naive = List.of("--model-from-s3", b.naiveModelObjects);
         } else if (b.snapshot != null) {
             image = b.snapshot.image();
-            if (b.snapshot.aotCache() != null && WorkerLaunch.classPathIsJars()) {
-                jvm.addAll(List.of("-XX:AOTCache=" + b.snapshot.aotCache(), "-Xlog:aot=error", "-Xlog:cds=error"));
+            if (b.snapshot.usableAotCache() != null) {
+                jvm.addAll(List.of("-XX:AOTCache=" + b.snapshot.usableAotCache(), "-Xlog:aot=error", "-Xlog:cds=error"));
             }
         }
         List<String> args = new ArrayList<>(List.of("--id", id, "--model", model.toString(), "--threads",

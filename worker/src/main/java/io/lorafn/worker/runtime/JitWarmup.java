@@ -68,7 +68,7 @@ public final class JitWarmup {
                 SyntheticAdapter.write(dir.resolve("adapter"), model, m.config(), new SyntheticAdapter.Spec(8, 16, List.of(Projection.values()), 1));
             }
             try (LoadedModel tiny = LoadedModel.open(model, image, threads);
-                 Scheduler scheduler = new Scheduler(tiny.engine(), tiny.tokenizer(), SchedulerConfig.defaults())) {
+                 Scheduler scheduler = new Scheduler(tiny.engine(), tiny.tokenizer(), new SchedulerConfig(16, 256, 8L << 20))) {
                 scheduler.start();
                 run(scheduler, tiny.config().vocabSize(), 32, rounds, tiny.loadAdapter(dir.resolve("adapter")));
             }

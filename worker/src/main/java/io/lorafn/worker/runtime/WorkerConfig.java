@@ -16,12 +16,14 @@ import java.nio.file.Path;
  * @param drainMs     on SIGTERM, how long calls in flight may take to finish before the rest are requeued
  * @param spawnedAtMs when the node agent started this process (epoch ms), the start of its restore; 0: the JVM's start
  * @param warmupRounds dummy generations run before reporting WARM, so the JIT has compiled the kernels (0: none)
+ * @param backgroundWarmup compile the kernels on a tiny model alongside the restore, without delaying WARM
  * @param modelObjects the naive cold start: download the model's files from this object-store prefix into
  *                     {@code modelDir} and convert them to {@code convertTo}; null to use {@code modelDir} as it is
  */
 public record WorkerConfig(String id, String node, Path modelDir, Path image, int threads, int slots, String redisUrl,
                            ObjectStoreConfig objectStore, AdapterCacheConfig adapterCache, long parentPid, long heartbeatMs,
-                           long drainMs, long spawnedAtMs, int warmupRounds, String modelObjects, String convertTo) {
+                           long drainMs, long spawnedAtMs, int warmupRounds, boolean backgroundWarmup, String modelObjects,
+                           String convertTo) {
     public WorkerConfig {
         if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("worker id must be 1-64 of [A-Za-z0-9._-], got '" + id + "'");
