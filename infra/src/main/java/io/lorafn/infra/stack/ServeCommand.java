@@ -18,8 +18,9 @@ import picocli.CommandLine.Option;
  * Redis state and one of them, the cluster's oldest, manages the pool.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = {
-        "Runs an invoker and pool-manager member against an external Redis (LORAFN_REDIS_URL) and S3 (LORAFN_S3_*); workers",
-        "run elsewhere ('lorafn worker'). Members find each other by --members or, on Kubernetes, --k8s-service-dns."})
+        "Runs an invoker and pool-manager member for a deployment on several machines.",
+        "It uses an external Redis (LORAFN_REDIS_URL) and S3 (LORAFN_S3_*); workers run elsewhere ('lorafn worker'). Members",
+        "find each other by --members or, on Kubernetes, --k8s-service-dns."})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "The served model's directory: tokenizer (prompt limits), chat template, config.")
     Path model;

@@ -19,9 +19,10 @@ import picocli.CommandLine.Option;
 
 /** {@code lorafn up}: the whole stack on this machine, with a demo model and tenants on first run. */
 @Command(name = "up", mixinStandardHelpOptions = true,
-        description = {"Starts the stack on this machine and serves until Ctrl-C: redis-server, the embedded S3 server, a Hazelcast",
-                "member with the worker registry, the dispatcher, the invoker, and the worker processes. Ctrl-C (SIGTERM) drains the",
-                "workers and stops everything."})
+        description = {"Starts the whole stack on this machine and serves until Ctrl-C.",
+                "It runs redis-server (or uses LORAFN_REDIS_URL), the embedded S3 server (or LORAFN_S3_ENDPOINT), a Hazelcast member",
+                "with the worker registry, the pool manager, the invoker, and worker processes as the autoscaler decides. Ctrl-C",
+                "(SIGTERM) drains the workers and stops everything."})
 public final class UpCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "lorafn-data", description = "Data directory: objects, Redis, the demo model (default: ${DEFAULT-VALUE}).")
     Path data;

@@ -14,9 +14,10 @@ import picocli.CommandLine.Option;
 
 /** Runs one worker process until SIGTERM (it drains first) or until the process it watches dies. */
 @Command(name = "worker", mixinStandardHelpOptions = true,
-        description = {"Runs one worker: loads the base model, reports itself to the pool through Redis, and serves the calls",
-                "assigned to its stream lf:w:{id}. SIGTERM drains it: calls in flight finish (up to --drain-s), the rest are requeued.",
-                "'lorafn up' starts workers itself; run this to add workers on another machine."})
+        description = {"Runs one worker process, serving the calls assigned to its stream lf:w:{id}.",
+                "It loads the base model, reports itself to the pool through Redis and batches its calls. SIGTERM drains it: calls in",
+                "flight finish (up to --drain-s), the rest are requeued. 'lorafn up' starts workers itself; run this to add workers",
+                "on another machine."})
 public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--id", required = true, description = "Worker id, unique in the pool; a restarted worker keeps its id and takes back its calls.")
     String id;
