@@ -85,7 +85,15 @@ public final class SnapshotCommand {
         System.err.println("snapshot: training run of a worker" + (crac ? " (CRaC checkpoint)" : jvm.isEmpty()
                 ? " (no AOT cache: the class path has directories; run from the lorafn jar)" : " (writing the JDK AOT cache)"));
         long start = System.nanoTime();
-        Process training = new ProcessBuilder(WorkerLaunch.command(2048, jvm, args)).inheritIO().start();
+        // everything the training JVM says (the JDK prints its AOT progress on stdout) goes to stderr: stdout is for results
+        Process training = new ProcessBuilder(WorkerLaunch.command(2048, jvm, args)).redirectErrorStream(true).start();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                training.getInputStream().transferTo(System.err);
+            } catch (java.io.IOException e) {
+                // the process ended
+            }
+        });
         if (!training.waitFor(30, TimeUnit.MINUTES) || training.exitValue() != 0) {
             training.destroyForcibly();
             throw new IllegalStateException("the snapshot's training run failed (exit " + (training.isAlive() ? "timeout" : training.exitValue()) + ")");

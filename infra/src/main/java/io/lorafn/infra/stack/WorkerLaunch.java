@@ -23,6 +23,10 @@ public final class WorkerLaunch {
         List<String> cmd = new ArrayList<>(List.of(java(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:+UseParallelGC", "-Xms64m", "-Xmx" + heapMb + "m"));
         cmd.addAll(extraJvm);
+        String operatorFlags = System.getenv("LORAFN_WORKER_JAVA_OPTS"); // the operator's own JVM flags for workers
+        if (operatorFlags != null && !operatorFlags.isBlank()) {
+            cmd.addAll(List.of(operatorFlags.trim().split("\\s+")));
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LorafnMain.class.getName(), "worker"));
         cmd.addAll(workerArgs);
         return cmd;
