@@ -11,6 +11,15 @@ public record AdapterRef(String tenant, String name, String version) {
         }
     }
 
+    /** {@code tenant/name/version}, the form workers report their adapters in. */
+    public static AdapterRef parse(String text) {
+        String[] parts = text.split("/");
+        if (parts.length != 3) {
+            throw new io.lorafn.storage.StorageException("ADAPTER_BAD_NAME", "'" + text + "' is not tenant/name/version");
+        }
+        return new AdapterRef(parts[0], parts[1], parts[2]);
+    }
+
     public AdapterName adapter() {
         return new AdapterName(tenant, name);
     }

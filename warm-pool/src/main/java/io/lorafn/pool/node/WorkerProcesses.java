@@ -48,17 +48,18 @@ public final class WorkerProcesses implements Autoscaler.Workers, AutoCloseable 
     /** Starts the worker {@code id}, and keeps it running until it is stopped. */
     public void start(String id) {
         wanted.add(id);
-        spawn(id, 0);
+        spawn(id, 0, List.of());
     }
 
-    /** Starts a worker under the lowest free id, {@code w1}, {@code w2}, … */
+    /** Starts a worker under the lowest free id, {@code w1}, {@code w2}, …, loading {@code prefetch} while it restores. */
     @Override
-    public synchronized void start() {
+    public synchronized void start(List<String> prefetch) {
         int n = 1;
         while (wanted.contains("w" + n) || process("w" + n).isPresent()) {
             n++;
         }
-        start("w" + n);
+        wanted.add("w" + n);
+        spawn("w" + n, 0, prefetch);
     }
 
     @Override
@@ -84,13 +85,17 @@ public final class WorkerProcesses implements Autoscaler.Workers, AutoCloseable 
         return wanted.stream().sorted().toList();
     }
 
-    private void spawn(String id, long backoffMs) {
+    private void spawn(String id, long backoffMs, List<String> prefetch) {
         if (!open || !wanted.contains(id)) {
             return;
         }
         try {
             Files.createDirectories(logDir);
-            ProcessBuilder pb = new ProcessBuilder(command.apply(id)).redirectErrorStream(true)
+            List<String> cmd = new java.util.ArrayList<>(command.apply(id));
+            if (!prefetch.isEmpty()) {
+                cmd.addAll(List.of("--prefetch", String.join(",", prefetch)));
+            }
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(logDir.resolve("worker-" + id + ".log").toFile()));
             pb.environment().putAll(environment);
             Process p = pb.start();
@@ -107,7 +112,7 @@ public final class WorkerProcesses implements Autoscaler.Workers, AutoCloseable 
                 LOG.log(System.Logger.Level.WARNING, "worker " + id + " (pid " + done.pid() + ") exited with " + done.exitValue()
                         + "; starting it again" + (next > 0 ? " in " + next + " ms" : "") + " (log: " + logDir.resolve("worker-" + id + ".log") + ")");
                 sleep(next);
-                spawn(id, next);
+                spawn(id, next, List.of());
             });
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start worker " + id + ": " + e.getMessage(), e);

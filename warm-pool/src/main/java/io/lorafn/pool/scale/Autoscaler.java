@@ -33,7 +33,8 @@ public final class Autoscaler implements AutoCloseable {
         /** Workers started and not told to stop, the ones still starting included. */
         List<String> ids();
 
-        void start();
+        /** Starts a worker, which loads {@code prefetch} (adapters, tenant/name/version) while it restores. */
+        void start(List<String> prefetch);
 
         /** Drains and stops the worker. */
         void stop(String id);
@@ -86,7 +87,11 @@ public final class Autoscaler implements AutoCloseable {
         args.addAll(workers.ids());
         DEMAND.run(redis, List.of(CallQueues.ACTIVE), args)
                 .compose(r -> vertx.executeBlocking(() -> { // the config lives in the cluster: a blocking read
-                    scale(control.config(), r.get(0).toLong() + r.get(1).toLong());
+                    List<String> waitingAdapters = new ArrayList<>();
+                    for (int i = 2; i < r.size(); i++) {
+                        waitingAdapters.add(r.get(i).toString());
+                    }
+                    scale(control.config(), r.get(0).toLong() + r.get(1).toLong(), waitingAdapters);
                     return null;
                 }, false))
                 .onComplete(ar -> {
@@ -97,7 +102,7 @@ public final class Autoscaler implements AutoCloseable {
                 });
     }
 
-    private synchronized void scale(PoolConfig config, long demand) {
+    private synchronized void scale(PoolConfig config, long demand, List<String> waitingAdapters) {
         long now = System.currentTimeMillis();
         int needed = demand == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (long) Math.ceil(demand / config.targetConcurrency()) + config.prewarm());
         int want = Math.min(config.maxWorkers(), Math.max(config.minWarm(), needed));
@@ -111,7 +116,7 @@ public final class Autoscaler implements AutoCloseable {
         lastWanted = want;
         if (want > ids.size()) {
             for (int i = ids.size(); i < want; i++) {
-                workers.start();
+                workers.start(waitingAdapters);
             }
             LOG.log(System.Logger.Level.INFO, "scaling up to " + want + " workers (demand " + demand + ")");
         } else if (keep < ids.size()) {

@@ -70,6 +70,10 @@ public final class WorkerCommand implements Callable<Integer> {
             + "(off by default: on 2 cores it slowed the mapping and the adapter's load as much as it sped the first prefill).")
     boolean backgroundWarmup;
 
+    @Option(names = "--prefetch", split = ",", description = "Adapters (tenant/name/version) to load while restoring: the node agent "
+            + "passes those of the calls that are waiting for this worker.")
+    java.util.List<String> prefetch;
+
     @Option(names = "--model-from-s3", description = "The naive cold start, for comparison: download the model's files from this "
             + "object-store prefix into --model, then convert them (--convert-to) before serving.")
     String modelObjects;
@@ -91,7 +95,7 @@ public final class WorkerCommand implements Callable<Integer> {
         }
         WorkerConfig config = new WorkerConfig(id, nodeName(), model, image, threads, slots, redisUrl(), objectStore.config(),
                 new AdapterCacheConfig(hotMb << 20, warmMb << 20, 2), parentPid, heartbeatMs, drainSeconds * 1000,
-                spawnedAtMs, warmupRounds, backgroundWarmup, modelObjects, convertTo);
+                spawnedAtMs, warmupRounds, backgroundWarmup, prefetch, modelObjects, convertTo);
         if (parentPid > 0) {
             // the owner died (even by kill -9): nothing is left to serve, and no orphan may stay behind
             ProcessHandle.of(parentPid).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),

@@ -3,6 +3,7 @@ package io.lorafn.worker.runtime;
 import io.lorafn.storage.s3.ObjectStoreConfig;
 import io.lorafn.worker.adapters.AdapterCacheConfig;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Everything one worker process is configured with; the {@code lorafn worker} command builds it from
@@ -17,13 +18,14 @@ import java.nio.file.Path;
  * @param spawnedAtMs when the node agent started this process (epoch ms), the start of its restore; 0: the JVM's start
  * @param warmupRounds dummy generations run before reporting WARM, so the JIT has compiled the kernels (0: none)
  * @param backgroundWarmup compile the kernels on a tiny model alongside the restore, without delaying WARM
+ * @param prefetch     adapters ({@code tenant/name/version}) to load while the worker restores: the calls waiting for it
  * @param modelObjects the naive cold start: download the model's files from this object-store prefix into
  *                     {@code modelDir} and convert them to {@code convertTo}; null to use {@code modelDir} as it is
  */
 public record WorkerConfig(String id, String node, Path modelDir, Path image, int threads, int slots, String redisUrl,
                            ObjectStoreConfig objectStore, AdapterCacheConfig adapterCache, long parentPid, long heartbeatMs,
-                           long drainMs, long spawnedAtMs, int warmupRounds, boolean backgroundWarmup, String modelObjects,
-                           String convertTo) {
+                           long drainMs, long spawnedAtMs, int warmupRounds, boolean backgroundWarmup, List<String> prefetch,
+                           String modelObjects, String convertTo) {
     public WorkerConfig {
         if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("worker id must be 1-64 of [A-Za-z0-9._-], got '" + id + "'");
@@ -31,6 +33,7 @@ public record WorkerConfig(String id, String node, Path modelDir, Path image, in
         if (slots < 1) {
             throw new IllegalArgumentException("slots must be >= 1, got " + slots);
         }
+        prefetch = prefetch == null ? List.of() : List.copyOf(prefetch);
         if (heartbeatMs < 50) {
             throw new IllegalArgumentException("heartbeat interval must be >= 50 ms, got " + heartbeatMs);
         }

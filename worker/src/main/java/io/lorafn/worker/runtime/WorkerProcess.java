@@ -9,6 +9,7 @@ import io.lorafn.pool.queue.ReplyChannel;
 import io.lorafn.pool.queue.WorkerStream;
 import io.lorafn.pool.redis.RedisClients;
 import io.lorafn.pool.workers.WorkerHeartbeats;
+import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.image.ResidentImage;
 import io.lorafn.storage.registry.AdapterRef;
 import io.lorafn.storage.registry.AdapterRegistry;
@@ -72,11 +73,25 @@ public final class WorkerProcess implements AutoCloseable {
                 image = NaiveModelFetch.fetchAndConvert(opening.join(), config.modelObjects(), config.modelDir(), config.convertTo());
             }
             long fetched = System.currentTimeMillis();
+            // the adapter tiers come up beside the mapping, and the adapters of the calls that made the pool start
+            // this worker begin loading at once
+            Path served = image;
+            CompletableFuture<AdapterCache> tiers = opening.thenApplyAsync(s3 -> {
+                AdapterRegistry registry = AdapterRegistry.forModel(s3, config.modelDir(), served);
+                AdapterCache cache = new AdapterCache(registry::fetch, ModelConfig.read(config.modelDir().resolve("config.json")),
+                        config.adapterCache(), new SimpleMeterRegistry());
+                for (String adapter : config.prefetch()) {
+                    cache.prefetch(AdapterRef.parse(adapter)).exceptionally(e -> {
+                        LOG.log(System.Logger.Level.WARNING, "prefetch of " + adapter + " failed: " + AdapterCache.cause(e));
+                        return null;
+                    });
+                }
+                return cache;
+            });
             model = LoadedModel.open(config.modelDir(), image, config.threads());
             starting.get(30, TimeUnit.SECONDS); // Redis answered: the pool knows this worker is coming
             store = opening.join();
-            AdapterRegistry registry = AdapterRegistry.forModel(store, config.modelDir(), image);
-            adapters = new AdapterCache(registry::fetch, model.config(), config.adapterCache(), new SimpleMeterRegistry());
+            adapters = tiers.join();
             erasures = new ErasureFollower(new ErasureFeed(redis), adapters).start();
             scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
             scheduler.start();
