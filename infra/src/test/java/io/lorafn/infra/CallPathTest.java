@@ -42,7 +42,6 @@ import io.lorafn.worker.runtime.WorkerLoop;
 import io.lorafn.worker.sched.Scheduler;
 import io.lorafn.worker.sched.SchedulerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.net.URI;

@@ -1,34 +1,22 @@
 package io.lorafn.infra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lorafn.infra.stack.DemoTenants;
 import io.lorafn.infra.stack.LocalStack;
 import io.lorafn.pool.cluster.ClusterMember;
 import io.lorafn.pool.contract.RedisKeys;
 import io.lorafn.pool.contract.WorkerInfo;
-import io.lorafn.pool.contract.WorkerState;
-import io.lorafn.storage.Progress;
-import io.lorafn.storage.safetensors.DType;
-import io.lorafn.storage.synth.ModelPreset;
-import io.lorafn.storage.synth.SyntheticModel;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;

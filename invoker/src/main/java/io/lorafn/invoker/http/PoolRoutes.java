@@ -3,7 +3,6 @@ package io.lorafn.invoker.http;
 import static io.lorafn.invoker.http.HttpSupport.fail;
 
 import io.lorafn.pool.contract.WorkerInfo;
-import io.lorafn.pool.scale.PoolConfig;
 import io.lorafn.pool.scale.PoolControl;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;

@@ -5,7 +5,6 @@ import io.lorafn.pool.contract.WorkerInfo;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.redis.RedisScript;
 import io.lorafn.pool.workers.WorkerDirectory;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 import java.util.ArrayDeque;
