@@ -2,8 +2,8 @@ package io.lorafn.kernels.cpu;
 
 /**
  * Causal attention of one query row over a sequence's cached keys and values, stored in pages: position
- * p lives in block {@code blockTable[p / blockPositions]}, and kv-head g of it starts at
- * {@code (block * blockPositions + p % blockPositions) * kvDim + g * headDim}.
+ * p lives in block {@code blockTable[p / blockPositions]} (an array of its own), and kv-head g of it
+ * starts at {@code (p % blockPositions) * kvDim + g * headDim} in that block.
  */
 public final class Attention {
     private Attention() {
@@ -16,7 +16,7 @@ public final class Attention {
      * @param scores     scratch of at least {@code to} floats
      * @param out        receives {@code heads * headDim} values
      */
-    public static void attend(float[] q, float[] keys, float[] values, int[] blockTable, int blockPositions,
+    public static void attend(float[] q, float[][] keys, float[][] values, int[] blockTable, int blockPositions,
                               int heads, int kvHeads, int headDim, int from, int to, float[] scores, float[] out) {
         int kvDim = kvHeads * headDim;
         int group = heads / kvHeads;
@@ -26,26 +26,26 @@ public final class Attention {
             int kvBase = (h / group) * headDim;
             int n = to - from;
             for (int t = 0; t < n; t++) {
-                int kBase = offset(blockTable, blockPositions, from + t, kvDim) + kvBase;
+                int position = from + t;
+                float[] block = keys[blockTable[position / blockPositions]];
+                int kBase = (position % blockPositions) * kvDim + kvBase;
                 float s = 0f;
                 for (int i = 0; i < headDim; i++) {
-                    s += q[qBase + i] * keys[kBase + i];
+                    s += q[qBase + i] * block[kBase + i];
                 }
                 scores[t] = s * scale;
             }
             VectorMath.softmax(scores, n);
             java.util.Arrays.fill(out, qBase, qBase + headDim, 0f);
             for (int t = 0; t < n; t++) {
-                int vBase = offset(blockTable, blockPositions, from + t, kvDim) + kvBase;
+                int position = from + t;
+                float[] block = values[blockTable[position / blockPositions]];
+                int vBase = (position % blockPositions) * kvDim + kvBase;
                 float p = scores[t];
                 for (int i = 0; i < headDim; i++) {
-                    out[qBase + i] += p * values[vBase + i];
+                    out[qBase + i] += p * block[vBase + i];
                 }
             }
         }
-    }
-
-    private static int offset(int[] blockTable, int blockPositions, int position, int kvDim) {
-        return (blockTable[position / blockPositions] * blockPositions + position % blockPositions) * kvDim;
     }
 }

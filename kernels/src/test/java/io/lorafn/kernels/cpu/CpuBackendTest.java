@@ -193,7 +193,7 @@ class CpuBackendTest {
     @Test
     void attentionWithOnePositionReturnsItsValue() {
         float[] q = {1, 0, 0, 1}, k = {5, 5}, val = {0.25f, -2f}, out = new float[4];
-        Attention.attend(q, k, val, new int[] {0}, 1, 2, 1, 2, 0, 1, new float[1], out);
+        Attention.attend(q, new float[][] {k}, new float[][] {val}, new int[] {0}, 1, 2, 1, 2, 0, 1, new float[1], out);
         assertArrayEquals(new float[] {0.25f, -2f, 0.25f, -2f}, out);
     }
 }

@@ -6,15 +6,17 @@ import java.util.ArrayDeque;
  * Fixed-size blocks of KV cache, from a byte budget set once (vLLM's PagedAttention layout). A block
  * holds {@code blockPositions} consecutive positions of one sequence, for every layer. Sequences take
  * blocks as they grow and give them all back when they finish or are preempted, so memory never
- * fragments and a full pool is a scheduling decision, never corruption.
+ * fragments and a full pool is a scheduling decision, never corruption. A block's arrays are allocated
+ * the first time it is handed out and kept for reuse: a worker's memory grows with the positions it has
+ * actually held, not with its budget, which matters when several workers share a node.
  */
 public final class KvBlockPool {
     private final int layers;
     private final int kvDim;
     private final int blockPositions;
     private final int totalBlocks;
-    private final float[][] keys;
-    private final float[][] values;
+    private final float[][][] keys; // [layer][block][position in block × kvDim]; a block's arrays exist once it was used
+    private final float[][][] values;
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
 
     public KvBlockPool(int layers, int kvDim, int blockPositions, long budgetBytes) {
@@ -31,9 +33,8 @@ public final class KvBlockPool {
         this.kvDim = kvDim;
         this.blockPositions = blockPositions;
         this.totalBlocks = (int) blocks;
-        int floats = totalBlocks * blockPositions * kvDim;
-        this.keys = new float[layers][floats];
-        this.values = new float[layers][floats];
+        this.keys = new float[layers][totalBlocks][];
+        this.values = new float[layers][totalBlocks][];
         for (int b = 0; b < totalBlocks; b++) {
             free.add(b);
         }
@@ -71,11 +72,12 @@ public final class KvBlockPool {
         return layers;
     }
 
-    float[] keys(int layer) {
+    /** The layer's key blocks, indexed by block number; blocks never handed out are null. */
+    float[][] keys(int layer) {
         return keys[layer];
     }
 
-    float[] values(int layer) {
+    float[][] values(int layer) {
         return values[layer];
     }
 
@@ -87,6 +89,12 @@ public final class KvBlockPool {
         int[] blocks = new int[n];
         for (int i = 0; i < n; i++) {
             blocks[i] = free.poll();
+            if (keys[0][blocks[i]] == null) {
+                for (int l = 0; l < layers; l++) {
+                    keys[l][blocks[i]] = new float[blockPositions * kvDim];
+                    values[l][blocks[i]] = new float[blockPositions * kvDim];
+                }
+            }
         }
         return blocks;
     }

@@ -40,21 +40,18 @@ public final class KvCache {
     }
 
     void store(int layer, int position, float[] k, float[] v) {
-        int at = offset(position);
-        System.arraycopy(k, 0, pool.keys(layer), at, pool.kvDim());
-        System.arraycopy(v, 0, pool.values(layer), at, pool.kvDim());
-    }
-
-    int offset(int position) {
         int bp = pool.blockPositions();
-        return (blockTable[position / bp] * bp + position % bp) * pool.kvDim();
+        int block = blockTable[position / bp];
+        int at = (position % bp) * pool.kvDim();
+        System.arraycopy(k, 0, pool.keys(layer)[block], at, pool.kvDim());
+        System.arraycopy(v, 0, pool.values(layer)[block], at, pool.kvDim());
     }
 
-    float[] keys(int layer) {
+    float[][] keys(int layer) {
         return pool.keys(layer);
     }
 
-    float[] values(int layer) {
+    float[][] values(int layer) {
         return pool.values(layer);
     }
 
