@@ -40,9 +40,13 @@ class LocalStackTest {
             for (String tenant : DemoTenants.TENANTS) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port()
                         + "/v1/functions/support/invocations")).header("Authorization", "Bearer " + keys.get(tenant))
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"hi\", \"max_tokens\": 3}")).build(), HttpResponse.BodyHandlers.ofString());
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"hi\", \"max_tokens\": 3, \"temperature\": 0}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
                 assertEquals(200, r.statusCode(), r.body());
-                assertEquals(3, new JsonObject(r.body()).getJsonObject("usage").getInteger("completion_tokens"));
+                JsonObject answer = new JsonObject(r.body());
+                // greedy, so the same every run; a sampled end-of-text token may end it early, never late
+                int tokens = answer.getJsonObject("usage").getInteger("completion_tokens");
+                assertTrue(tokens == 3 || tokens < 3 && "stop".equals(answer.getString("finish_reason")), r.body());
             }
             redisPid = ProcessHandle.allProcesses().filter(p -> p.info().command().orElse("").contains("redis-server")
                     && p.parent().flatMap(ProcessHandle::parent).map(pp -> pp.pid() == ProcessHandle.current().pid()).orElse(false))
