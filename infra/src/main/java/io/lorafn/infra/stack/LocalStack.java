@@ -76,8 +76,10 @@ public final class LocalStack implements AutoCloseable {
         ErasureFeed erasures = new ErasureFeed(redis);
         registry.onErase(a -> erasures.publish(new AdapterErasure(a.tenant(), a.name())));
         cluster = ClusterMember.start(b.cluster != null ? b.cluster : ClusterMember.Settings.local(b.clusterName));
-        poolControl = new ClusterPoolControl(cluster, b.pool);
-        poolControl.set(b.pool); // this stack's flags win over what an earlier run left in the cluster
+        poolControl = new ClusterPoolControl(cluster, b.pool());
+        if (b.pool != null) {
+            poolControl.set(b.pool); // knobs given for this stack win over what an earlier run left in the cluster
+        }
         Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
         env.put("LORAFN_REDIS_URL", redisUrl);
         workers = b.agent ? new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"), 30_000) : null;
@@ -88,7 +90,7 @@ public final class LocalStack implements AutoCloseable {
         invoker.onEnqueued(manager::wake); // the pool manager runs in this process
         vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
         if (b.agent) {
-            awaitWorkers(b.pool.minWarm(), b.dataDir.resolve("logs"));
+            awaitWorkers(b.pool().minWarm(), b.dataDir.resolve("logs"));
         }
     }
 
@@ -226,7 +228,7 @@ public final class LocalStack implements AutoCloseable {
         private ObjectStoreConfig objectStore;
         private int threads = 0;
         private int port = 0;
-        private PoolConfig pool = new PoolConfig(1, 1, 0, 60, 8);
+        private PoolConfig pool; // null: keep the cluster's knobs (a member joining a running pool), else one fixed worker
         private int workerSlots = 8;
         private int workerHeapMb = 1024;
         private String clusterName = "lorafn";
@@ -301,7 +303,10 @@ public final class LocalStack implements AutoCloseable {
             return pool(new PoolConfig(count, count, 0, 60, 8));
         }
 
-        /** The pool's knobs at start (default: one worker, fixed); the operator may change them while it runs. */
+        /**
+         * The pool's knobs at start, set in the cluster over whatever is there; the operator may change them while
+         * it runs. Without them a member keeps the cluster's knobs, or starts it with one fixed worker.
+         */
         public Builder pool(PoolConfig pool) {
             this.pool = pool;
             return this;
@@ -313,8 +318,12 @@ public final class LocalStack implements AutoCloseable {
             return this;
         }
 
+        PoolConfig pool() {
+            return pool != null ? pool : new PoolConfig(1, 1, 0, 60, 8);
+        }
+
         int workerThreads() {
-            return threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / pool.maxWorkers());
+            return threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / pool().maxWorkers());
         }
 
         /** The Hazelcast cluster to form; members of other clusters on the machine are not joined. */

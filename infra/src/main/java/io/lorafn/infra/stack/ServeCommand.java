@@ -1,7 +1,6 @@
 package io.lorafn.infra.stack;
 
 import io.lorafn.pool.cluster.ClusterMember;
-import io.lorafn.pool.scale.PoolConfig;
 import io.lorafn.storage.s3.ObjectStoreConfig;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -58,7 +57,7 @@ public final class ServeCommand implements Callable<Integer> {
         List<String> peers = members != null ? members : System.getenv("LORAFN_CLUSTER_MEMBERS") != null
                 ? Arrays.asList(System.getenv("LORAFN_CLUSTER_MEMBERS").split(",")) : List.of("127.0.0.1");
         LocalStack stack = LocalStack.builder(model, data).port(port).redisUrl(redis).objectStore(store).operatorKey(operatorKey)
-                .workersElsewhere().pool(PoolConfig.DEFAULT)
+                .workersElsewhere() // and keeps the cluster's pool knobs: another member or the operator set them
                 .cluster(new ClusterMember.Settings(clusterName, System.getenv("LORAFN_BIND"), 5701, peers, dns)).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
