@@ -24,9 +24,9 @@ public final class CallQueues {
     public static final String ACTIVE = "lf:queues";
     /** Each queued tenant's share weight, as its invoker last enqueued it. */
     public static final String WEIGHTS = "lf:queue-weights";
-    private static final RedisScript ENQUEUE = RedisScript.resource(CallQueues.class, "enqueue.lua");
+    private static final RedisScript ENQUEUE = RedisScript.resources(CallQueues.class, "queue_call.lua", "enqueue.lua");
     private static final RedisScript FORGET = RedisScript.resource(CallQueues.class, "forget_if_empty.lua");
-    private static final RedisScript ADMIT = RedisScript.resources(CallQueues.class, "placement.lua", "admit.lua");
+    private static final RedisScript ADMIT = RedisScript.resources(CallQueues.class, "placement.lua", "queue_call.lua", "admit.lua");
     private static final RedisScript DISPATCH = RedisScript.resources(CallQueues.class, "placement.lua", "dispatch_oldest.lua");
 
     private final RedisAPI redis;

@@ -1,8 +1,8 @@
 -- Admits a call and enqueues it in one step, so an accepted call costs the invoker one round trip:
 -- admission by queue depth (KEYS[2]), the tenant's token bucket (KEYS[1]), then the activation record
--- (KEYS[3]) and the enqueue exactly as enqueue.lua does it (KEYS[2] queue, KEYS[4] active tenants,
--- KEYS[5] weights). A call refused for depth takes no token. Time is the server's, so the invokers'
--- clocks do not matter, and every invoker shares one bucket per tenant.
+-- (KEYS[3]) and the enqueue (queue_call: KEYS[2] queue, KEYS[4] active tenants, KEYS[5] weights). A call
+-- refused for depth takes no token. Time is the server's, so the invokers' clocks do not matter, and every
+-- invoker shares one bucket per tenant.
 -- When no tenant has calls waiting (KEYS[4] is empty) and a placeable worker (KEYS[6]: id -> JSON
 -- {slots, hot, warm}, kept by the pool manager) has a free slot, the call goes straight to the worker that
 -- place() picks: what the dispatcher would do then, without its round trips. Otherwise it waits in its queue.
@@ -49,7 +49,4 @@ if redis.call('SCARD', KEYS[4]) == 0 then
     return {'ADMITTED', redis.call('XADD', ARGV[9] .. best, '*', 'call', ARGV[5]), best}
   end
 end
-local id = redis.call('XADD', KEYS[2], '*', 'call', ARGV[5])
-redis.call('SADD', KEYS[4], ARGV[4])
-redis.call('HSET', KEYS[5], ARGV[4], ARGV[6])
-return {'ADMITTED', id, 'queued'}
+return {'ADMITTED', queue_call(KEYS[2], KEYS[4], KEYS[5], ARGV[4], ARGV[5], ARGV[6]), 'queued'}
