@@ -12,17 +12,16 @@ import java.util.List;
  * @param freeSlots     slots not taken by a call at the time of the heartbeat
  * @param hotAdapters   adapter versions resident in the hot tier, as {@code tenant/name/version}
  * @param warmAdapters  adapter versions held in the warm tier
- * @param restoreMs     from the process's start to WARM
  * @param lastSeenMs    Redis server time of the heartbeat, set by the heartbeat script
- * @param restore       the restore's phases; null before WARM
+ * @param restore       the restore's phases, from the process's start to WARM; null before WARM
  */
 public record WorkerInfo(String id, String node, long pid, WorkerState state, int slots, int freeSlots,
-                         List<String> hotAdapters, List<String> warmAdapters, long restoreMs, long lastSeenMs, RestoreTimings restore)
+                         List<String> hotAdapters, List<String> warmAdapters, long lastSeenMs, RestoreTimings restore)
         implements Serializable {
-    /** A worker without a restore breakdown. */
+    /** A worker not seen yet and not restored yet. */
     public WorkerInfo(String id, String node, long pid, WorkerState state, int slots, int freeSlots, List<String> hotAdapters,
-                      List<String> warmAdapters, long restoreMs, long lastSeenMs) {
-        this(id, node, pid, state, slots, freeSlots, hotAdapters, warmAdapters, restoreMs, lastSeenMs, null);
+                      List<String> warmAdapters) {
+        this(id, node, pid, state, slots, freeSlots, hotAdapters, warmAdapters, 0, null);
     }
 
     public WorkerInfo {
@@ -30,7 +29,12 @@ public record WorkerInfo(String id, String node, long pid, WorkerState state, in
         warmAdapters = warmAdapters == null ? List.of() : List.copyOf(warmAdapters);
     }
 
+    /** From the process's start to WARM; 0 before. */
+    public long restoreMs() {
+        return restore == null ? 0 : restore.totalMs();
+    }
+
     public WorkerInfo seenAt(long serverMs) {
-        return new WorkerInfo(id, node, pid, state, slots, freeSlots, hotAdapters, warmAdapters, restoreMs, serverMs, restore);
+        return new WorkerInfo(id, node, pid, state, slots, freeSlots, hotAdapters, warmAdapters, serverMs, restore);
     }
 }

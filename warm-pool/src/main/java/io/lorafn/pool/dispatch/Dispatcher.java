@@ -45,7 +45,7 @@ public final class Dispatcher {
         this.queues = new CallQueues(redis);
         this.drr = new DeficitRoundRobin(1);
         List<WorkerInfo> fixed = workerSlots.entrySet().stream().map(e -> new WorkerInfo(e.getKey(), "", 0, WorkerState.WARM,
-                e.getValue(), e.getValue(), List.of(), List.of(), 0, 0)).toList();
+                e.getValue(), e.getValue(), List.of(), List.of())).toList();
         this.workerSlots = () -> fixed;
         this.tenantWeights = tenants -> {
             Map<String, Double> w = new HashMap<>();

@@ -128,7 +128,7 @@ public final class CallQueues {
 
     /** Moves the tenant's oldest call to the given worker's stream, whatever its load; empty when the queue is empty. */
     public Future<Optional<Invocation>> moveOldest(String tenant, String workerId) {
-        WorkerInfo anyLoad = new WorkerInfo(workerId, "", 0, WorkerState.WARM, Integer.MAX_VALUE, Integer.MAX_VALUE, List.of(), List.of(), 0, 0);
+        WorkerInfo anyLoad = new WorkerInfo(workerId, "", 0, WorkerState.WARM, Integer.MAX_VALUE, Integer.MAX_VALUE, List.of(), List.of());
         return dispatchOldest(tenant, List.of(anyLoad)).map(placed -> placed.map(Placed::call));
     }
 }

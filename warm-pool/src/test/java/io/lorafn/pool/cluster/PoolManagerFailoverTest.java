@@ -22,7 +22,7 @@ class PoolManagerFailoverTest extends RealRedis {
         ClusterMember first = ClusterMember.start(ClusterMember.Settings.local(cluster));
         ClusterMember second = ClusterMember.start(ClusterMember.Settings.local(cluster));
         WorkerHeartbeats beats = new WorkerHeartbeats(redis);
-        WorkerInfo worker = new WorkerInfo("fo-w", "n", 1, WorkerState.WARM, 100, 100, List.of(), List.of(), 0, 0);
+        WorkerInfo worker = new WorkerInfo("fo-w", "n", 1, WorkerState.WARM, 100, 100, List.of(), List.of());
         long beating = vertx.setPeriodic(1, 100, t -> beats.beat(worker));
         try (PoolManager a = new PoolManager(vertx, redis, first, new ClusterPoolControl(first, PoolConfig.DEFAULT), null, 2000);
              PoolManager b = new PoolManager(vertx, redis, second, new ClusterPoolControl(second, PoolConfig.DEFAULT), null, 2000)) {

@@ -57,7 +57,7 @@ class DispatcherTest extends RealRedis {
     }
 
     static WorkerInfo worker(String id, int slots, List<String> hot, List<String> warm) {
-        return new WorkerInfo(id, "n", 1, WorkerState.WARM, slots, slots, hot, warm, 0, 0);
+        return new WorkerInfo(id, "n", 1, WorkerState.WARM, slots, slots, hot, warm);
     }
 
     @Test

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /** Heartbeats in, a registry out, and the calls of a worker that went silent back in their queues, on a real redis-server. */
 class WorkerDirectoryTest extends RealRedis {
     static WorkerInfo worker(String id, WorkerState state) {
-        return new WorkerInfo(id, "node-a", 42, state, 4, 4, List.of("t/a/1"), List.of(), 900, 0);
+        return new WorkerInfo(id, "node-a", 42, state, 4, 4, List.of("t/a/1"), List.of());
     }
 
     @Test

@@ -164,7 +164,7 @@ public final class WorkerProcess implements AutoCloseable {
         return new WorkerInfo(config.id(), config.node(), ProcessHandle.current().pid(), state, config.slots(),
                 ready ? Math.max(0, config.slots() - intake.inFlight()) : 0,
                 ready ? names(adapters.hotAdapters()) : List.of(), ready ? names(adapters.warmAdapters()) : List.of(),
-                ready ? restore.totalMs() : 0, 0, ready ? restore : null);
+                0, ready ? restore : null);
     }
 
     private static List<String> names(Collection<AdapterRef> refs) {
