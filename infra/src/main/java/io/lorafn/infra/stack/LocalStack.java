@@ -135,7 +135,7 @@ public final class LocalStack implements AutoCloseable {
     /** Waits until {@code count} workers take calls: the warm floor, before the stack reports ready. */
     private void awaitWorkers(int count, Path logs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 180_000;
-        while (manager.directory().placeableSlots().size() < count) {
+        while (manager.directory().placeable().size() < count) {
             if (System.currentTimeMillis() > deadline) {
                 close();
                 throw new IllegalStateException("the workers did not become ready within 180 s; see their logs in " + logs);

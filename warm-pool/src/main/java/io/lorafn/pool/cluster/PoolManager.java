@@ -36,7 +36,7 @@ public final class PoolManager implements AutoCloseable {
     /** A call was queued: dispatch it, and if no worker can take calls, let the autoscaler start one now. */
     public void wake() {
         dispatcher.wake();
-        if (autoscaler != null && directory.placeableSlots().isEmpty()) {
+        if (autoscaler != null && directory.placeable().isEmpty()) {
             autoscaler.wake();
         }
     }

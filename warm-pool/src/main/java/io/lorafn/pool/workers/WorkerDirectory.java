@@ -81,13 +81,6 @@ public final class WorkerDirectory implements AutoCloseable {
         return live.values().stream().filter(w -> w.state().takesCalls()).toList();
     }
 
-    /** Batch slots of the live workers that take calls. */
-    public Map<String, Integer> placeableSlots() {
-        Map<String, Integer> out = new LinkedHashMap<>();
-        live.values().stream().filter(w -> w.state().takesCalls()).forEach(w -> out.put(w.id(), w.slots()));
-        return out;
-    }
-
     /** Calls handed back to their queues from dead workers so far. */
     public long requeued() {
         return requeued.get();

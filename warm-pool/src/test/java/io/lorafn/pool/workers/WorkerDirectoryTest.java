@@ -33,8 +33,8 @@ class WorkerDirectoryTest extends RealRedis {
         assertEquals(Set.of("m-warm", "m-starting"), registry.keySet().stream().filter(k -> k.startsWith("m-")).collect(Collectors.toSet()));
         assertTrue(registry.get("m-warm").lastSeenMs() >= at, "stamped with the server time of the heartbeat");
         assertEquals(List.of("t/a/1"), registry.get("m-warm").hotAdapters());
-        assertTrue(directory.placeableSlots().containsKey("m-warm"));
-        assertFalse(directory.placeableSlots().containsKey("m-starting"), "a starting worker gets no calls yet");
+        assertTrue(directory.placeable().stream().anyMatch(w -> w.id().equals("m-warm")));
+        assertFalse(directory.placeable().stream().anyMatch(w -> w.id().equals("m-starting")), "a starting worker gets no calls yet");
         await(beats.leave("m-warm"));
         await(beats.leave("m-starting"));
         await(directory.refresh());
