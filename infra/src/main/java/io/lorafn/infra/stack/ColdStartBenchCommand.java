@@ -3,10 +3,6 @@ package io.lorafn.infra.stack;
 import io.lorafn.bench.BenchModel;
 import io.lorafn.infra.snapshot.Snapshot;
 import io.lorafn.infra.snapshot.SnapshotCommand;
-import io.lorafn.invoker.auth.Tenant;
-import io.lorafn.invoker.auth.TenantRegistry;
-import io.lorafn.invoker.functions.FunctionRegistry;
-import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.limits.RateLimit;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.pool.contract.RestoreTimings;
@@ -14,7 +10,6 @@ import io.lorafn.pool.contract.WorkerInfo;
 import io.lorafn.pool.scale.PoolConfig;
 import io.lorafn.storage.cli.ImageCommand;
 import io.lorafn.storage.hf.Projection;
-import io.lorafn.storage.registry.AdapterRef;
 import io.lorafn.storage.safetensors.DType;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -29,7 +24,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -123,12 +117,7 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
     }
 
     private static String tenant(LocalStack stack, String id, Path adapter) throws Exception {
-        String key = new TenantRegistry(stack.redis()).create(new Tenant(id, Tenant.Tier.GOLD, new RateLimit(100, 100)))
-                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).apiKey();
-        stack.registry().push(new AdapterRef(id, "bot", "1"), adapter, null);
-        new FunctionRegistry(stack.redis()).deploy(new FunctionSpec(id, "fn", "bot", "1", 600_000)).toCompletionStage()
-                .toCompletableFuture().get(30, TimeUnit.SECONDS);
-        return key;
+        return BenchTenants.create(stack, id, adapter, new RateLimit(100, 100), 600_000);
     }
 
     /**

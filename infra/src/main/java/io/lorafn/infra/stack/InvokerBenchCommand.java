@@ -2,15 +2,10 @@ package io.lorafn.infra.stack;
 
 import io.lorafn.bench.BenchModel;
 import io.lorafn.bench.Stats;
-import io.lorafn.invoker.auth.Tenant;
-import io.lorafn.invoker.auth.TenantRegistry;
-import io.lorafn.invoker.functions.FunctionRegistry;
-import io.lorafn.invoker.functions.FunctionSpec;
 import io.lorafn.invoker.limits.RateLimit;
 import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.storage.cli.ImageCommand;
 import io.lorafn.storage.hf.Projection;
-import io.lorafn.storage.registry.AdapterRef;
 import io.lorafn.storage.safetensors.DType;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.Future;
@@ -73,11 +68,7 @@ public final class InvokerBenchCommand implements Callable<Integer> {
         Path data = Files.createTempDirectory("lorafn-bench-invoker");
         try (LocalStack stack = LocalStack.builder(model, data).image(image).threads(threads)
                 .clusterName("lorafn-bench-" + ProcessHandle.current().pid()).start()) {
-            String key = new TenantRegistry(stack.redis()).create(new Tenant("bench", Tenant.Tier.GOLD, new RateLimit(10_000, 10_000)))
-                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).apiKey();
-            stack.registry().push(new AdapterRef("bench", "bot", "1"), adapter, null);
-            new FunctionRegistry(stack.redis()).deploy(new FunctionSpec("bench", "fn", "bot", "1")).toCompletionStage()
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+            String key = BenchTenants.create(stack, "bench", adapter, new RateLimit(10_000, 10_000), 0);
             // a lean non-blocking client on its own event loop, so the figure is the stack's and not a heavy client's
             Vertx clientVertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
             HttpClient http = clientVertx.createHttpClient(new PoolOptions().setHttp1MaxSize(64));
