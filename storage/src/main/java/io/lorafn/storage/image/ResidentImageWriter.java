@@ -22,16 +22,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import io.lorafn.storage.hf.tokenizer.CompiledTokenizer;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
  * Converts a Hugging Face model into a resident image: every matrix in the kernels' format, vectors
  * (norm gains) in F32, all 64-byte aligned. Written to a temporary file and renamed, so a reader never
- * maps a half-written image.
+ * maps a half-written image. The model's tokenizer is compiled beside it ({@link CompiledTokenizer}), so
+ * a worker that maps the image does not parse the JSON either.
  */
 public final class ResidentImageWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -83,6 +86,15 @@ public final class ResidentImageWriter {
             }
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             progress.done();
+            Optional<Path> tokenizer = model.tokenizerJson();
+            if (tokenizer.isPresent()) {
+                try {
+                    CompiledTokenizer.write(tokenizer.get(), CompiledTokenizer.besideImage(out));
+                } catch (StorageException e) { // the image is still good; whoever loads the tokenizer gets this error then
+                    System.getLogger(ResidentImageWriter.class.getName()).log(System.Logger.Level.WARNING,
+                            "the tokenizer was not compiled beside " + out + ": " + e.getMessage());
+                }
+            }
         } catch (IOException e) {
             throw new StorageException("FILE_UNWRITABLE", out + ": " + e.getMessage(), e);
         }

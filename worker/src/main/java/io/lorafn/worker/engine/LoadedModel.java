@@ -6,6 +6,7 @@ import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.hf.ModelDirectory;
 import io.lorafn.storage.image.ResidentImage;
 import java.nio.file.Files;
+import io.lorafn.storage.hf.tokenizer.CompiledTokenizer;
 import io.lorafn.storage.hf.tokenizer.Tokenizer;
 import io.lorafn.storage.peft.LoraAdapter;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ public final class LoadedModel implements AutoCloseable {
         if (image != null) {
             ResidentImage img = ResidentImage.open(image);
             try {
-                return new LoadedModel(img, LlamaWeights.from(img), backend(threads), tokenizer(modelDir));
+                return new LoadedModel(img, LlamaWeights.from(img), backend(threads), tokenizer(modelDir, image));
             } catch (RuntimeException e) {
                 img.close();
                 throw e;
@@ -51,7 +52,7 @@ public final class LoadedModel implements AutoCloseable {
         }
         ModelDirectory dir = ModelDirectory.open(modelDir);
         try {
-            return new LoadedModel(dir, LlamaWeights.from(dir), backend(threads), tokenizer(modelDir));
+            return new LoadedModel(dir, LlamaWeights.from(dir), backend(threads), tokenizer(modelDir, null));
         } catch (RuntimeException e) {
             dir.close();
             throw e;
@@ -62,9 +63,13 @@ public final class LoadedModel implements AutoCloseable {
         return threads > 0 ? new CpuBackend(threads) : CpuBackend.withDefaultThreads();
     }
 
-    private static Tokenizer tokenizer(Path modelDir) {
+    /** The directory's tokenizer, from its compiled form beside the image when that is current (a restore's fast path). */
+    private static Tokenizer tokenizer(Path modelDir, Path image) {
         Path json = modelDir.resolve("tokenizer.json");
-        return Files.exists(json) ? Tokenizer.load(json) : null;
+        if (!Files.exists(json)) {
+            return null;
+        }
+        return image != null ? CompiledTokenizer.load(json, CompiledTokenizer.besideImage(image)) : Tokenizer.load(json);
     }
 
     public LoraAdapter loadAdapter(Path adapterDir) {

@@ -35,9 +35,50 @@ final class TokenizerJsonReader {
     }
 
     static Tokenizer read(Path file) {
+        return new TokenizerJsonReader(file).parse(readTree(file), null);
+    }
+
+    /**
+     * The tokenizer's bulk, read and checked once: the vocabulary, the merges as ids, the added tokens. The rest of the file
+     * (the pipeline) is returned as JSON with {@code model.vocab}, {@code model.merges} and {@code added_tokens}
+     * emptied.
+     */
+    static CompiledTokenizer.Parts compile(Path file) {
+        TokenizerJsonReader reader = new TokenizerJsonReader(file);
+        JsonNode root = readTree(file);
+        reader.parse(root, null); // every rule, before anything is written
+        JsonNode model = root.get("model");
+        Map<String, Integer> vocab = reader.readVocab(model.get("vocab"));
+        JsonNode merges = model.get("merges");
+        int count = merges == null || merges.isNull() ? 0 : merges.size();
+        int[] triples = new int[3 * count];
+        for (int rank = 0; rank < count; rank++) {
+            String[] pair = reader.mergePair(merges.get(rank), "model.merges[" + rank + "]");
+            triples[3 * rank] = vocab.get(pair[0]);
+            triples[3 * rank + 1] = vocab.get(pair[1]);
+            triples[3 * rank + 2] = vocab.get(pair[0] + pair[1]);
+        }
+        List<AddedToken> added = reader.readAddedTokens(root.get("added_tokens"), vocab);
+        ((com.fasterxml.jackson.databind.node.ObjectNode) model).putObject("vocab");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) model).putArray("merges");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root).putArray("added_tokens");
+        return new CompiledTokenizer.Parts(root.toString(), vocab, triples, added);
+    }
+
+    /** A tokenizer from parts {@link #compile} wrote: the pipeline is parsed again, the bulk is taken as it is. */
+    static Tokenizer fromParts(Path file, CompiledTokenizer.Parts parts) {
         JsonNode root;
+        try {
+            root = JSON.readTree(parts.pipelineJson());
+        } catch (JsonProcessingException e) {
+            throw new StorageException("TOKENIZER_INVALID", file + ": the compiled pipeline is not valid JSON", e);
+        }
+        return new TokenizerJsonReader(file).parse(root, parts);
+    }
+
+    private static JsonNode readTree(Path file) {
         try (InputStream in = Files.newInputStream(file)) {
-            root = JSON.readTree(in);
+            return JSON.readTree(in);
         } catch (NoSuchFileException e) {
             throw new StorageException("TOKENIZER_MISSING", file + ": no such file");
         } catch (JsonProcessingException e) {
@@ -45,10 +86,10 @@ final class TokenizerJsonReader {
         } catch (IOException e) {
             throw new StorageException("TOKENIZER_UNREADABLE", file + ": " + e.getMessage(), e);
         }
-        return new TokenizerJsonReader(file).parse(root);
     }
 
-    private Tokenizer parse(JsonNode root) {
+    /** @param compiled the vocabulary and merges already read and checked, or null to read them from {@code root} */
+    private Tokenizer parse(JsonNode root, CompiledTokenizer.Parts compiled) {
         if (root == null || !root.isObject()) throw fields.invalid("(root)", "is not a JSON object");
         JsonNode model = root.get("model");
         if (model == null || !model.isObject()) throw fields.invalid("model", "is missing");
@@ -57,8 +98,8 @@ final class TokenizerJsonReader {
         if (!type.equals("BPE")) {
             throw fields.unsupported("model.type", "'" + type + "' is not supported; only BPE models are");
         }
-        Map<String, Integer> vocab = readVocab(model.get("vocab"));
-        List<AddedToken> added = readAddedTokens(root.get("added_tokens"), vocab);
+        Map<String, Integer> vocab = compiled != null ? compiled.vocab() : readVocab(model.get("vocab"));
+        List<AddedToken> added = compiled != null ? compiled.added() : readAddedTokens(root.get("added_tokens"), vocab);
 
         int maxId = -1;
         for (int id : vocab.values()) maxId = Math.max(maxId, id);
@@ -77,7 +118,7 @@ final class TokenizerJsonReader {
             special[t.id()] = t.special();
         }
 
-        BpeModel bpe = readBpe(model, vocab);
+        BpeModel bpe = readBpe(model, vocab, compiled);
         Normalizer normalizer = pipeline.readNormalizer(root.get("normalizer"), "normalizer");
         PreTokenizer preTokenizer = pipeline.readPreTokenizer(root.get("pre_tokenizer"), "pre_tokenizer");
         TokenDecoder decoder = pipeline.readDecoder(root.get("decoder"));
@@ -147,7 +188,7 @@ final class TokenizerJsonReader {
         return out;
     }
 
-    private BpeModel readBpe(JsonNode model, Map<String, Integer> vocab) {
+    private BpeModel readBpe(JsonNode model, Map<String, Integer> vocab, CompiledTokenizer.Parts compiled) {
         JsonNode dropout = model.get("dropout");
         if (dropout != null && !dropout.isNull() && dropout.asDouble() != 0.0) {
             throw fields.unsupported("model.dropout",
@@ -166,32 +207,41 @@ final class TokenizerJsonReader {
             if (id == null) throw fields.invalid("model.unk_token", quote(unk.asText()) + " is not in model.vocab");
             unkId = id;
         }
-        JsonNode merges = model.get("merges");
-        if (merges == null || merges.isNull()) merges = JSON.createArrayNode();
-        if (!merges.isArray()) throw fields.invalid("model.merges", "is not an array");
-        MergeTable table = new MergeTable(merges.size());
-        for (int rank = 0; rank < merges.size(); rank++) {
-            JsonNode m = merges.get(rank);
-            String field = "model.merges[" + rank + "]";
-            String left;
-            String right;
-            if (m.isTextual()) {
-                // "a b": the older format; tokens cannot contain a space there, so the first space separates.
-                String s = m.asText();
-                int space = s.indexOf(' ');
-                if (space < 0) throw fields.invalid(field, quote(s) + " is not two tokens separated by a space");
-                left = s.substring(0, space);
-                right = s.substring(space + 1);
-            } else if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
-                left = m.get(0).asText();
-                right = m.get(1).asText();
-            } else {
-                throw fields.invalid(field, "must be \"a b\" or [\"a\", \"b\"], got " + m);
+        MergeTable table;
+        if (compiled != null) {
+            int[] triples = compiled.merges();
+            table = new MergeTable(triples.length / 3);
+            for (int rank = 0; rank < triples.length / 3; rank++) {
+                table.put(triples[3 * rank], triples[3 * rank + 1], rank, triples[3 * rank + 2]);
             }
-            table.put(idIn(vocab, left, field), idIn(vocab, right, field), rank, idIn(vocab, left + right, field));
+        } else {
+            JsonNode merges = model.get("merges");
+            if (merges == null || merges.isNull()) merges = JSON.createArrayNode();
+            if (!merges.isArray()) throw fields.invalid("model.merges", "is not an array");
+            table = new MergeTable(merges.size());
+            for (int rank = 0; rank < merges.size(); rank++) {
+                String field = "model.merges[" + rank + "]";
+                String[] pair = mergePair(merges.get(rank), field);
+                table.put(idIn(vocab, pair[0], field), idIn(vocab, pair[1], field), rank, idIn(vocab, pair[0] + pair[1], field));
+            }
         }
         return new BpeModel(vocab, table, unkId, model.path("fuse_unk").asBoolean(false),
                 model.path("byte_fallback").asBoolean(false), model.path("ignore_merges").asBoolean(false));
+    }
+
+    /** The two tokens of one merge, in either of the file's formats. */
+    private String[] mergePair(JsonNode m, String field) {
+        if (m.isTextual()) {
+            // "a b": the older format; tokens cannot contain a space there, so the first space separates.
+            String s = m.asText();
+            int space = s.indexOf(' ');
+            if (space < 0) throw fields.invalid(field, quote(s) + " is not two tokens separated by a space");
+            return new String[] {s.substring(0, space), s.substring(space + 1)};
+        }
+        if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
+            return new String[] {m.get(0).asText(), m.get(1).asText()};
+        }
+        throw fields.invalid(field, "must be \"a b\" or [\"a\", \"b\"], got " + m);
     }
 
     private int idIn(Map<String, Integer> vocab, String token, String field) {
