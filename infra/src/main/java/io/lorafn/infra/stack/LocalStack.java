@@ -83,7 +83,7 @@ public final class LocalStack implements AutoCloseable {
         Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
         env.put("LORAFN_REDIS_URL", redisUrl);
         workers = b.agent ? new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"), 30_000) : null;
-        manager = new PoolManager(vertx, redis, cluster, poolControl, workers, WORKER_SILENCE_MS);
+        manager = new PoolManager(vertx, redis, cluster, poolControl, workers, WORKER_SILENCE_MS, redisUrl);
         invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
                 ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port)
                 .pool(poolControl);

@@ -5,6 +5,7 @@ import io.lorafn.pool.dispatch.DispatcherLoop;
 import io.lorafn.pool.scale.Autoscaler;
 import io.lorafn.pool.scale.PoolControl;
 import io.lorafn.pool.workers.WorkerDirectory;
+import io.lorafn.pool.workers.WorkerEvents;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
 
@@ -19,15 +20,20 @@ public final class PoolManager implements AutoCloseable {
     private final DispatcherLoop dispatcher;
     private final Autoscaler autoscaler;
     private final ClusterMember member;
+    private final WorkerEvents events;
 
     /**
      * @param workers   this node's agent, which the autoscaler starts and stops workers through; null for a
      *                  fixed pool (workers started by someone else)
      * @param silenceMs a worker silent this long is dead and its calls go back to their queues
+     * @param redisUrl  where workers announce their changes of state, followed so that a restored worker takes
+     *                  calls at once; null to rely on the periodic refresh alone
      */
-    public PoolManager(Vertx vertx, RedisAPI redis, ClusterMember member, PoolControl control, Autoscaler.Workers workers, long silenceMs) {
+    public PoolManager(Vertx vertx, RedisAPI redis, ClusterMember member, PoolControl control, Autoscaler.Workers workers, long silenceMs,
+                       String redisUrl) {
         this.member = member;
         this.directory = new WorkerDirectory(redis, member.workers(), silenceMs).start(vertx, 200, member::isOldest);
+        this.events = redisUrl == null ? null : WorkerEvents.follow(vertx, redisUrl, directory::refreshSoon);
         this.dispatcher = new DispatcherLoop(vertx, new Dispatcher(redis, directory::placeable), 20).activeWhile(member::isOldest).start();
         this.autoscaler = workers == null ? null : new Autoscaler(vertx, redis, directory, control, workers, member::isOldest).start(250);
         directory.onChange(dispatcher::wake);
@@ -56,6 +62,9 @@ public final class PoolManager implements AutoCloseable {
 
     @Override
     public void close() {
+        if (events != null) {
+            events.close();
+        }
         if (autoscaler != null) {
             autoscaler.close();
         }

@@ -39,6 +39,7 @@ public final class WorkerDirectory implements AutoCloseable {
     private volatile Runnable onChange = () -> { };
     private volatile long timer = -1;
     private Vertx vertx;
+    private java.util.function.BooleanSupplier active = () -> true;
 
     /**
      * @param registry  where live workers are kept: the Hazelcast map in a cluster, any map in a test
@@ -58,12 +59,20 @@ public final class WorkerDirectory implements AutoCloseable {
     /** Refreshes every {@code periodMs} while {@code active} (this member runs the pool) until closed. */
     public WorkerDirectory start(Vertx vertx, long periodMs, java.util.function.BooleanSupplier active) {
         this.vertx = vertx;
+        this.active = active;
         timer = vertx.setPeriodic(1, periodMs, t -> {
             if (active.getAsBoolean()) {
                 refresh().onFailure(e -> LOG.log(System.Logger.Level.WARNING, "worker directory refresh failed: " + e));
             }
         });
         return this;
+    }
+
+    /** A refresh now rather than at the next period (a worker announced a change of state); only while active. */
+    public void refreshSoon() {
+        if (vertx != null && active.getAsBoolean()) {
+            vertx.runOnContext(v -> refresh().onFailure(e -> LOG.log(System.Logger.Level.WARNING, "worker directory refresh failed: " + e)));
+        }
     }
 
     /** Runs after a refresh that found a worker joining, leaving, freeing slots, or calls requeued; the dispatcher's wake. */

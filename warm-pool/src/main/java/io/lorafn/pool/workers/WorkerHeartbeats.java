@@ -3,11 +3,14 @@ package io.lorafn.pool.workers;
 import io.lorafn.pool.contract.ContractJson;
 import io.lorafn.pool.contract.RedisKeys;
 import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.contract.WorkerState;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.redis.RedisScript;
 import io.vertx.core.Future;
 import io.vertx.redis.client.RedisAPI;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The worker's side of the directory: it reports itself through Redis rather than joining Hazelcast,
@@ -20,15 +23,21 @@ public final class WorkerHeartbeats {
     static final RedisScript REQUEUE = RedisScript.resource(WorkerHeartbeats.class, "requeue_dead.lua");
 
     private final RedisAPI redis;
+    /** The state each worker reported last through this instance: a change is announced. */
+    private final Map<String, WorkerState> lastState = new ConcurrentHashMap<>();
 
     public WorkerHeartbeats(RedisAPI redis) {
         this.redis = redis;
     }
 
-    /** Reports {@code info}; completes with the Redis server time it was recorded at. */
+    /**
+     * Reports {@code info}; completes with the Redis server time it was recorded at. A beat whose state
+     * differs from the previous one's is also announced on {@link RedisKeys#WORKERS_CHANGED}.
+     */
     public Future<Long> beat(WorkerInfo info) {
-        return BEAT.run(redis, List.of(RedisKeys.WORKERS, RedisKeys.WORKERS_SEEN), List.of(info.id(), ContractJson.write(info)))
-                .map(r -> r.toLong());
+        boolean changed = lastState.put(info.id(), info.state()) != info.state();
+        return BEAT.run(redis, List.of(RedisKeys.WORKERS, RedisKeys.WORKERS_SEEN, RedisKeys.WORKERS_CHANGED),
+                List.of(info.id(), ContractJson.write(info), changed ? "1" : "0")).map(r -> r.toLong());
     }
 
     /**

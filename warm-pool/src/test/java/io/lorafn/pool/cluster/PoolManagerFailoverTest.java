@@ -24,8 +24,8 @@ class PoolManagerFailoverTest extends RealRedis {
         WorkerHeartbeats beats = new WorkerHeartbeats(redis);
         WorkerInfo worker = new WorkerInfo("fo-w", "n", 1, WorkerState.WARM, 100, 100, List.of(), List.of());
         long beating = vertx.setPeriodic(1, 100, t -> beats.beat(worker));
-        try (PoolManager a = new PoolManager(vertx, redis, first, new ClusterPoolControl(first, PoolConfig.DEFAULT), null, 2000);
-             PoolManager b = new PoolManager(vertx, redis, second, new ClusterPoolControl(second, PoolConfig.DEFAULT), null, 2000)) {
+        try (PoolManager a = new PoolManager(vertx, redis, first, new ClusterPoolControl(first, PoolConfig.DEFAULT), null, 2000, null);
+             PoolManager b = new PoolManager(vertx, redis, second, new ClusterPoolControl(second, PoolConfig.DEFAULT), null, 2000, null)) {
             assertTrue(a.leading() ^ b.leading(), "exactly one member runs the pool");
             PoolManager leader = a.leading() ? a : b;
             ClusterMember leaderMember = a.leading() ? first : second;

@@ -42,6 +42,26 @@ class WorkerDirectoryTest extends RealRedis {
     }
 
     @Test
+    void aWorkerThatTurnsWarmIsPlaceableAtOnceWithoutWaitingForTheNextRefresh() throws Exception {
+        WorkerHeartbeats beats = new WorkerHeartbeats(redis);
+        WorkerDirectory directory = new WorkerDirectory(redis, new ConcurrentHashMap<>(), 60_000).start(vertx, 3_600_000);
+        await(directory.refresh()); // the periodic refresh ran once, at start; the next is an hour away
+        try (WorkerEvents events = WorkerEvents.follow(vertx, server.url(), directory::refreshSoon)) {
+            Thread.sleep(300); // subscribed
+            await(beats.beat(worker("e-restored", WorkerState.STARTING)));
+            await(beats.beat(worker("e-restored", WorkerState.WARM)));
+            long deadline = System.currentTimeMillis() + 2000;
+            while (directory.placeable().stream().noneMatch(w -> w.id().equals("e-restored")) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            assertTrue(directory.placeable().stream().anyMatch(w -> w.id().equals("e-restored")), "placeable on its announcement");
+        } finally {
+            directory.close();
+            await(beats.leave("e-restored"));
+        }
+    }
+
+    @Test
     void theCallsOfASilentWorkerGoBackToTheirQueuesOnceAndAReturningWorkerKeepsItsOwn() throws Exception {
         CallQueues queues = new CallQueues(redis);
         WorkerHeartbeats beats = new WorkerHeartbeats(redis);
