@@ -210,5 +210,17 @@ class CliTest {
         Run crac = run("snapshot", "build", "--model", model.toString(), "--out", root.resolve("crac").toString(), "--crac");
         assertEquals(2, crac.exit(), "no CRaC on this JDK: a clear refusal, " + crac.err());
         assertTrue(crac.err().contains("no CRaC support"), crac.err());
+        assertTrue(Files.exists(snapshot.image().resolveSibling(snapshot.image().getFileName() + ".tokenizer")),
+                "the tokenizer compiled beside the image");
+
+        // a snapshot carrying a checkpoint (as one built on a CRaC JDK does) restores the portable way on a JDK without CRaC
+        Path checkpoint = Files.createDirectories(out.resolve("checkpoint"));
+        io.lorafn.infra.snapshot.Snapshot withCheckpoint = new io.lorafn.infra.snapshot.Snapshot(snapshot.model(), snapshot.image(),
+                snapshot.format(), snapshot.aotCache(), checkpoint, Runtime.version().toString(), snapshot.sourceSha256(),
+                snapshot.createdAt(), snapshot.trainingMs(), io.lorafn.infra.snapshot.Snapshot.classPathStamp());
+        assertEquals(null, withCheckpoint.usableCheckpoint(), "no CRaC here: the image and AOT cache are used");
+        assertEquals(java.util.List.of("-XX:CRaCRestoreFrom=" + checkpoint, "io.lorafn.worker.cli.RestoredWorkerMain", "--id", "w-1"),
+                io.lorafn.infra.stack.WorkerLaunch.restoreCommand(checkpoint, java.util.List.of("--id", "w-1")).subList(1, 5),
+                "where CRaC is, a worker is its checkpoint restored with its own options");
     }
 }

@@ -48,6 +48,15 @@ public record Snapshot(Path model, Path image, String format, Path aotCache, Pat
                 ? aotCache : null;
     }
 
+    /**
+     * The CRaC checkpoint, if there is one and this JDK can restore it (CRaC support, the same JDK build and
+     * classes); null otherwise, and workers start the portable way from the image.
+     */
+    public Path usableCheckpoint() {
+        return checkpoint != null && Files.isDirectory(checkpoint) && io.lorafn.worker.runtime.Crac.supported()
+                && jdk.equals(Runtime.version().toString()) && classPathStamp().equals(classPath) ? checkpoint : null;
+    }
+
     public static Snapshot read(Path dir) {
         Path file = dir.resolve(FILE);
         try {

@@ -82,7 +82,7 @@ public final class LocalStack implements AutoCloseable {
         }
         Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
         env.put("LORAFN_REDIS_URL", redisUrl);
-        workers = b.agent ? new WorkerProcesses(id -> workerCommand(b, id), env, b.dataDir.resolve("logs"), 30_000) : null;
+        workers = b.agent ? new WorkerProcesses(id -> workerCommand(b, id, redisUrl, env), env, b.dataDir.resolve("logs"), 30_000) : null;
         manager = new PoolManager(vertx, redis, cluster, poolControl, workers, WORKER_SILENCE_MS, redisUrl);
         invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
                 ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port)
@@ -105,7 +105,7 @@ public final class LocalStack implements AutoCloseable {
      * The command line of one worker: the worker subcommand with this stack's settings; restored from the
      * snapshot (its image and AOT cache) when the stack has one.
      */
-    private static List<String> workerCommand(Builder b, String id) {
+    private static List<String> workerCommand(Builder b, String id, String redisUrl, Map<String, String> env) {
         List<String> jvm = new ArrayList<>();
         Path image = b.image;
         Path model = b.modelDir;
@@ -129,6 +129,13 @@ public final class LocalStack implements AutoCloseable {
         }
         args.addAll(List.of("--warmup-rounds", Integer.toString(b.warmupRounds)));
         args.addAll(naive);
+        Path checkpoint = b.naiveModelObjects == null && b.snapshot != null ? b.snapshot.usableCheckpoint() : null;
+        if (checkpoint != null) { // a restored process keeps the checkpoint's environment: endpoints go as options
+            args.addAll(List.of("--redis-url", redisUrl, "--s3-endpoint", env.get("LORAFN_S3_ENDPOINT"), "--s3-access-key",
+                    env.get("LORAFN_S3_ACCESS_KEY"), "--s3-secret-key", env.get("LORAFN_S3_SECRET_KEY"), "--s3-bucket",
+                    env.get("LORAFN_S3_BUCKET"), "--s3-region", env.get("LORAFN_S3_REGION")));
+            return WorkerLaunch.restoreCommand(checkpoint, args);
+        }
         return WorkerLaunch.command(b.workerHeapMb, jvm, args);
     }
 

@@ -1,6 +1,7 @@
 package io.lorafn.infra.stack;
 
 import io.lorafn.infra.LorafnMain;
+import io.lorafn.worker.cli.RestoredWorkerMain;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +33,17 @@ public final class WorkerLaunch {
             cmd.addAll(List.of(operatorFlags.trim().split("\\s+")));
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LorafnMain.class.getName(), "worker"));
+        cmd.addAll(workerArgs);
+        return cmd;
+    }
+
+    /**
+     * {@code java -XX:CRaCRestoreFrom=DIR RestoredWorkerMain [workerArgs]}: a worker restored from a CRaC
+     * checkpoint. The JVM's flags and class path are the checkpoint's; only the main class and its arguments
+     * are new, so the endpoints travel as arguments.
+     */
+    public static List<String> restoreCommand(Path checkpoint, List<String> workerArgs) {
+        List<String> cmd = new ArrayList<>(List.of(java(), "-XX:CRaCRestoreFrom=" + checkpoint, RestoredWorkerMain.class.getName()));
         cmd.addAll(workerArgs);
         return cmd;
     }

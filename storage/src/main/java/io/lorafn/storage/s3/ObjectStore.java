@@ -13,6 +13,7 @@ import io.minio.RemoveObjectArgs;
 import io.minio.Result;
 import io.minio.errors.ErrorResponseException;
 import io.minio.errors.ServerException;
+import io.minio.http.HttpUtils;
 import io.minio.messages.Item;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -30,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import okhttp3.OkHttpClient;
 
 /**
  * The object store through the MinIO SDK, against the embedded server or any S3 service. Every call is
@@ -40,12 +42,14 @@ public final class ObjectStore implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ObjectStore.class.getName());
     private final ObjectStoreConfig config;
     private final MinioClient client;
+    private final OkHttpClient http;
     private final EmbeddedS3Server embedded; // null when the store is external
     private final URI endpoint;
 
-    private ObjectStore(ObjectStoreConfig config, MinioClient client, EmbeddedS3Server embedded, URI endpoint) {
+    private ObjectStore(ObjectStoreConfig config, MinioClient client, OkHttpClient http, EmbeddedS3Server embedded, URI endpoint) {
         this.config = config;
         this.client = client;
+        this.http = http;
         this.embedded = embedded;
         this.endpoint = endpoint;
     }
@@ -55,13 +59,14 @@ public final class ObjectStore implements AutoCloseable {
         EmbeddedS3Server embedded = config.isEmbedded() ? EmbeddedS3Server.start(config.dataDir().resolve("s3")) : null;
         try {
             URI endpoint = embedded != null ? embedded.endpoint() : config.endpoint();
-            MinioClient client = MinioClient.builder().endpoint(endpoint.toString())
+            long timeoutMs = config.timeout().toMillis();
+            // the SDK's own default client, made here so that its connection pool can be emptied (closeConnections)
+            OkHttpClient http = HttpUtils.newDefaultHttpClient(timeoutMs, timeoutMs, timeoutMs);
+            MinioClient client = MinioClient.builder().endpoint(endpoint.toString()).httpClient(http)
                     .credentials(embedded != null ? ObjectStoreConfig.EMBEDDED_ACCESS_KEY : config.accessKey(),
                             embedded != null ? ObjectStoreConfig.EMBEDDED_SECRET_KEY : config.secretKey())
                     .region(config.region()).build();
-            long timeoutMs = config.timeout().toMillis();
-            client.setTimeout(timeoutMs, timeoutMs, timeoutMs);
-            ObjectStore store = new ObjectStore(config, client, embedded, endpoint);
+            ObjectStore store = new ObjectStore(config, client, http, embedded, endpoint);
             store.ensureBucket();
             return store;
         } catch (RuntimeException e) {
@@ -70,6 +75,19 @@ public final class ObjectStore implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * Closes the client's idle connections (a CRaC checkpoint must hold no open socket); the next request
+     * connects again. Call it with no request in flight.
+     */
+    public void closeConnections() {
+        http.connectionPool().evictAll();
+    }
+
+    /** Connections the client holds open now, idle or in use. */
+    public int openConnections() {
+        return http.connectionPool().connectionCount();
     }
 
     public URI endpoint() {

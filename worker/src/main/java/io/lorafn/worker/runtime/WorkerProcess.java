@@ -7,7 +7,7 @@ import io.lorafn.pool.contract.WorkerState;
 import io.lorafn.pool.queue.ErasureFeed;
 import io.lorafn.pool.queue.ReplyChannel;
 import io.lorafn.pool.queue.WorkerStream;
-import io.lorafn.pool.redis.RedisClients;
+import io.lorafn.pool.redis.SuspendableRedis;
 import io.lorafn.pool.workers.WorkerHeartbeats;
 import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.image.ResidentImage;
@@ -50,7 +50,10 @@ public final class WorkerProcess implements AutoCloseable {
     private final WorkerLoop intake;
     private final CallRunner runner;
     private final RestoreTimings restore;
-    private final long heartbeatTimer;
+    private final SuspendableRedis redisClient;
+    /** Held here: CRaC contexts may keep their resources only weakly. */
+    private final WorkerConnections connections;
+    private volatile long heartbeatTimer = -1;
     private volatile WorkerState state = WorkerState.STARTING;
 
     private WorkerProcess(WorkerConfig config) throws Exception {
@@ -58,7 +61,8 @@ public final class WorkerProcess implements AutoCloseable {
         long main = System.currentTimeMillis();
         long spawned = config.spawnedAtMs() > 0 ? config.spawnedAtMs() : ManagementFactory.getRuntimeMXBean().getStartTime();
         vertx = Vertx.vertx();
-        redis = RedisClients.api(vertx, config.redisUrl());
+        redisClient = SuspendableRedis.create(vertx, config.redisUrl());
+        redis = RedisAPI.api(redisClient);
         heartbeats = new WorkerHeartbeats(redis);
         // STARTING is reported while the rest proceeds: the connection is made alongside the model's mapping
         CompletableFuture<Long> starting = heartbeats.beat(info()).toCompletionStage().toCompletableFuture();
@@ -88,7 +92,8 @@ public final class WorkerProcess implements AutoCloseable {
                 }
                 return cache;
             });
-            model = LoadedModel.open(config.modelDir(), image, config.threads());
+            // restored from a CRaC checkpoint, the training run's model is already mapped and warm
+            model = TrainedModel.take(config.modelDir(), image).orElseGet(() -> LoadedModel.open(config.modelDir(), served, config.threads()));
             starting.get(30, TimeUnit.SECONDS); // Redis answered: the pool knows this worker is coming
             store = opening.join();
             adapters = tiers.join();
@@ -113,7 +118,9 @@ public final class WorkerProcess implements AutoCloseable {
             throw e;
         }
         state = WorkerState.WARM;
-        heartbeatTimer = vertx.setPeriodic(1, config.heartbeatMs(), t -> beat());
+        startHeartbeats();
+        connections = new WorkerConnections(redisClient, store, intake::inFlight, this::stopHeartbeats, this::startHeartbeats);
+        org.crac.Core.getGlobalContext().register(connections);
         LOG.log(System.Logger.Level.INFO, "worker " + config.id() + " WARM " + restore.totalMs() + " ms after its spawn (" + restore
                 + ", " + config.slots() + " slots, model " + config.modelDir() + ")");
     }
@@ -151,6 +158,24 @@ public final class WorkerProcess implements AutoCloseable {
         return new WorkerProcess(config);
     }
 
+    private synchronized void startHeartbeats() {
+        if (heartbeatTimer < 0) {
+            heartbeatTimer = vertx.setPeriodic(1, config.heartbeatMs(), t -> beat());
+        }
+    }
+
+    private synchronized void stopHeartbeats() {
+        if (heartbeatTimer >= 0) {
+            vertx.cancelTimer(heartbeatTimer);
+            heartbeatTimer = -1;
+        }
+    }
+
+    /** The worker's external connections, which close before a CRaC checkpoint and reopen after the restore. */
+    org.crac.Resource connections() {
+        return connections;
+    }
+
     private void beat() {
         if (state == WorkerState.WARM || state == WorkerState.BUSY) {
             state = intake.inFlight() > 0 ? WorkerState.BUSY : WorkerState.WARM;
@@ -178,7 +203,7 @@ public final class WorkerProcess implements AutoCloseable {
     @Override
     public void close() {
         state = WorkerState.DRAINING;
-        vertx.cancelTimer(heartbeatTimer);
+        stopHeartbeats();
         heartbeats.beat(info());
         intake.close(); // takes no new calls; those in flight run on in the scheduler and are acked as they end
         long deadline = System.currentTimeMillis() + config.drainMs();
