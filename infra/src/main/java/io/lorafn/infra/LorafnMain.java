@@ -2,11 +2,10 @@ package io.lorafn.infra;
 
 import io.lorafn.bench.cli.BenchCommand;
 import io.lorafn.invoker.cli.PoolCommand;
-import io.lorafn.storage.StorageException;
 import io.lorafn.storage.cli.AdapterCommand;
 import io.lorafn.storage.cli.ImageCommand;
 import io.lorafn.storage.cli.SynthCommand;
-import io.lorafn.worker.WorkerException;
+import io.lorafn.worker.cli.CliErrors;
 import io.lorafn.worker.cli.GenerateCommand;
 import io.lorafn.worker.cli.LogitsCommand;
 import io.lorafn.worker.cli.WorkerCommand;
@@ -39,22 +38,7 @@ public final class LorafnMain implements Runnable {
         cli.addSubcommand("up", new io.lorafn.infra.stack.UpCommand());
         cli.addSubcommand("snapshot", new io.lorafn.infra.snapshot.SnapshotCommand());
         cli.addSubcommand("serve", new io.lorafn.infra.stack.ServeCommand());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            // Known failures are one line with a stable code; anything else is a bug and keeps its trace.
-            if (e instanceof StorageException se) {
-                cmd.getErr().println("error: " + se.code() + ": " + se.getMessage());
-                return 2;
-            }
-            if (e instanceof WorkerException we) {
-                cmd.getErr().println("error: " + we.code() + ": " + we.getMessage());
-                return 2;
-            }
-            if (e instanceof IllegalArgumentException) {
-                cmd.getErr().println("error: " + e.getMessage());
-                return 2;
-            }
-            throw e;
-        });
+        cli.setExecutionExceptionHandler(CliErrors.handler());
         return cli;
     }
 }

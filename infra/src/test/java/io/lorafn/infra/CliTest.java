@@ -219,7 +219,7 @@ class CliTest {
                 snapshot.format(), snapshot.aotCache(), checkpoint, Runtime.version().toString(), snapshot.sourceSha256(),
                 snapshot.createdAt(), snapshot.trainingMs(), io.lorafn.infra.snapshot.Snapshot.classPathStamp());
         assertEquals(null, withCheckpoint.usableCheckpoint(), "no CRaC here: the image and AOT cache are used");
-        assertEquals(java.util.List.of("-XX:CRaCRestoreFrom=" + checkpoint, "io.lorafn.worker.cli.RestoredWorkerMain", "--id", "w-1"),
+        assertEquals(java.util.List.of("-XX:CRaCRestoreFrom=" + checkpoint, "io.lorafn.worker.cli.WorkerMain", "--id", "w-1"),
                 io.lorafn.infra.stack.WorkerLaunch.restoreCommand(checkpoint, java.util.List.of("--id", "w-1")).subList(1, 5),
                 "where CRaC is, a worker is its checkpoint restored with its own options");
     }

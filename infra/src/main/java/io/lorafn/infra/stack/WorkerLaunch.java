@@ -1,7 +1,6 @@
 package io.lorafn.infra.stack;
 
-import io.lorafn.infra.LorafnMain;
-import io.lorafn.worker.cli.RestoredWorkerMain;
+import io.lorafn.worker.cli.WorkerMain;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +19,7 @@ public final class WorkerLaunch {
     }
 
     /**
-     * {@code java [flags] [extraJvm] -cp … LorafnMain worker [workerArgs]}. A small young generation: a worker's
+     * {@code java [flags] [extraJvm] -cp … WorkerMain [workerArgs]}. A small young generation: a worker's
      * weights are mapped and its KV blocks long-lived, so a large eden only adds private memory per worker
      * (measured on the 1b preset: the second worker on a node added 163 MiB with the default, 154 with 16 MiB).
      */
@@ -32,18 +31,18 @@ public final class WorkerLaunch {
         if (operatorFlags != null && !operatorFlags.isBlank()) {
             cmd.addAll(List.of(operatorFlags.trim().split("\\s+")));
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), LorafnMain.class.getName(), "worker"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
         cmd.addAll(workerArgs);
         return cmd;
     }
 
     /**
-     * {@code java -XX:CRaCRestoreFrom=DIR RestoredWorkerMain [workerArgs]}: a worker restored from a CRaC
+     * {@code java -XX:CRaCRestoreFrom=DIR WorkerMain [workerArgs]}: a worker restored from a CRaC
      * checkpoint. The JVM's flags and class path are the checkpoint's; only the main class and its arguments
      * are new, so the endpoints travel as arguments.
      */
     public static List<String> restoreCommand(Path checkpoint, List<String> workerArgs) {
-        List<String> cmd = new ArrayList<>(List.of(java(), "-XX:CRaCRestoreFrom=" + checkpoint, RestoredWorkerMain.class.getName()));
+        List<String> cmd = new ArrayList<>(List.of(java(), "-XX:CRaCRestoreFrom=" + checkpoint, WorkerMain.class.getName()));
         cmd.addAll(workerArgs);
         return cmd;
     }

@@ -31,7 +31,10 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionSpec;
 import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
 
 /**
  * The object store through the MinIO SDK, against the embedded server or any S3 service. Every call is
@@ -59,9 +62,7 @@ public final class ObjectStore implements AutoCloseable {
         EmbeddedS3Server embedded = config.isEmbedded() ? EmbeddedS3Server.start(config.dataDir().resolve("s3")) : null;
         try {
             URI endpoint = embedded != null ? embedded.endpoint() : config.endpoint();
-            long timeoutMs = config.timeout().toMillis();
-            // the SDK's own default client, made here so that its connection pool can be emptied (closeConnections)
-            OkHttpClient http = HttpUtils.newDefaultHttpClient(timeoutMs, timeoutMs, timeoutMs);
+            OkHttpClient http = httpClient(endpoint, config.timeout().toMillis());
             MinioClient client = MinioClient.builder().endpoint(endpoint.toString()).httpClient(http)
                     .credentials(embedded != null ? ObjectStoreConfig.EMBEDDED_ACCESS_KEY : config.accessKey(),
                             embedded != null ? ObjectStoreConfig.EMBEDDED_SECRET_KEY : config.secretKey())
@@ -75,6 +76,21 @@ public final class ObjectStore implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The SDK's own default HTTP client (HTTP/1.1, the configured timeouts), made here so that its connection
+     * pool can be emptied ({@link #closeConnections}). For a plain-http endpoint (the embedded server, MinIO
+     * inside a cluster) it is cleartext only: OkHttp otherwise loads and parses the JDK's whole trust store
+     * when the client is built, about 0.2 s of a restoring worker's start for a TLS it never uses.
+     */
+    static OkHttpClient httpClient(URI endpoint, long timeoutMs) {
+        if (!"http".equalsIgnoreCase(endpoint.getScheme())) {
+            return HttpUtils.newDefaultHttpClient(timeoutMs, timeoutMs, timeoutMs);
+        }
+        return new OkHttpClient.Builder().connectTimeout(timeoutMs, TimeUnit.MILLISECONDS).writeTimeout(timeoutMs, TimeUnit.MILLISECONDS)
+                .readTimeout(timeoutMs, TimeUnit.MILLISECONDS).protocols(List.of(Protocol.HTTP_1_1))
+                .connectionSpecs(List.of(ConnectionSpec.CLEARTEXT)).build();
     }
 
     /**

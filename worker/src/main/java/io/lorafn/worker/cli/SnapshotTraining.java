@@ -23,7 +23,7 @@ final class SnapshotTraining {
         LoadedModel loaded = LoadedModel.open(model, image, threads);
         try (Scheduler scheduler = new Scheduler(loaded.engine(), loaded.tokenizer(), SchedulerConfig.defaults())) {
             scheduler.start();
-            long ms = JitWarmup.run(scheduler, loaded.config().vocabSize(), 16, rounds);
+            long ms = JitWarmup.trainOnServedModel(loaded, scheduler, model, 16, rounds);
             System.err.println("snapshot training: " + rounds + " warm-up generations in " + ms + " ms");
         }
         if (!checkpoint) {
@@ -35,7 +35,7 @@ final class SnapshotTraining {
             System.err.println("error: this JDK cannot checkpoint (no CRaC support); the portable snapshot needs no --checkpoint");
             return 2;
         }
-        // No connection is open here, so there is nothing to close. A restore runs RestoredWorkerMain with the
+        // No connection is open here, so there is nothing to close. A restore runs WorkerMain with the
         // worker's own options on this thread, inside checkpoint(); it takes the model and returns when the
         // worker stops.
         TrainedModel.hold(loaded, model, image);

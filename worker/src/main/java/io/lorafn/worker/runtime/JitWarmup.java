@@ -39,15 +39,51 @@ public final class JitWarmup {
         return run(scheduler, vocabSize, promptTokens, rounds, null);
     }
 
+    /**
+     * A snapshot's training run: {@code rounds} generations on the served model itself, cycling through no
+     * adapter and synthetic rank-16 adapters on every projection in F32 and BF16, each made compute-ready the
+     * way a fetched one is ({@link LoraAdapter#fromVerifiedBytes} from native memory). The AOT cache then
+     * holds the classes and profiles of the path a restored worker's first call takes, LoRA included.
+     */
+    public static long trainOnServedModel(LoadedModel model, Scheduler scheduler, Path modelDir, int promptTokens, int rounds) throws Exception {
+        long start = System.nanoTime();
+        Path dir = Files.createTempDirectory("lorafn-training-adapters");
+        List<LoraAdapter> adapters = new java.util.ArrayList<>();
+        adapters.add(null);
+        try {
+            for (DType dtype : List.of(DType.F32, DType.BF16)) {
+                Path out = dir.resolve(dtype.name());
+                SyntheticAdapter.write(out, modelDir, model.config(), new SyntheticAdapter.Spec(16, 32, List.of(Projection.values()), 7, dtype,
+                        false, java.util.Map.of(), java.util.Map.of()));
+                byte[] weights = Files.readAllBytes(out.resolve(LoraAdapter.WEIGHTS_FILE));
+                java.lang.foreign.MemorySegment fetched = io.lorafn.storage.NativeMemory.allocateUninitialized(weights.length,
+                        java.lang.foreign.Arena.ofAuto());
+                fetched.copyFrom(java.lang.foreign.MemorySegment.ofArray(weights));
+                adapters.add(LoraAdapter.fromVerifiedBytes(out, Files.readAllBytes(out.resolve(LoraAdapter.CONFIG_FILE)), fetched, model.config()));
+            }
+            for (int r = 0; r < rounds; r++) {
+                generate(scheduler, model.config().vocabSize(), promptTokens, r, adapters.get(r % adapters.size()));
+            }
+        } finally {
+            adapters.stream().filter(a -> a != null).forEach(LoraAdapter::close);
+            delete(dir);
+        }
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    }
+
+    private static void generate(Scheduler scheduler, int vocabSize, int promptTokens, int round, LoraAdapter adapter) throws Exception {
+        int[] prompt = new int[promptTokens];
+        for (int i = 0; i < promptTokens; i++) {
+            prompt[i] = 1 + (i * 7919 + round) % (vocabSize - 1);
+        }
+        scheduler.submit(new GenerationRequest(prompt, adapter, 4, List.of(), SamplingParams.GREEDY), (id, text) -> { })
+                .result().get(5, TimeUnit.MINUTES);
+    }
+
     private static long run(Scheduler scheduler, int vocabSize, int promptTokens, int rounds, LoraAdapter adapter) throws Exception {
         long start = System.nanoTime();
         for (int r = 0; r < rounds; r++) {
-            int[] prompt = new int[promptTokens];
-            for (int i = 0; i < promptTokens; i++) {
-                prompt[i] = 1 + (i * 7919 + r) % (vocabSize - 1);
-            }
-            scheduler.submit(new GenerationRequest(prompt, r % 2 == 0 ? adapter : null, 4, List.of(), SamplingParams.GREEDY), (id, text) -> { })
-                    .result().get(5, TimeUnit.MINUTES);
+            generate(scheduler, vocabSize, promptTokens, r, r % 2 == 0 ? adapter : null);
         }
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
     }
@@ -73,12 +109,16 @@ public final class JitWarmup {
                 run(scheduler, tiny.config().vocabSize(), 32, rounds, tiny.loadAdapter(dir.resolve("adapter")));
             }
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            delete(dir);
         }
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    }
+
+    private static void delete(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

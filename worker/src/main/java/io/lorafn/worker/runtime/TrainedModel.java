@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The model a CRaC training run loaded and warmed before its checkpoint. A process restored from that
- * checkpoint becomes a worker ({@code RestoredWorkerMain}), and the worker takes this model instead of
+ * checkpoint becomes a worker ({@code WorkerMain}), and the worker takes this model instead of
  * mapping the image again: the mapping, the tokenizer and the compiled kernels are all in the checkpoint.
  * Process-wide by nature, as a checkpoint is.
  */

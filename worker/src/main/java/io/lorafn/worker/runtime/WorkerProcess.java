@@ -60,21 +60,23 @@ public final class WorkerProcess implements AutoCloseable {
         this.config = config;
         long main = System.currentTimeMillis();
         long spawned = config.spawnedAtMs() > 0 ? config.spawnedAtMs() : ManagementFactory.getRuntimeMXBean().getStartTime();
+        // Three things proceed at once from the first instant, each mostly class loading on a cold JVM: the object
+        // store's client, the model's mapping (tokenizer, image, engine) and, here, Vert.x with the Redis
+        // connection. The naive path maps only after its download, which needs the object store first.
+        CompletableFuture<ObjectStore> opening = CompletableFuture.supplyAsync(() -> ObjectStore.open(config.objectStore()));
+        CompletableFuture<LoadedModel> mapping = config.modelObjects() == null ? startMapping(config, config.image()) : null;
         vertx = Vertx.vertx();
         redisClient = SuspendableRedis.create(vertx, config.redisUrl());
         redis = RedisAPI.api(redisClient);
         heartbeats = new WorkerHeartbeats(redis);
-        // STARTING is reported while the rest proceeds: the connection is made alongside the model's mapping
+        // STARTING is reported while the rest proceeds
         CompletableFuture<Long> starting = heartbeats.beat(info()).toCompletionStage().toCompletableFuture();
         backgroundWarmup(config);
         try {
-            // the object store's client starts (about half a second, most of it class loading) while the model maps;
-            // the naive path needs it first, to download the model
-            CompletableFuture<ObjectStore> opening = CompletableFuture.supplyAsync(() -> ObjectStore.open(config.objectStore()));
             long connected = System.currentTimeMillis();
             Path image = config.image();
             if (config.modelObjects() != null) {
-                image = NaiveModelFetch.fetchAndConvert(opening.join(), config.modelObjects(), config.modelDir(), config.convertTo());
+                image = NaiveModelFetch.fetchAndConvert(join(opening), config.modelObjects(), config.modelDir(), config.convertTo());
             }
             long fetched = System.currentTimeMillis();
             // the adapter tiers come up beside the mapping, and the adapters of the calls that made the pool start
@@ -92,11 +94,10 @@ public final class WorkerProcess implements AutoCloseable {
                 }
                 return cache;
             });
-            // restored from a CRaC checkpoint, the training run's model is already mapped and warm
-            model = TrainedModel.take(config.modelDir(), image).orElseGet(() -> LoadedModel.open(config.modelDir(), served, config.threads()));
+            model = mapping != null ? join(mapping) : openModel(config, served);
             starting.get(30, TimeUnit.SECONDS); // Redis answered: the pool knows this worker is coming
-            store = opening.join();
-            adapters = tiers.join();
+            store = join(opening);
+            adapters = join(tiers);
             erasures = new ErasureFollower(new ErasureFeed(redis), adapters).start();
             scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
             scheduler.start();
@@ -123,6 +124,39 @@ public final class WorkerProcess implements AutoCloseable {
         org.crac.Core.getGlobalContext().register(connections);
         LOG.log(System.Logger.Level.INFO, "worker " + config.id() + " WARM " + restore.totalMs() + " ms after its spawn (" + restore
                 + ", " + config.slots() + " slots, model " + config.modelDir() + ")");
+    }
+
+    /** Opens the model on a thread of its own, beside the connections. */
+    private static CompletableFuture<LoadedModel> startMapping(WorkerConfig config, Path image) {
+        CompletableFuture<LoadedModel> mapped = new CompletableFuture<>();
+        Thread.ofPlatform().name("lorafn-model-map").daemon().start(() -> {
+            try {
+                mapped.complete(openModel(config, image));
+            } catch (Throwable t) {
+                mapped.completeExceptionally(t);
+            }
+        });
+        return mapped;
+    }
+
+    private static LoadedModel openModel(WorkerConfig config, Path image) {
+        // restored from a CRaC checkpoint, the training run's model is already mapped and warm
+        return TrainedModel.take(config.modelDir(), image).orElseGet(() -> LoadedModel.open(config.modelDir(), image, config.threads()));
+    }
+
+    /** The result, or the failure itself (a StorageException keeps its code) rather than a CompletionException around it. */
+    private static <T> T join(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     /**
