@@ -33,7 +33,7 @@ class LocalStackTest {
         long workerPid;
         try (LocalStack stack = LocalStack.builder(model, root.resolve("state")).workerSlots(4)
                 .clusterName("lorafn-test-" + java.util.UUID.randomUUID()).start()) {
-            workerPid = stack.workers().process("w1").orElseThrow().pid();
+            workerPid = stack.workers().process(stack.workers().ids().getFirst()).orElseThrow().pid();
             Map<String, String> keys = DemoTenants.seed(stack, model, root.resolve("adapters"));
             assertEquals(DemoTenants.TENANTS, keys.keySet().stream().toList());
             HttpClient http = HttpClient.newHttpClient();

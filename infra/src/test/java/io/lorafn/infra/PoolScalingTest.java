@@ -17,6 +17,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.net.URI;
+import io.lorafn.storage.s3.ObjectStoreConfig;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -131,7 +134,7 @@ class PoolScalingTest {
             calls.add(HTTP.sendAsync(request("initech", "{\"prompt\": \"load " + i + "\", \"max_tokens\": 200}"),
                     HttpResponse.BodyHandlers.ofString()));
             if (i == 8) {
-                stack.workers().process("w1").orElseThrow().destroyForcibly();
+                stack.workers().process(stack.workers().ids().getFirst()).orElseThrow().destroyForcibly();
             }
             Thread.sleep(20);
         }
@@ -139,6 +142,31 @@ class PoolScalingTest {
             HttpResponse<String> r = c.get();
             assertEquals(200, r.statusCode(), r.body());
         }
+    }
+
+    @Test
+    @Order(6)
+    void aSecondMachinesNodeAgentTakesItsShareOfThePoolAndServesThroughItsOwnInvoker() throws Exception {
+        Path data = root.resolve("second-machine");
+        try (LocalStack second = LocalStack.builder(model, data).clusterName(running.clusterName).operatorKey(OPERATOR)
+                .redisUrl(stack.redisUrl()).node("second", 1).workerSlots(4)
+                .objectStore(ObjectStoreConfig.resolve(stack.store().environmentForOtherProcesses(), null, null, null, null, null, data))
+                .start()) {
+            assertEquals(Set.of("local", "second"), stack.cluster().agentNodes().keySet());
+            assertEquals(200, putPool("{\"max_workers\": 3, \"min_warm\": 3}").statusCode());
+            awaitTrue(() -> stack.directory().placeable().size() == 3, 60_000, "three workers warm");
+            assertEquals(1, second.workers().ids().size(), "the third went to the machine with none: " + second.workers().ids());
+            assertEquals(List.of("second"), stack.directory().placeable().stream().filter(w -> second.workers().ids().contains(w.id()))
+                    .map(WorkerInfo::node).toList(), "it reports its own node");
+            HttpResponse<String> r = RunningStack.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + second.port()
+                    + "/v1/functions/support/invocations")).header("Authorization", "Bearer " + keys.get("acme"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"hi\", \"max_tokens\": 2}")).build());
+            assertEquals(200, r.statusCode(), "the second machine's invoker serves the shared pool: " + r.body());
+        }
+        awaitTrue(() -> stack.cluster().agentNodes().keySet().equals(Set.of("local")), 20_000, "the second machine left");
+        awaitTrue(() -> stack.directory().placeable().size() == 3 && stack.workers().ids().size() == 3, 60_000,
+                "its worker was replaced on the machine that is left");
+        assertEquals(200, putPool("{\"max_workers\": 2, \"min_warm\": 0}").statusCode());
     }
 
     static long holders(String adapter) {

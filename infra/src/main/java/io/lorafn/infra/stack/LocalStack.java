@@ -12,6 +12,8 @@ import io.lorafn.pool.contract.AdapterErasure;
 import io.lorafn.pool.cluster.ClusterPoolControl;
 import io.lorafn.pool.cluster.PoolManager;
 import io.lorafn.pool.scale.PoolConfig;
+import io.lorafn.pool.node.ClusterWorkers;
+import io.lorafn.pool.node.NodeAgent;
 import io.lorafn.pool.node.WorkerProcesses;
 import io.lorafn.pool.queue.ErasureFeed;
 import io.lorafn.pool.redis.RedisClients;
@@ -58,6 +60,7 @@ public final class LocalStack implements AutoCloseable {
     private final PoolManager manager;
     private final InvokerVerticle invoker;
     private final WorkerProcesses workers;
+    private final NodeAgent agent;
     private final Path modelDir;
 
     private LocalStack(Builder b) throws Exception {
@@ -75,7 +78,8 @@ public final class LocalStack implements AutoCloseable {
         registry = AdapterRegistry.forModel(store, b.modelDir, b.snapshot != null ? b.snapshot.image() : b.image);
         ErasureFeed erasures = new ErasureFeed(redis);
         registry.onErase(a -> erasures.publish(new AdapterErasure(a.tenant(), a.name())));
-        cluster = ClusterMember.start(b.cluster != null ? b.cluster : ClusterMember.Settings.local(b.clusterName));
+        ClusterMember.Settings member = b.cluster != null ? b.cluster : ClusterMember.Settings.local(b.clusterName);
+        cluster = ClusterMember.start(b.agent ? member.withAgent(b.node, b.agentCapacity) : member);
         poolControl = new ClusterPoolControl(cluster, b.pool());
         if (b.pool != null) {
             poolControl.set(b.pool); // knobs given for this stack win over what an earlier run left in the cluster
@@ -83,14 +87,16 @@ public final class LocalStack implements AutoCloseable {
         Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
         env.put("LORAFN_REDIS_URL", redisUrl);
         workers = b.agent ? new WorkerProcesses(id -> workerCommand(b, id, redisUrl, env), env, b.dataDir.resolve("logs"), 30_000) : null;
-        manager = new PoolManager(vertx, redis, cluster, poolControl, workers, WORKER_SILENCE_MS, redisUrl);
+        agent = b.agent ? new NodeAgent(cluster, b.node, workers) : null;
+        // the autoscaler (on whichever member is the oldest) orders workers from the node agents of the whole cluster
+        manager = new PoolManager(vertx, redis, cluster, poolControl, new ClusterWorkers(cluster), WORKER_SILENCE_MS, redisUrl);
         invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
                 ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port)
                 .pool(poolControl);
         invoker.onEnqueued(manager::wake); // the pool manager runs in this process
         vertx.deployVerticle(invoker).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-        if (b.agent) {
-            awaitWorkers(b.pool().minWarm(), b.dataDir.resolve("logs"));
+        if (b.agent && cluster.agentNodes().size() == 1) { // the only machine: it holds the whole warm floor
+            awaitWorkers(poolControl.config().minWarm(), b.dataDir.resolve("logs"));
         }
     }
 
@@ -120,7 +126,7 @@ public final class LocalStack implements AutoCloseable {
                 jvm.addAll(List.of("-XX:AOTCache=" + b.snapshot.usableAotCache(), "-Xlog:aot=error", "-Xlog:cds=error"));
             }
         }
-        List<String> args = new ArrayList<>(List.of("--id", id, "--model", model.toString(), "--threads",
+        List<String> args = new ArrayList<>(List.of("--id", id, "--node", b.node, "--model", model.toString(), "--threads",
                 Integer.toString(b.workerThreads()), "--slots", Integer.toString(b.workerSlots), "--parent-pid",
                 Long.toString(ProcessHandle.current().pid()), "--data", b.dataDir.toString(), "--heartbeat-ms", "250", "--spawned-at-ms",
                 Long.toString(System.currentTimeMillis())));
@@ -153,6 +159,11 @@ public final class LocalStack implements AutoCloseable {
 
     public static Builder builder(Path modelDir, Path dataDir) {
         return new Builder(modelDir, dataDir);
+    }
+
+    /** The Redis this stack uses: its own redis-server's, or the external one it was given. */
+    public String redisUrl() {
+        return redisUrl;
     }
 
     public int port() {
@@ -206,6 +217,9 @@ public final class LocalStack implements AutoCloseable {
     @Override
     public void close() {
         manager.close(); // no more scaling decisions while the workers go
+        if (agent != null) {
+            agent.close();
+        }
         if (workers != null) {
             workers.close(); // while Redis is up: they drain and leave the pool
         }
@@ -230,6 +244,8 @@ public final class LocalStack implements AutoCloseable {
         private String naiveModelObjects;
         private String redisUrl;
         private boolean agent = true;
+        private String node = "local";
+        private int agentCapacity = Integer.MAX_VALUE;
         private int warmupRounds = 0;
         private ClusterMember.Settings cluster;
         private ObjectStoreConfig objectStore;
@@ -248,11 +264,22 @@ public final class LocalStack implements AutoCloseable {
         }
 
         /**
-         * Workers are started by someone else (a Kubernetes Deployment, 'lorafn worker' on other machines): no
-         * node agent here, so no autoscaling; the pool manager still tracks and dispatches to every worker.
+         * No node agent on this member: its workers run on other members' nodes (their agents take the pool
+         * manager's orders), or are started by someone else ('lorafn worker'); the pool manager tracks and
+         * dispatches to every worker either way.
          */
         public Builder workersElsewhere() {
             this.agent = false;
+            return this;
+        }
+
+        /**
+         * This machine's name, which its node agent runs workers under (worker ids are {@code {node}-w{n}}), and
+         * the most workers the agent runs at once (default: no limit but the pool's max_workers).
+         */
+        public Builder node(String name, int capacity) {
+            this.node = name;
+            this.agentCapacity = capacity;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.lorafn.infra.stack;
 
+import io.lorafn.infra.snapshot.Snapshot;
 import io.lorafn.pool.cluster.ClusterMember;
 import io.lorafn.storage.s3.ObjectStoreConfig;
 import java.nio.file.Path;
@@ -11,15 +12,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The invoker and the pool manager of a multi-machine deployment: a Hazelcast member, the HTTP API, the
- * dispatcher; Redis and S3 are external, and the workers run elsewhere ({@code lorafn worker} on the
- * worker machines, or the Kubernetes Deployment in {@code infra/k8s}). Run two or more: they share the
- * Redis state and one of them, the cluster's oldest, manages the pool.
+ * One member of a multi-machine deployment: a Hazelcast member, the HTTP API, the pool manager (active on
+ * the cluster's oldest member), and with {@code --agent} this machine's node agent, which runs the workers
+ * the autoscaler orders onto this node (restored from {@code --snapshot}). Redis and S3 are external. Run
+ * one per machine ({@code infra/k8s}: a DaemonSet); they share the Redis state and the cluster's knobs.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = {
-        "Runs an invoker and pool-manager member for a deployment on several machines.",
-        "It uses an external Redis (LORAFN_REDIS_URL) and S3 (LORAFN_S3_*); workers run elsewhere ('lorafn worker'). Members",
-        "find each other by --members or, on Kubernetes, --k8s-service-dns."})
+        "Runs an invoker and pool-manager member for a deployment on several machines; with --agent, also this machine's",
+        "node agent, which runs the workers the autoscaler places on this node. It uses an external Redis (LORAFN_REDIS_URL)",
+        "and S3 (LORAFN_S3_*). Members find each other by --members or, on Kubernetes, --k8s-service-dns."})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "The served model's directory: tokenizer (prompt limits), chat template, config.")
     Path model;
@@ -39,6 +40,21 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--data", defaultValue = "lorafn-data", description = "Local scratch directory (default: ${DEFAULT-VALUE}).")
     Path data;
 
+    @Option(names = "--agent", description = "Also run this machine's node agent: the autoscaler starts and stops workers here.")
+    boolean agent;
+
+    @Option(names = "--node", description = "With --agent: this machine's name (default: $LORAFN_NODE, else the host name).")
+    String node;
+
+    @Option(names = "--agent-capacity", defaultValue = "4", description = "With --agent: the most workers on this machine (default: ${DEFAULT-VALUE}).")
+    int agentCapacity;
+
+    @Option(names = "--snapshot", description = "With --agent: restore workers from this snapshot (lorafn snapshot build).")
+    Path snapshot;
+
+    @Option(names = "--threads", defaultValue = "0", description = "With --agent: kernel threads per worker; 0 shares the cores among --agent-capacity workers.")
+    int threads;
+
     @Override
     public Integer call() throws Exception {
         String redis = System.getenv("LORAFN_REDIS_URL");
@@ -56,9 +72,18 @@ public final class ServeCommand implements Callable<Integer> {
         String dns = serviceDns != null ? serviceDns : System.getenv("LORAFN_K8S_SERVICE_DNS");
         List<String> peers = members != null ? members : System.getenv("LORAFN_CLUSTER_MEMBERS") != null
                 ? Arrays.asList(System.getenv("LORAFN_CLUSTER_MEMBERS").split(",")) : List.of("127.0.0.1");
-        LocalStack stack = LocalStack.builder(model, data).port(port).redisUrl(redis).objectStore(store).operatorKey(operatorKey)
-                .workersElsewhere() // and keeps the cluster's pool knobs: another member or the operator set them
-                .cluster(new ClusterMember.Settings(clusterName, System.getenv("LORAFN_BIND"), 5701, peers, dns)).start();
+        // the cluster's pool knobs are kept: another member or the operator set them
+        LocalStack.Builder builder = LocalStack.builder(model, data).port(port).redisUrl(redis).objectStore(store).operatorKey(operatorKey)
+                .cluster(new ClusterMember.Settings(clusterName, System.getenv("LORAFN_BIND"), 5701, peers, dns));
+        if (agent) {
+            String name = node != null ? node : System.getenv("LORAFN_NODE") != null ? System.getenv("LORAFN_NODE")
+                    : java.net.InetAddress.getLocalHost().getHostName();
+            builder.node(name, agentCapacity).snapshot(snapshot != null ? Snapshot.read(snapshot) : null)
+                    .threads(threads > 0 ? threads : Math.max(1, Runtime.getRuntime().availableProcessors() / agentCapacity));
+        } else {
+            builder.workersElsewhere();
+        }
+        LocalStack stack = builder.start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stack.close();

@@ -7,7 +7,10 @@ import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import io.lorafn.pool.contract.WorkerInfo;
+import com.hazelcast.cluster.Member;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -19,6 +22,10 @@ import java.util.logging.Logger;
 public final class ClusterMember implements AutoCloseable {
     /** The worker registry's map name. */
     public static final String WORKERS = "workers";
+    /** The pool manager's orders to the node agents, by worker id. */
+    public static final String WORKER_ORDERS = "worker-orders";
+    private static final String NODE_ATTRIBUTE = "lorafn.node";
+    private static final String AGENT_CAPACITY_ATTRIBUTE = "lorafn.agent.capacity";
 
     private final HazelcastInstance hazelcast;
 
@@ -34,15 +41,28 @@ public final class ClusterMember implements AutoCloseable {
      * @param members     addresses of the other members, {@code host} or {@code host:port}
      * @param kubernetesServiceDns on Kubernetes, the headless service whose DNS names the members (for
      *                    example {@code lorafn-cluster.lorafn.svc.cluster.local}); null to use {@code members}
+     * @param node        the machine's name, which a node agent on this member runs workers under; null when
+     *                    the member runs no agent
+     * @param agentCapacity the most workers this member's agent runs at once
      */
-    public record Settings(String clusterName, String bindAddress, int port, List<String> members, String kubernetesServiceDns) {
+    public record Settings(String clusterName, String bindAddress, int port, List<String> members, String kubernetesServiceDns,
+                           String node, int agentCapacity) {
         public Settings {
             members = List.copyOf(members);
+        }
+
+        public Settings(String clusterName, String bindAddress, int port, List<String> members, String kubernetesServiceDns) {
+            this(clusterName, bindAddress, port, members, kubernetesServiceDns, null, 0);
         }
 
         /** One machine: every member on loopback, from port 5701 up. */
         public static Settings local(String clusterName) {
             return new Settings(clusterName, "127.0.0.1", 5701, List.of("127.0.0.1"), null);
+        }
+
+        /** These settings for a member that runs the node agent of {@code node}, up to {@code capacity} workers. */
+        public Settings withAgent(String node, int capacity) {
+            return new Settings(clusterName, bindAddress, port, members, kubernetesServiceDns, node, capacity);
         }
     }
 
@@ -62,6 +82,10 @@ public final class ClusterMember implements AutoCloseable {
         JoinConfig join = network.getJoin();
         join.getMulticastConfig().setEnabled(false);
         join.getAutoDetectionConfig().setEnabled(false);
+        if (settings.node() != null) { // the node agents are found by these: the member list is the live set
+            config.getMemberAttributeConfig().setAttribute(NODE_ATTRIBUTE, settings.node())
+                    .setAttribute(AGENT_CAPACITY_ATTRIBUTE, Integer.toString(settings.agentCapacity()));
+        }
         if (settings.kubernetesServiceDns() != null) {
             // DNS lookup mode: the headless service's records name the members; no Kubernetes API access is needed
             join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", settings.kubernetesServiceDns());
@@ -74,6 +98,23 @@ public final class ClusterMember implements AutoCloseable {
     /** The worker registry: live workers by id, kept by the pool manager. */
     public IMap<String, WorkerInfo> workers() {
         return hazelcast.getMap(WORKERS);
+    }
+
+    /** The pool manager's orders to the node agents ({@link io.lorafn.pool.node.WorkerOrder}), by worker id. */
+    public IMap<String, io.lorafn.pool.node.WorkerOrder> workerOrders() {
+        return hazelcast.getMap(WORKER_ORDERS);
+    }
+
+    /** The nodes whose agent is a live member now, with each agent's capacity. */
+    public Map<String, Integer> agentNodes() {
+        Map<String, Integer> nodes = new TreeMap<>();
+        for (Member m : hazelcast.getCluster().getMembers()) {
+            String node = m.getAttribute(NODE_ATTRIBUTE);
+            if (node != null) {
+                nodes.merge(node, Integer.parseInt(m.getAttribute(AGENT_CAPACITY_ATTRIBUTE)), Integer::sum);
+            }
+        }
+        return nodes;
     }
 
     /**

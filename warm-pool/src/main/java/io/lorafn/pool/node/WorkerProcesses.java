@@ -10,7 +10,6 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import io.lorafn.pool.scale.Autoscaler;
 
 /**
  * The node agent's worker processes: each is started from a command line, logs to its own file, and is
@@ -19,7 +18,7 @@ import io.lorafn.pool.scale.Autoscaler;
  * and kills it if it hangs past the grace period. Closing stops them all the same way. Workers also watch
  * this process and exit when it dies, so a kill -9 of the owner leaves no orphan.
  */
-public final class WorkerProcesses implements Autoscaler.Workers, AutoCloseable {
+public final class WorkerProcesses implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(WorkerProcesses.class.getName());
     private static final long MAX_BACKOFF_MS = 10_000;
 
@@ -45,24 +44,14 @@ public final class WorkerProcesses implements Autoscaler.Workers, AutoCloseable 
         this.graceMs = graceMs;
     }
 
-    /** Starts the worker {@code id}, and keeps it running until it is stopped. */
-    public void start(String id) {
-        wanted.add(id);
-        spawn(id, 0, List.of());
-    }
-
-    /** Starts a worker under the lowest free id, {@code w1}, {@code w2}, …, loading {@code prefetch} while it restores. */
-    @Override
-    public synchronized void start(List<String> prefetch) {
-        int n = 1;
-        while (wanted.contains("w" + n) || process("w" + n).isPresent()) {
-            n++;
+    /** Starts the worker {@code id}, loading {@code prefetch} while it restores, and keeps it running until it is stopped. */
+    public synchronized void start(String id, List<String> prefetch) {
+        if (wanted.add(id)) {
+            spawn(id, 0, prefetch);
         }
-        wanted.add("w" + n);
-        spawn("w" + n, 0, prefetch);
     }
 
-    @Override
+    /** Drains the worker (SIGTERM) and kills it if it is still there after the grace period. */
     public void stop(String id) {
         if (!wanted.remove(id)) {
             return;
@@ -80,7 +69,7 @@ public final class WorkerProcesses implements Autoscaler.Workers, AutoCloseable 
         });
     }
 
-    @Override
+    /** The workers started and not stopped, those restarting included. */
     public List<String> ids() {
         return wanted.stream().sorted().toList();
     }
