@@ -100,7 +100,7 @@ class CallPathTest extends RealRedis {
         }
         scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
         scheduler.start();
-        worker = new WorkerLoop(new WorkerStream(redis, "w1"), "w1-a", new CallRunner(scheduler, model.tokenizer(), adapters,
+        worker = new WorkerLoop(new WorkerStream(redis, "w1"), "w1-a", new CallRunner("w1", scheduler, model.tokenizer(), adapters,
                 new ReplyChannel(redis)), 4, 30_000).start();
         dispatcher = newDispatcher();
 

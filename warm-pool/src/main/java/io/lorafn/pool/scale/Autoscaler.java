@@ -7,10 +7,8 @@ import io.lorafn.pool.redis.RedisScript;
 import io.lorafn.pool.workers.WorkerDirectory;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.RedisAPI;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -39,16 +37,13 @@ public final class Autoscaler implements AutoCloseable {
         void stop(String id);
     }
 
-    private record Want(long atMs, int workers) {
-    }
-
     private final Vertx vertx;
     private final RedisAPI redis;
     private final WorkerDirectory directory;
     private final PoolControl control;
     private final Workers workers;
     private final BooleanSupplier active;
-    private final Deque<Want> recent = new ArrayDeque<>();
+    private final ScalingPolicy policy = new ScalingPolicy();
     private final AtomicBoolean running = new AtomicBoolean();
     private volatile long timer = -1;
     private volatile int lastWanted = -1;
@@ -102,15 +97,9 @@ public final class Autoscaler implements AutoCloseable {
     }
 
     private synchronized void scale(PoolConfig config, long demand, List<String> waitingAdapters) {
-        long now = System.currentTimeMillis();
-        int needed = demand == 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (long) Math.ceil(demand / config.targetConcurrency()) + config.prewarm());
-        int want = Math.min(config.maxWorkers(), Math.max(config.minWarm(), needed));
-        recent.addLast(new Want(now, want));
-        while (!recent.isEmpty() && recent.peekFirst().atMs() < now - (long) (config.idleTimeoutS() * 1000)) {
-            recent.removeFirst();
-        }
+        int want = ScalingPolicy.wanted(config, demand);
         // scale down only to the most wanted over the grace period; above max_workers at once
-        int keep = Math.min(config.maxWorkers(), recent.stream().mapToInt(Want::workers).max().orElse(want));
+        int keep = policy.keep(config, System.currentTimeMillis(), want);
         List<String> ids = workers.ids();
         lastWanted = want;
         if (want > ids.size()) {

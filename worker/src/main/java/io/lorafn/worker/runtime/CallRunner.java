@@ -39,10 +39,12 @@ public final class CallRunner {
     private final Tokenizer tokenizer;
     private final AdapterCache adapters;
     private final ReplyChannel replies;
+    private final String workerId;
     private volatile long warmAtMs;
     private volatile long restoreMs;
 
-    public CallRunner(Scheduler scheduler, Tokenizer tokenizer, AdapterCache adapters, ReplyChannel replies) {
+    public CallRunner(String workerId, Scheduler scheduler, Tokenizer tokenizer, AdapterCache adapters, ReplyChannel replies) {
+        this.workerId = workerId;
         this.scheduler = scheduler;
         this.tokenizer = tokenizer;
         this.adapters = adapters;
@@ -64,13 +66,13 @@ public final class CallRunner {
         long waitedForRestore = call.acceptedAtMs() < warmAtMs ? Math.min(restoreMs, warmAtMs - call.acceptedAtMs()) : 0;
         if (call.expired(pickedUpMs)) {
             return fail(call, new ErrorInfo("DEADLINE_EXCEEDED", "the call waited " + queueMs + " ms, past its deadline"),
-                    new Timings(queueMs, 0, 0, 0, queueMs), 0);
+                    new Timings(queueMs, 0, 0, 0, queueMs), 0, null);
         }
         AdapterRef ref = new AdapterRef(call.tenant(), call.adapterName(), call.adapterVersion());
         return adapters.acquire(ref).handle((lease, error) -> {
             if (error != null) {
                 return fail(call, errorInfo(AdapterCache.cause(error)), new Timings(queueMs, 0, 0, 0,
-                        System.currentTimeMillis() - call.acceptedAtMs()), 0);
+                        System.currentTimeMillis() - call.acceptedAtMs()), 0, null);
             }
             return generate(call, lease, queueMs, waitedForRestore);
         }).thenCompose(f -> f);
@@ -95,32 +97,33 @@ public final class CallRunner {
         } catch (RuntimeException e) {
             lease.close();
             return fail(call, errorInfo(e), new Timings(queueMs, 0, adapterLoadMs, 0, System.currentTimeMillis() - call.acceptedAtMs()),
-                    chunks.nextSeq());
+                    chunks.nextSeq(), tier(lease));
         }
         return result.handle((r, error) -> {
             lease.close();
             long totalMs = System.currentTimeMillis() - call.acceptedAtMs();
             if (error != null) {
                 return fail(call, errorInfo(AdapterCache.cause(error)), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs),
-                        chunks.nextSeq());
+                        chunks.nextSeq(), tier(lease));
             }
             if (r.finishReason() == FinishReason.CANCELLED) {
                 return fail(call, new ErrorInfo("DEADLINE_EXCEEDED", "the call passed its deadline after " + r.tokens().length
-                        + " generated tokens"), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs), chunks.nextSeq());
+                        + " generated tokens"), new Timings(queueMs, 0, adapterLoadMs, 0, totalMs), chunks.nextSeq(), tier(lease));
             }
             // time to first token from acceptance: the queue, the adapter's load, tokenizing, then prefill and the first step
             long ttftMs = submittedMs[0] - call.acceptedAtMs() + TimeUnit.NANOSECONDS.toMillis(r.timeToFirstTokenNanos());
             return succeed(call, r, chunks, new Timings(queueMs, waitedForRestore, adapterLoadMs, ttftMs, totalMs),
-                    lease.servedFrom() == AdapterTier.COLD || waitedForRestore > 0);
+                    lease.servedFrom() == AdapterTier.COLD || waitedForRestore > 0, tier(lease));
         }).thenCompose(f -> f);
     }
 
     /** @param coldStart the call waited for a worker's restore, or its adapter came from the object store */
     private CompletableFuture<ActivationRecord> succeed(Invocation call, GenerationResult r, ChunkStream chunks, Timings timings,
-                                                        boolean coldStart) {
+                                                        boolean coldStart, String adapterTier) {
         Usage usage = new Usage(r.promptTokens(), r.tokens().length);
         ActivationRecord record = new ActivationRecord(call.id(), call.tenant(), call.function(), call.adapterVersion(),
-                ActivationStatus.SUCCEEDED, r.text(), r.finishReason().wireName(), usage, timings, coldStart, null);
+                ActivationStatus.SUCCEEDED, r.text(), r.finishReason().wireName(), usage, timings, coldStart, null, call.acceptedAtMs(),
+                workerId, adapterTier);
         ResultChunk last = new ResultChunk(call.id(), chunks.nextSeq(), call.stream() ? "" : r.text(), true,
                 r.finishReason().wireName(), usage, timings, coldStart, null);
         // compute_ms: the call's time in the engine, from its first scheduled step to its end
@@ -132,11 +135,15 @@ public final class CallRunner {
                 .map(v -> record).toCompletionStage().toCompletableFuture();
     }
 
-    private CompletableFuture<ActivationRecord> fail(Invocation call, ErrorInfo error, Timings timings, int seq) {
+    private CompletableFuture<ActivationRecord> fail(Invocation call, ErrorInfo error, Timings timings, int seq, String adapterTier) {
         ActivationRecord record = new ActivationRecord(call.id(), call.tenant(), call.function(), call.adapterVersion(),
-                ActivationStatus.FAILED, null, "error", null, timings, false, error);
+                ActivationStatus.FAILED, null, "error", null, timings, false, error, call.acceptedAtMs(), workerId, adapterTier);
         return replies.finish(record, call.replyTo(), ResultChunk.failed(call.id(), seq, error, timings), null)
                 .map(v -> record).toCompletionStage().toCompletableFuture();
+    }
+
+    private static String tier(AdapterLease lease) {
+        return lease.servedFrom().tag();
     }
 
     private static ErrorInfo errorInfo(Throwable t) {

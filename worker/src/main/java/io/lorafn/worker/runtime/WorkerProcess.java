@@ -108,7 +108,7 @@ public final class WorkerProcess implements AutoCloseable {
             }
             long warm = System.currentTimeMillis();
             restore = new RestoreTimings(main - spawned, connected - main, fetched - connected, mapped - fetched, warm - mapped);
-            runner = new CallRunner(scheduler, model.tokenizer(), adapters, new ReplyChannel(redis));
+            runner = new CallRunner(config.id(), scheduler, model.tokenizer(), adapters, new ReplyChannel(redis));
             runner.restoredAt(warm, restore.totalMs());
             String consumer = config.id() + "-" + ProcessHandle.current().pid();
             intake = new WorkerLoop(new WorkerStream(redis, config.id()), consumer, runner, config.slots(), 30_000).start();

@@ -87,7 +87,7 @@ class WorkerLoopTest {
         }
         scheduler = new Scheduler(model.engine(), model.tokenizer(), SchedulerConfig.defaults());
         scheduler.start();
-        CallRunner runner = new CallRunner(scheduler, model.tokenizer(), adapters, new ReplyChannel(redis));
+        CallRunner runner = new CallRunner("w1", scheduler, model.tokenizer(), adapters, new ReplyChannel(redis));
         loop = new WorkerLoop(new WorkerStream(redis, "w1"), "w1-a", runner, 4, 30_000).start();
         queues = new CallQueues(redis);
     }
@@ -150,6 +150,9 @@ class WorkerLoopTest {
         assertEquals(8, r.usage().completionTokens());
         assertTrue(r.usage().promptTokens() > 0);
         assertNotNull(r.timings());
+        assertEquals("w1", r.worker(), "the record names the worker that ran it");
+        assertTrue(List.of("hot", "warm", "cold").contains(r.adapterTier()), r.adapterTier());
+        assertTrue(r.acceptedAtMs() > 0 && r.acceptedAtMs() <= System.currentTimeMillis(), "and when the call arrived");
         List<ResultChunk> chunks = chunks("ok-1");
         ResultChunk last = chunks.getLast();
         assertTrue(last.last());
