@@ -35,7 +35,10 @@ public final class LorafnMain implements Runnable {
         // needs the whole stack, which only infra assembles
         cli.getSubcommands().get("bench").addSubcommand("invoker", new io.lorafn.infra.stack.InvokerBenchCommand());
         cli.getSubcommands().get("bench").addSubcommand("coldstart", new io.lorafn.infra.stack.ColdStartBenchCommand());
+        cli.getSubcommands().get("bench").addSubcommand("workload", new io.lorafn.infra.stack.WorkloadBenchCommand());
         cli.addSubcommand("up", new io.lorafn.infra.stack.UpCommand());
+        cli.getSubcommands().get("pool").addSubcommand("simulate", new io.lorafn.bench.cli.SimulateCommand());
+        cli.addSubcommand("trace", new io.lorafn.bench.cli.TraceCommand());
         cli.addSubcommand("snapshot", new io.lorafn.infra.snapshot.SnapshotCommand());
         cli.addSubcommand("serve", new io.lorafn.infra.stack.ServeCommand());
         cli.setExecutionExceptionHandler(CliErrors.handler());

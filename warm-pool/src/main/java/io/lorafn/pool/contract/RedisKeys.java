@@ -8,6 +8,8 @@ public final class RedisKeys {
     public static final String WORKERS = "lf:workers";
     /** Sorted set of worker id by the Redis server time of its last heartbeat. */
     public static final String WORKERS_SEEN = "lf:workers:seen";
+    /** Counter of admitted calls, which the autoscaler reads each tick: calls that came and went between ticks are demand too. */
+    public static final String ADMITTED = "lf:admitted";
     /** Pub/sub channel: the id of a worker whose state just changed (the heartbeat script publishes it). */
     public static final String WORKERS_CHANGED = "lf:workers:changed";
     /** Hash of worker id to its placement data (slots, hot and warm adapters), for the workers that take calls: kept by the pool manager for admission. */

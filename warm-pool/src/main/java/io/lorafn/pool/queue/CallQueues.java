@@ -48,7 +48,7 @@ public final class CallQueues {
      */
     public Future<Admission> admit(Invocation call, Admission.Limits limits, String activationJson, long activationTtlSeconds) {
         return ADMIT.run(redis, List.of(RedisKeys.rateLimit(call.tenant()), RedisKeys.queue(call.tenant()), RedisKeys.activation(call.id()),
-                ACTIVE, WEIGHTS, RedisKeys.PLACEABLE), List.of(Double.toString(limits.rps()), Integer.toString(limits.burst()),
+                ACTIVE, WEIGHTS, RedisKeys.PLACEABLE, RedisKeys.ADMITTED), List.of(Double.toString(limits.rps()), Integer.toString(limits.burst()),
                 Integer.toString(limits.maxDepth()), call.tenant(), ContractJson.write(call), Double.toString(call.weight()), activationJson,
                 Long.toString(activationTtlSeconds), RedisKeys.workerStream(""), adapterKey(call)))
                 .map(r -> {

@@ -47,6 +47,7 @@ public final class Autoscaler implements AutoCloseable {
     private final AtomicBoolean running = new AtomicBoolean();
     private volatile long timer = -1;
     private volatile int lastWanted = -1;
+    private volatile long lastAdmitted = -1;
 
     /** @param active whether this member runs the pool now (the cluster singleton); ticks do nothing otherwise */
     public Autoscaler(Vertx vertx, RedisAPI redis, WorkerDirectory directory, PoolControl control, Workers workers, BooleanSupplier active) {
@@ -79,13 +80,16 @@ public final class Autoscaler implements AutoCloseable {
         }
         List<String> args = new ArrayList<>(List.of(RedisKeys.queue(""), RedisKeys.workerStream("")));
         args.addAll(workers.ids());
-        DEMAND.run(redis, List.of(CallQueues.ACTIVE), args)
+        DEMAND.run(redis, List.of(CallQueues.ACTIVE, RedisKeys.ADMITTED), args)
                 .compose(r -> vertx.executeBlocking(() -> { // the config lives in the cluster: a blocking read
                     List<String> waitingAdapters = new ArrayList<>();
-                    for (int i = 2; i < r.size(); i++) {
+                    for (int i = 3; i < r.size(); i++) {
                         waitingAdapters.add(r.get(i).toString());
                     }
-                    scale(control.config(), r.get(0).toLong() + r.get(1).toLong(), waitingAdapters);
+                    long admitted = r.get(2).toLong();
+                    boolean arrived = lastAdmitted >= 0 && admitted > lastAdmitted;
+                    lastAdmitted = admitted;
+                    scale(control.config(), ScalingPolicy.demand(r.get(0).toLong() + r.get(1).toLong(), arrived), waitingAdapters);
                     return null;
                 }, false))
                 .onComplete(ar -> {

@@ -16,6 +16,15 @@ public final class ScalingPolicy {
     private final Deque<Want> recent = new ArrayDeque<>();
 
     /**
+     * The demand a tick sees: the calls in flight or waiting now, and at least one when a call arrived since
+     * the last tick. Calls shorter than a tick would otherwise go unseen, and steady traffic of short calls
+     * would scale the pool to zero under it (found by the workload benchmark).
+     */
+    public static long demand(long inFlightOrWaiting, boolean arrivedSinceLastTick) {
+        return arrivedSinceLastTick ? Math.max(1, inFlightOrWaiting) : inFlightOrWaiting;
+    }
+
+    /**
      * Workers wanted for {@code demand} calls in flight or waiting: {@code ceil(demand / target_concurrency)
      * + prewarm} while there is any demand, never fewer than {@code min_warm} nor more than {@code max_workers}.
      */

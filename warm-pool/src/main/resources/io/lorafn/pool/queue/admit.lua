@@ -6,6 +6,7 @@
 -- When no tenant has calls waiting (KEYS[4] is empty) and a placeable worker (KEYS[6]: id -> JSON
 -- {slots, hot, warm}, kept by the pool manager) has a free slot, the call goes straight to the worker that
 -- place() picks: what the dispatcher would do then, without its round trips. Otherwise it waits in its queue.
+-- Every admitted call counts in KEYS[7], which the autoscaler reads: traffic between its ticks is demand too.
 -- ARGV: 1 refill rate per second, 2 burst, 3 most calls waiting, 4 tenant, 5 call JSON, 6 weight,
 --       7 activation record JSON, 8 its TTL in seconds, 9 the worker stream key prefix, 10 the call's adapter
 -- Returns {'ADMITTED', entry id, 'queued' | worker id} | {'RATE_LIMITED', ms until a token is back}
@@ -36,6 +37,7 @@ if not admitted then
   return {'RATE_LIMITED', tostring(math.ceil((1 - tokens) * 1000 / rate))}
 end
 redis.call('SET', KEYS[3], ARGV[7], 'EX', ARGV[8])
+redis.call('INCR', KEYS[7])
 if redis.call('SCARD', KEYS[4]) == 0 then
   local workers = redis.call('HGETALL', KEYS[6])
   local candidates = {}

@@ -1,8 +1,10 @@
 -- The pool's demand in one step: calls waiting in the tenants' queues (the tenants in KEYS[1]), calls
 -- assigned to the given workers and not finished (their streams' lengths), and the adapters of the calls
 -- at the heads of the queues (tenant/name/version, up to 8), which a worker started now can load at once.
+-- Also the count of calls admitted so far (KEYS[2]), so that calls which came and went between two ticks
+-- count as demand.
 -- ARGV: 1 tenant queue key prefix, 2 worker stream key prefix, 3.. worker ids.
--- Returns {waiting, assigned, adapter, adapter, ...}.
+-- Returns {waiting, assigned, admitted, adapter, adapter, ...}.
 local waiting = 0
 local adapters, seen = {}, {}
 for _, tenant in ipairs(redis.call('SMEMBERS', KEYS[1])) do
@@ -29,7 +31,7 @@ local assigned = 0
 for i = 3, #ARGV do
   assigned = assigned + redis.call('XLEN', ARGV[2] .. ARGV[i])
 end
-local out = {waiting, assigned}
+local out = {waiting, assigned, tonumber(redis.call('GET', KEYS[2]) or '0')}
 for _, a in ipairs(adapters) do
   out[#out + 1] = a
 end

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.pool.RealRedis;
 import io.lorafn.pool.contract.Invocation;
+import io.lorafn.pool.contract.RedisKeys;
 import io.lorafn.pool.contract.WorkerInfo;
 import io.lorafn.pool.queue.CallQueues;
 import io.lorafn.pool.workers.WorkerDirectory;
@@ -127,5 +128,39 @@ class AutoscalerTest extends RealRedis {
             awaitTrue(() -> agent.running.isEmpty(), "no traffic, no headroom, no grace period");
         }
         assertTrue(wanted.getFirst() == 3);
+    }
+
+    @Test
+    void callsShorterThanATickStillKeepAWorkerWhileTheyKeepComing() throws Exception {
+        RecordingWorkers agent = new RecordingWorkers();
+        FixedControl control = new FixedControl(new PoolConfig(0, 2, 0, 0.3, 8));
+        WorkerDirectory directory = new WorkerDirectory(redis, new ConcurrentHashMap<>(), 60_000);
+        try (Autoscaler autoscaler = new Autoscaler(vertx, redis, directory, control, agent, () -> true).start(50)) {
+            Thread.sleep(150);
+            // traffic whose calls come and go between ticks: nothing is ever waiting or assigned when a tick looks
+            long until = System.currentTimeMillis() + 1500;
+            while (System.currentTimeMillis() < until) {
+                await(redis.incr(RedisKeys.ADMITTED));
+                Thread.sleep(40);
+                assertTrue(System.currentTimeMillis() < until - 1200 || agent.running.size() == 1,
+                        "a worker serves the traffic, and is not scaled away under it: " + agent.running);
+            }
+            awaitTrue(() -> agent.running.isEmpty(), "the traffic stopped: back to zero after the grace period");
+        }
+    }
+
+    @Test
+    void aTickSeesAtLeastOneCallWhenOneArrivedSinceTheLast() {
+        assertEquals(0, ScalingPolicy.demand(0, false));
+        assertEquals(1, ScalingPolicy.demand(0, true));
+        assertEquals(5, ScalingPolicy.demand(5, true));
+        PoolConfig knobs = new PoolConfig(0, 4, 1, 10, 2);
+        assertEquals(0, ScalingPolicy.wanted(knobs, 0), "no demand, no prewarm");
+        assertEquals(4, ScalingPolicy.wanted(knobs, 5), "ceil(5 / 2) + 1 prewarm");
+        assertEquals(4, ScalingPolicy.wanted(knobs, 100), "at most max_workers");
+        ScalingPolicy policy = new ScalingPolicy();
+        assertEquals(3, policy.keep(knobs, 0, 3));
+        assertEquals(3, policy.keep(knobs, 9_000, 0), "within the grace period the most wanted stays");
+        assertEquals(0, policy.keep(knobs, 20_000, 0), "after it, the pool goes down");
     }
 }

@@ -1,0 +1,48 @@
+package io.lorafn.bench.sim;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.ToDoubleFunction;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.style.Styler;
+
+/** The sweep as three pictures against idle_timeout_s, one line per min_warm (at prewarm 0): cold starts, p99 TTFT, idle cost. */
+public final class SweepCharts {
+    private SweepCharts() {
+    }
+
+    public static List<Path> write(List<SimResult> results, Path dir) {
+        return List.of(
+                chart(results, dir.resolve("cold-start-rate.png"), "Cold-start rate", "calls that waited for a restore or an S3 load",
+                        r -> r.coldStartRate()),
+                chart(results, dir.resolve("p99-ttft.png"), "p99 time to first token", "ms", SimResult::p99TtftMs),
+                chart(results, dir.resolve("idle-worker-seconds.png"), "Idle worker-seconds (the cost of being warm)", "worker-seconds",
+                        SimResult::idleWorkerSeconds));
+    }
+
+    private static Path chart(List<SimResult> results, Path png, String title, String yTitle, ToDoubleFunction<SimResult> y) {
+        XYChart chart = new XYChartBuilder().width(800).height(480).title(title + " against idle_timeout_s (prewarm 0)")
+                .xAxisTitle("idle_timeout_s").yAxisTitle(yTitle).build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        Map<Integer, TreeMap<Double, Double>> byMinWarm = new TreeMap<>();
+        for (SimResult r : results) {
+            if (r.knobs().prewarm() == 0) {
+                byMinWarm.computeIfAbsent(r.knobs().minWarm(), k -> new TreeMap<>()).put(r.knobs().idleTimeoutS(), y.applyAsDouble(r));
+            }
+        }
+        byMinWarm.forEach((minWarm, points) -> chart.addSeries("min_warm " + minWarm, List.copyOf(points.keySet()),
+                List.copyOf(points.values())));
+        try {
+            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + png, e);
+        }
+        return png;
+    }
+}

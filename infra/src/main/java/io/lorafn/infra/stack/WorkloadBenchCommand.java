@@ -1,0 +1,255 @@
+package io.lorafn.infra.stack;
+
+import io.lorafn.bench.Stats;
+import io.lorafn.bench.sim.TraceExport;
+import io.lorafn.bench.sim.TraceFile;
+import io.lorafn.bench.workload.CostModel;
+import io.lorafn.bench.workload.Distribution;
+import io.lorafn.bench.workload.PoolSample;
+import io.lorafn.bench.workload.WorkloadCharts;
+import io.lorafn.bench.workload.WorkloadPlan;
+import io.lorafn.bench.workload.WorkloadReport;
+import io.lorafn.infra.snapshot.Snapshot;
+import io.lorafn.infra.snapshot.SnapshotCommand;
+import io.lorafn.invoker.limits.RateLimit;
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.pool.contract.ActivationRecord;
+import io.lorafn.pool.contract.ActivationStatus;
+import io.lorafn.pool.contract.WorkerInfo;
+import io.lorafn.pool.scale.PoolConfig;
+import io.lorafn.storage.cli.ConsoleProgressBar;
+import io.lorafn.storage.cli.ImageCommand;
+import io.lorafn.storage.hf.Projection;
+import io.lorafn.storage.hf.tokenizer.Tokenizer;
+import io.lorafn.storage.safetensors.DType;
+import io.lorafn.bench.BenchModel;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code lorafn bench workload}: an open-loop, seeded workload on a local stack, with its report, charts, costs and trace. */
+@Command(name = "workload", mixinStandardHelpOptions = true, description = {
+        "Runs an open-loop workload on a local stack restored from a snapshot: Poisson arrivals at --rate for --duration-s, tenants",
+        "drawn from a Zipf distribution over --tenants (each with its own adapter), prompt and output lengths from their",
+        "distributions, all fixed by --seed. Writes results.json, report.md, the latency CDF, hit rates and pool size charts, and",
+        "the run's trace (trace.jsonl, for 'lorafn pool simulate') into --out."})
+public final class WorkloadBenchCommand implements java.util.concurrent.Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Hugging Face model directory (the 1b preset for published numbers).")
+    Path model;
+
+    @Option(names = "--format", defaultValue = "q8_0", description = "Weight format of the snapshot's image (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--rate", defaultValue = "1", description = "Calls a second, Poisson (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--duration-s", defaultValue = "120", description = "How long calls arrive (default: ${DEFAULT-VALUE}).")
+    double durationS;
+
+    @Option(names = "--tenants", defaultValue = "200", description = "Tenants, each with its own adapter (default: ${DEFAULT-VALUE}).")
+    int tenants;
+
+    @Option(names = "--zipf", defaultValue = "1.1", description = "Zipf exponent of tenant popularity (default: ${DEFAULT-VALUE}).")
+    double zipf;
+
+    @Option(names = "--prompt-tokens", defaultValue = "lognormal:48:0.5", description = "Prompt lengths (default: ${DEFAULT-VALUE}).")
+    String promptTokens;
+
+    @Option(names = "--output-tokens", defaultValue = "lognormal:16:0.5", description = "Output lengths (default: ${DEFAULT-VALUE}).")
+    String outputTokens;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the workload (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--rank", defaultValue = "8", description = "Rank of the tenants' adapters (default: ${DEFAULT-VALUE}).")
+    int rank;
+
+    @Option(names = "--targets", split = ",", defaultValue = "q_proj,v_proj", description = "Projections the adapters adapt (default: ${DEFAULT-VALUE}).")
+    List<String> targets;
+
+    @Option(names = "--min-warm", defaultValue = "1", description = "Pool knob (default: ${DEFAULT-VALUE}).")
+    int minWarm;
+
+    @Option(names = "--max-workers", defaultValue = "2", description = "Pool knob (default: ${DEFAULT-VALUE}).")
+    int maxWorkers;
+
+    @Option(names = "--prewarm", defaultValue = "0", description = "Pool knob (default: ${DEFAULT-VALUE}).")
+    int prewarm;
+
+    @Option(names = "--idle-timeout-s", defaultValue = "30", description = "Pool knob (default: ${DEFAULT-VALUE}).")
+    double idleTimeoutS;
+
+    @Option(names = "--target-concurrency", defaultValue = "8", description = "Pool knob (default: ${DEFAULT-VALUE}).")
+    double targetConcurrency;
+
+    @Option(names = "--slots", defaultValue = "8", description = "Batch slots per worker (default: ${DEFAULT-VALUE}).")
+    int slots;
+
+    @Option(names = "--price-per-gib-hour", defaultValue = "0.005", description = "USD per GiB-hour of memory, for the cost models (default: ${DEFAULT-VALUE}).")
+    double pricePerGiBHour;
+
+    @Option(names = "--out", defaultValue = "workload-results", description = "Directory for the results (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Override
+    public Integer call() throws Exception {
+        WorkloadPlan plan = WorkloadPlan.generate(rate, durationS, tenants, zipf, Distribution.parse(promptTokens), Distribution.parse(outputTokens), seed);
+        List<Projection> projections = io.lorafn.storage.cli.SynthCommand.parseTargets(targets);
+        WeightFormat weights = ImageCommand.parse(format);
+        Path snapDir = model.resolve(".lorafn-bench").resolve("snapshot-" + format.toLowerCase(Locale.ROOT));
+        Snapshot snapshot = Files.exists(snapDir.resolve(Snapshot.FILE)) ? Snapshot.read(snapDir) : null;
+        if (snapshot == null || snapshot.usableAotCache() == null) {
+            snapshot = SnapshotCommand.build(model, weights, snapDir, 0, false);
+        }
+        List<Integer> used = plan.calls().stream().map(WorkloadPlan.PlannedCall::tenant).distinct().sorted().toList();
+        Map<Integer, Path> adapters = new TreeMap<>();
+        ConsoleProgressBar progress = new ConsoleProgressBar();
+        progress.start("adapters", used.size());
+        for (int t : used) {
+            adapters.put(t, BenchModel.adapter(model, rank, projections, DType.F32, 1000 + t));
+            progress.advance(1);
+        }
+        progress.done();
+        Tokenizer tokenizer = Tokenizer.load(model.resolve("tokenizer.json"));
+        int[] text = tokenizer.encode(TEXT.repeat(40), false);
+        Path data = Files.createTempDirectory("lorafn-bench-workload");
+        Files.createDirectories(out);
+        try (LocalStack stack = LocalStack.builder(model, data).snapshot(snapshot).workerSlots(slots)
+                .pool(new PoolConfig(minWarm, maxWorkers, prewarm, idleTimeoutS, targetConcurrency))
+                .clusterName("lorafn-bench-workload-" + ProcessHandle.current().pid()).start()) {
+            Map<Integer, String> keys = new TreeMap<>();
+            progress.start("tenants", used.size());
+            for (int t : used) {
+                keys.put(t, BenchTenants.create(stack, "t" + t, adapters.get(t), new RateLimit(1000, 1000), 120_000));
+                progress.advance(1);
+            }
+            progress.done();
+            return run(stack, plan, keys, tokenizer, text, snapshot);
+        } finally {
+            try (Stream<Path> all = Files.walk(data)) {
+                all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    private int run(LocalStack stack, WorkloadPlan plan, Map<Integer, String> keys, Tokenizer tokenizer, int[] text, Snapshot snapshot)
+            throws Exception {
+        List<PoolSample> samples = new ArrayList<>();
+        Map<String, Long> restoreMs = new ConcurrentHashMap<>();
+        Map<Integer, Integer> refused = new ConcurrentHashMap<>();
+        ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
+        long startedAt = System.currentTimeMillis();
+        clock.scheduleAtFixedRate(() -> {
+            List<WorkerInfo> live = List.copyOf(stack.directory().live().values());
+            live.stream().filter(w -> w.restoreMs() > 0).forEach(w -> restoreMs.put(w.id(), w.restoreMs()));
+            int alive = stack.workers().ids().size();
+            int placeable = (int) live.stream().filter(w -> w.state().takesCalls()).count();
+            int busy = (int) live.stream().filter(w -> w.freeSlots() < w.slots()).count();
+            synchronized (samples) {
+                samples.add(new PoolSample(System.currentTimeMillis(), alive, Math.max(0, alive - placeable), busy));
+            }
+        }, 0, 500, TimeUnit.MILLISECONDS);
+        List<CompletableFuture<Void>> calls = new ArrayList<>();
+        ConsoleProgressBar progress = new ConsoleProgressBar();
+        progress.start("workload calls", plan.calls().size());
+        for (WorkloadPlan.PlannedCall c : plan.calls()) {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            calls.add(done);
+            long delay = Math.max(0, startedAt + c.atMs() - System.currentTimeMillis());
+            clock.schedule(() -> send(stack, keys.get(c.tenant()), prompt(tokenizer, text, c), c.maxTokens()).whenComplete((status, error) -> {
+                if (error != null || status != 200) {
+                    refused.merge(error != null ? -1 : status, 1, Integer::sum);
+                }
+                progress.advance(1);
+                done.complete(null);
+            }), delay, TimeUnit.MILLISECONDS);
+        }
+        CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get((long) plan.durationS() + 300, TimeUnit.SECONDS);
+        progress.done();
+        double elapsedS = (System.currentTimeMillis() - startedAt) / 1000.0;
+        clock.shutdownNow();
+        List<ActivationRecord> records = TraceExport.finishedSince(stack.redis(), startedAt);
+        TraceFile.write(records, out.resolve("trace.jsonl"));
+        double workerSeconds;
+        synchronized (samples) {
+            workerSeconds = samples.stream().mapToDouble(s -> s.alive() * 0.5).sum();
+        }
+        long[] pss = workerMemory(stack);
+        double image = Files.size(snapshot.image()) / (double) (1L << 30);
+        double restore = restoreMs.isEmpty() ? 0 : Stats.median(restoreMs.values().stream().mapToDouble(Long::doubleValue).toArray());
+        CostModel costs = new CostModel(image, pss[1] / (double) (1L << 30), restore, idleTimeoutS, pricePerGiBHour);
+        List<ActivationRecord> ok = records.stream().filter(r -> r.status() == ActivationStatus.SUCCEEDED).toList();
+        long prompt = ok.stream().mapToLong(r -> r.usage().promptTokens()).sum();
+        long completion = ok.stream().mapToLong(r -> r.usage().completionTokens()).sum();
+        long computeMs = ok.stream().mapToLong(r -> Math.max(0, r.timings().totalMs() - r.timings().queueMs() - r.timings().adapterLoadMs())).sum();
+        double revenue = prompt + completion == 0 ? 0 : LocalStack.DEFAULT_PRICES.cost(prompt, completion, computeMs).doubleValue()
+                / (prompt + completion) * 1e6;
+        WorkloadReport report = WorkloadReport.of(plan, startedAt, elapsedS, records, refused, samples, costs, revenue, workerSeconds);
+        report.json().put("pool_knobs", new JsonObject().put("min_warm", minWarm).put("max_workers", maxWorkers).put("prewarm", prewarm)
+                .put("idle_timeout_s", idleTimeoutS).put("target_concurrency", targetConcurrency).put("slots", slots))
+                .put("model", model.toString()).put("adapters", new JsonObject().put("rank", rank).put("targets", String.join(",", targets)));
+        Files.writeString(out.resolve("results.json"), report.json().encodePrettily());
+        Files.writeString(out.resolve("report.md"), report.markdown());
+        WorkloadCharts.write(records, samples, startedAt, out);
+        System.out.println(report.json().encode());
+        System.err.println("results in " + out + " (results.json, report.md, latency-cdf.png, hit-rates.png, pool-size.png, trace.jsonl)");
+        return 0;
+    }
+
+    /** {total PSS, the median worker's private (anonymous) PSS} of the stack's workers now, in bytes. */
+    private static long[] workerMemory(LocalStack stack) throws Exception {
+        long total = 0;
+        List<Double> anon = new ArrayList<>();
+        for (String id : stack.workers().ids()) {
+            var p = stack.workers().process(id);
+            if (p.isEmpty()) {
+                continue;
+            }
+            for (String line : Files.readAllLines(Path.of("/proc/" + p.get().pid() + "/smaps_rollup"))) {
+                if (line.startsWith("Pss:")) {
+                    total += Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
+                } else if (line.startsWith("Pss_Anon:")) {
+                    anon.add(Long.parseLong(line.replaceAll("\\D+", "")) * 1024.0);
+                }
+            }
+        }
+        return new long[] {total, anon.isEmpty() ? 0 : (long) Stats.median(anon.stream().mapToDouble(Double::doubleValue).toArray())};
+    }
+
+    private static CompletableFuture<Integer> send(LocalStack stack, String key, String prompt, int maxTokens) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port() + "/v1/functions/fn/invocations"))
+                .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("prompt", prompt)
+                        .put("max_tokens", maxTokens).put("temperature", 0.7).encode())).build();
+        return HTTP.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode);
+    }
+
+    /** About {@code promptTokens} tokens of text: a window of a long text, cut by tokens and decoded, at a per-call offset. */
+    private static String prompt(Tokenizer tokenizer, int[] text, WorkloadPlan.PlannedCall c) {
+        int n = Math.min(c.promptTokens(), text.length - 1);
+        int from = (int) ((c.atMs() * 31 + c.tenant()) % (text.length - n));
+        return tokenizer.decode(java.util.Arrays.copyOfRange(text, from, from + n));
+    }
+
+    private static final String TEXT = "A customer writes in about an order that arrived late and asks how to change the delivery address for "
+            + "the next one, whether the loyalty points were applied, and what the return policy says about opened items. ";
+}
