@@ -6,6 +6,7 @@ import io.lorafn.infra.snapshot.SnapshotCommand;
 import io.lorafn.invoker.limits.RateLimit;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.pool.contract.RestoreTimings;
+import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.pool.contract.WorkerInfo;
 import io.lorafn.pool.scale.PoolConfig;
 import io.lorafn.storage.cli.ImageCommand;
@@ -74,6 +75,8 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
         Path data = Files.createTempDirectory("lorafn-bench-coldstart");
         JsonObject paths = new JsonObject();
         JsonObject sharing;
+        ConsoleProgressBar progress = new ConsoleProgressBar();
+        progress.start("cold-start paths", skipNaive ? 4 : 5);
         try {
             if (!skipNaive) {
                 try (LocalStack stack = LocalStack.builder(model, data.resolve("naive")).naive("models/bench/").pool(new PoolConfig(0, 1, 0, 600, 8))
@@ -81,6 +84,7 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
                     uploadModel(stack);
                     String key = tenant(stack, "naive", first);
                     paths.put("naive", measure(stack, key));
+                    progress.advance(1);
                 }
             }
             try (LocalStack stack = LocalStack.builder(model, data.resolve("restore")).snapshot(snapshot).pool(new PoolConfig(0, 2, 0, 600, 8))
@@ -90,9 +94,14 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
                 String b = tenant(stack, "tenant-b", second);
                 warmObjectStore(stack, first);
                 paths.put("restore", measure(stack, a));
+                progress.advance(1);
                 paths.put("warm", measure(stack, b));
+                progress.advance(1);
                 paths.put("hot", measure(stack, b));
+                progress.advance(1);
                 sharing = sharing(stack, snapshot);
+                progress.advance(1);
+                progress.done();
             }
         } finally {
             try (Stream<Path> all = Files.walk(data)) {
