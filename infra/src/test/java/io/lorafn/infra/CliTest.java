@@ -223,4 +223,39 @@ class CliTest {
                 io.lorafn.infra.stack.WorkerLaunch.restoreCommand(checkpoint, java.util.List.of("--id", "w-1")).subList(1, 5),
                 "where CRaC is, a worker is its checkpoint restored with its own options");
     }
+
+    @Test
+    void aWorkloadRunWritesItsReportChartsAndTraceAndTheSimulatorReplaysThatTrace() throws Exception {
+        Path out = root.resolve("workload");
+        Run r = run("bench", "workload", "--model", model.toString(), "--rate", "4", "--duration-s", "4", "--tenants", "6", "--min-warm", "1",
+                "--max-workers", "1", "--slots", "4", "--output-tokens", "fixed:4", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        JsonNode results = new ObjectMapper().readTree(Files.readString(out.resolve("results.json")));
+        int planned = results.get("workload").get("planned_calls").asInt();
+        assertTrue(planned >= 5, "a Poisson process at 4/s for 4 s: " + planned);
+        assertEquals(planned, results.get("calls").get("succeeded").asInt(), "every planned call was answered: " + results);
+        JsonNode hits = results.get("hit_rates");
+        assertEquals(1.0, hits.get("hot").asDouble() + hits.get("warm").asDouble() + hits.get("cold").asDouble(), 1e-9);
+        JsonNode designs = results.get("cost").get("designs");
+        assertEquals(4, designs.size());
+        assertTrue(designs.get(0).get("usd").asDouble() < designs.get(2).get("usd").asDouble(),
+                "the shared pool costs less than an always-on instance per tenant: " + designs);
+        for (String f : List.of("report.md", "latency-cdf.png", "hit-rates.png", "pool-size.png")) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f);
+        }
+        assertEquals(planned, Files.readAllLines(out.resolve("trace.jsonl")).size(), "one trace line per call");
+
+        Path sim = root.resolve("sim");
+        Run replay = run("pool", "simulate", "--trace", out.resolve("trace.jsonl").toString(), "--validate", "--min-warm", "1",
+                "--max-workers", "1", "--slots", "4", "--min-warm-values", "0,1", "--prewarm-values", "0", "--idle-timeout-values", "5,30",
+                "--out", sim.toString());
+        assertEquals(0, replay.exit(), replay.err());
+        JsonNode sweep = new ObjectMapper().readTree(Files.readString(sim.resolve("sweep.json")));
+        assertEquals(4, sweep.get("sweep").size(), "2 min_warm x 1 prewarm x 2 idle_timeout_s");
+        assertEquals(results.get("cold_starts").asLong(), sweep.get("validation").get("measured_cold_starts").asLong());
+        assertTrue(sweep.get("validation").has("simulated_p99_ttft_ms"));
+        for (String f : List.of("sweep.md", "cold-start-rate.png", "p99-ttft.png", "idle-worker-seconds.png")) {
+            assertTrue(Files.size(sim.resolve(f)) > 0, f);
+        }
+    }
 }

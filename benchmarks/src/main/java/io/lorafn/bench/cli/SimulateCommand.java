@@ -124,10 +124,11 @@ public final class SimulateCommand implements Callable<Integer> {
 
     private static String table(List<SimResult> results, Optional<SimResult> best, PoolModel model, JsonObject validation) {
         StringBuilder md = new StringBuilder("# Pool simulation\n\n");
-        md.append(String.format(Locale.ROOT, "Model fitted from the trace: restore %.0f ms, adapter load %.0f ms cold / %.0f ms warm, prefill %.0f ms + %.2f ms "
-                        + "a prompt token, decode %.1f ms a token, a restored worker's first calls %.0f ms more; %d slots, %d hot and %d warm adapters a "
-                        + "worker.%n%n", model.restoreMs(), model.coldLoadMs(), model.warmLoadMs(), model.prefillFixedMs(), model.prefillMsPerToken(),
-                model.decodeMsPerToken(), model.firstCallMs(), model.slots(), model.hotAdapters(), model.warmAdapters()));
+        md.append(String.format(Locale.ROOT, "Model fitted from the trace: a call at an empty pool waits %.0f ms for its worker, adapter load %.0f ms "
+                        + "cold / %.0f ms warm, a batch step %.0f ms + %.2f ms a token it carries (from calls that had their worker to themselves), a "
+                        + "restored worker's first step %.0f ms more; %d slots, %d hot and %d warm adapters a worker. (Decode as the loaded run saw it: "
+                        + "%.0f ms a token.)%n%n", model.restoreMs(), model.coldLoadMs(), model.warmLoadMs(), model.prefillFixedMs(),
+                model.prefillMsPerToken(), model.firstCallMs(), model.slots(), model.hotAdapters(), model.warmAdapters(), model.decodeMsPerToken()));
         if (validation != null) {
             md.append(String.format(Locale.ROOT, "Validation at the run's own knobs (%s): p99 TTFT measured %.0f ms, simulated %.0f ms (error %+.1f%%); "
                             + "cold starts measured %d, simulated %d.%n%n", validation.getString("knobs"), validation.getDouble("measured_p99_ttft_ms"),

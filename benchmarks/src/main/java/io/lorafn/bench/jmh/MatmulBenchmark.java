@@ -21,8 +21,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One matrix product per weight format and batch size, on a matrix the size of the 1b preset's MLP
- * projection (8192 × 2048, 16.8 M weights: larger than the caches, so it streams from memory as decode
- * does). Time per product; weight bytes ÷ time gives the bandwidth a format reaches.
+ * projection (8192 × 2048, 16.8 M weights). Repeating one product keeps the matrix in the last-level cache
+ * where that cache is large (480 MiB on the development machine), so these are the kernels' compute
+ * speeds; {@code lorafn bench decode} measures them against memory bandwidth over a whole model.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

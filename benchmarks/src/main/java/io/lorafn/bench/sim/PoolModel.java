@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The measured times the pool simulator runs on. {@link #fit} takes them from a trace of a real run: the
  * wait of a call at an empty pool (from its arrival to its pickup: the restore and the pool's reaction), the adapter loads by tier, prefill as a line in the prompt's
- * tokens (hot calls that waited for nothing), decode per generated token (as loaded as the run was), and
+ * tokens (hot calls that waited for nothing and had their worker's prefill to themselves), decode per generated token (as loaded as the run was), and
  * the extra time of the calls that waited for a restore, beyond all of those.
  *
  * @param firstCallMs  what a restored worker's first calls take beyond that (its JIT still compiling the kernels)
@@ -25,7 +25,7 @@ public record PoolModel(double restoreMs, double warmLoadMs, double coldLoadMs, 
         double restore = ok.stream().filter(c -> c.restoreMs() > 0).mapToLong(TraceCall::queueMs).max().orElse(0);
         double cold = median(ok.stream().filter(c -> "cold".equals(c.adapterTier())).mapToDouble(TraceCall::adapterLoadMs).toArray());
         double warm = median(ok.stream().filter(c -> "warm".equals(c.adapterTier())).mapToDouble(TraceCall::adapterLoadMs).toArray());
-        List<TraceCall> clean = ok.stream().filter(c -> "hot".equals(c.adapterTier()) && c.restoreMs() == 0).toList();
+        List<TraceCall> clean = alone(ok.stream().filter(c -> "hot".equals(c.adapterTier()) && c.restoreMs() == 0).toList(), ok);
         double[] x = clean.stream().mapToDouble(TraceCall::promptTokens).toArray();
         double[] y = clean.stream().mapToDouble(c -> c.ttftMs() - c.queueMs() - c.adapterLoadMs()).toArray();
         double[] line = leastSquares(x, y);
@@ -38,6 +38,20 @@ public record PoolModel(double restoreMs, double warmLoadMs, double coldLoadMs, 
         return new PoolModel(restore > 0 ? restore : defaults.restoreMs(), Double.isNaN(warm) ? defaults.warmLoadMs() : warm,
                 Double.isNaN(cold) ? defaults.coldLoadMs() : cold, fixed, perToken, Double.isNaN(decode) ? defaults.decodeMsPerToken() : decode,
                 Double.isNaN(first) ? defaults.firstCallMs() : first, defaults.slots(), defaults.hotAdapters(), defaults.warmAdapters());
+    }
+
+    /** One step of a worker's batch carrying {@code tokens} (prompt and generated): a pass over the weights and the tokens' compute. */
+    double stepMs(int tokens) {
+        return Math.max(0, prefillFixedMs) + prefillMsPerToken * tokens;
+    }
+
+    /**
+     * The calls of {@code candidates} whose prefill (from pickup to first token) overlapped no other call's
+     * on the same worker: in a loaded run the others' prefills would count as this one's.
+     */
+    static List<TraceCall> alone(List<TraceCall> candidates, List<TraceCall> all) {
+        return candidates.stream().filter(c -> all.stream().noneMatch(o -> o != c && o.worker() != null && o.worker().equals(c.worker())
+                && o.arrivalMs() + o.queueMs() < c.arrivalMs() + c.ttftMs() && c.arrivalMs() + c.queueMs() < o.arrivalMs() + o.ttftMs())).toList();
     }
 
     /** Prefill and the first token, for a prompt of {@code tokens}. */

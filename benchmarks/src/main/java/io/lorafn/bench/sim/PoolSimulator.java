@@ -17,7 +17,8 @@ import java.util.PriorityQueue;
  * call that arrived since the last tick is demand);
  * a restore takes the measured time; a call goes to a worker with a free slot that holds its adapter
  * hot, then warm, then the least loaded; each worker keeps LRU hot and warm adapter tiers, and the calls
- * a restored worker runs before its first one ends take the measured first-call time more. Calls wait in
+ * a restored worker's first step takes the measured first-call time more. Each worker runs its calls as
+ * a continuous batch of steps, as the scheduler does ({@link #step}). Calls wait in
  * one FIFO queue: the real dispatcher shares the queue among tenants by DRR, which this leaves out. The
  * cost is integrated over the trace's span and one minute after its last arrival, the same window for
  * every setting.
@@ -26,9 +27,28 @@ public final class PoolSimulator {
     static final long TICK_MS = 250;
     static final long TAIL_MS = 60_000;
 
-    private enum Kind { ARRIVAL, READY, DONE, TICK }
+    private enum Kind { ARRIVAL, READY, ACTIVATE, STEP, TICK }
+
+    /** Tokens one step may carry, prompt and generated together (the scheduler's default). */
+    static final int TOKENS_PER_STEP = 256;
 
     private record Event(double t, long seq, Kind kind, Worker worker, Call call) {
+    }
+
+    /** A call in a worker's batch: prompt tokens still to prefill, tokens still to generate after the first. */
+    private static final class Sequence {
+        final Call call;
+        int prefillLeft;
+        int decodeLeft;
+        int prefillNow; // this step's share of the prompt
+        boolean decodingNow;
+        boolean firstToken;
+
+        Sequence(Call call) {
+            this.call = call;
+            this.prefillLeft = Math.max(1, call.trace.promptTokens());
+            this.decodeLeft = Math.max(0, call.trace.completionTokens() - 1);
+        }
     }
 
     private static final class Call {
@@ -48,10 +68,12 @@ public final class PoolSimulator {
         double readyAt;
         boolean ready;
         boolean restored = true; // started during the run: its first calls run on a cold JIT
-        boolean firstDone;
         boolean draining;
         boolean stopped;
         int busy;
+        final List<Sequence> batch = new ArrayList<>();
+        boolean stepping;
+        boolean stepped;
         final LinkedHashSet<String> hot = new LinkedHashSet<>();
         final LinkedHashSet<String> warm = new LinkedHashSet<>();
 
@@ -125,15 +147,14 @@ public final class PoolSimulator {
                     e.worker().ready = !e.worker().stopped;
                     dispatch(e.t());
                 }
-                case DONE -> {
+                case ACTIVATE -> {
                     Worker w = e.worker();
-                    w.busy--;
-                    w.firstDone = true;
-                    if (w.draining && w.busy == 0) {
-                        w.stopped = true;
+                    w.batch.add(new Sequence(e.call()));
+                    if (!w.stepping) {
+                        step(w, e.t());
                     }
-                    dispatch(e.t());
                 }
+                case STEP -> finishStep(e.worker(), e.t());
                 case TICK -> {
                     autoscale(e.t());
                     if (e.t() + TICK_MS <= end || !queue.isEmpty()) {
@@ -227,8 +248,6 @@ public final class PoolSimulator {
 
     private void run(Call c, Worker w, int tier, double t) {
         double load = tier == 0 ? 0 : tier == 1 ? model.warmLoadMs() : model.coldLoadMs();
-        double prefill = model.prefillMs(c.trace.promptTokens()) + (w.restored && !w.firstDone ? model.firstCallMs() : 0);
-        c.ttft = t - c.arrival + load + prefill;
         c.cold = tier == 2 || c.arrival < w.readyAt;
         w.busy++;
         w.warm.remove(c.trace.adapter());
@@ -241,7 +260,71 @@ public final class PoolSimulator {
         while (w.warm.size() > model.warmAdapters()) {
             w.warm.removeFirst();
         }
-        schedule(t + load + prefill + model.decodeMsPerToken() * Math.max(0, c.trace.completionTokens() - 1), Kind.DONE, w, c);
+        if (load == 0) {
+            w.batch.add(new Sequence(c)); // joins the worker's next step
+            if (!w.stepping) {
+                step(w, t);
+            }
+        } else {
+            schedule(t + load, Kind.ACTIVATE, w, c); // the adapter loads beside the worker's steps
+        }
+    }
+
+    /**
+     * One step of a worker's continuous batch: every sequence past its prompt generates a token, and prompts
+     * fill the rest of the step's tokens in arrival order. It costs one pass over the weights plus the
+     * tokens it carries; a restored worker's first step also pays its JIT's compiling.
+     */
+    private void step(Worker w, double t) {
+        if (w.batch.isEmpty()) {
+            w.stepping = false;
+            return;
+        }
+        int tokens = 0;
+        for (Sequence q : w.batch) {
+            q.decodingNow = q.firstToken && q.decodeLeft > 0;
+            tokens += q.decodingNow ? 1 : 0;
+        }
+        for (Sequence q : w.batch) {
+            q.prefillNow = Math.min(q.prefillLeft, Math.max(0, TOKENS_PER_STEP - tokens));
+            tokens += q.prefillNow;
+        }
+        double ms = model.stepMs(tokens) + (w.restored && !w.stepped ? model.firstCallMs() : 0);
+        w.stepping = true;
+        w.stepped = true;
+        schedule(t + ms, Kind.STEP, w, null);
+    }
+
+    private void finishStep(Worker w, double t) {
+        List<Sequence> finished = new ArrayList<>();
+        for (Sequence q : w.batch) {
+            if (q.decodingNow) {
+                q.decodeLeft--;
+            }
+            if (q.prefillNow > 0) {
+                q.prefillLeft -= q.prefillNow;
+                if (q.prefillLeft == 0) {
+                    q.firstToken = true; // sampled from the prompt's last position
+                    q.call.ttft = t - q.call.arrival;
+                }
+            }
+            q.prefillNow = 0;
+            q.decodingNow = false;
+            if (q.firstToken && q.decodeLeft == 0) {
+                finished.add(q);
+            }
+        }
+        for (Sequence q : finished) {
+            w.batch.remove(q);
+            w.busy--;
+        }
+        if (w.draining && w.busy == 0) {
+            w.stopped = true;
+        }
+        if (!finished.isEmpty()) {
+            dispatch(t); // freed slots take waiting calls, which join the next step
+        }
+        step(w, t);
     }
 
     private static double percentile(double[] v, double q) {

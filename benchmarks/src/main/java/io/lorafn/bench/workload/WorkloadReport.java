@@ -88,7 +88,7 @@ public record WorkloadReport(JsonObject json, String markdown) {
     private static String markdown(JsonObject j, List<CostModel.Cost> costs) {
         JsonObject w = j.getJsonObject("workload");
         StringBuilder md = new StringBuilder("# Workload run\n\n");
-        md.append(String.format(Locale.ROOT, "Poisson arrivals at %.1f calls/s for %.0f s over %d tenants (Zipf s = %.2f), prompts %s tokens, "
+        md.append(String.format(Locale.ROOT, "Poisson arrivals at %.2f calls/s for %.0f s over %d tenants (Zipf s = %.2f), prompts %s tokens, "
                         + "outputs %s tokens, seed %d: %d calls planned.%n%n", w.getDouble("rate_per_s"), w.getDouble("duration_s"), w.getInteger("tenants"),
                 w.getDouble("zipf_s"), w.getString("prompt_tokens"), w.getString("output_tokens"), w.getLong("seed"), w.getInteger("planned_calls")));
         JsonObject c = j.getJsonObject("calls");

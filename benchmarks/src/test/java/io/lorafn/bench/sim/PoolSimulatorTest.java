@@ -47,13 +47,15 @@ class PoolSimulatorTest {
     }
 
     @Test
-    void callsBeyondAWorkersSlotsWaitForOneToFinish() {
-        // three calls at once on one warm worker with two slots: the third starts when the first ends
+    void callsBeyondAWorkersSlotsWaitForOneToFinishAndJoinTheRunningBatch() {
+        // three calls at once on one warm worker with two slots; a step costs 50 ms + 1 ms a token
         List<TraceCall> burst = List.of(call(1000, "a"), call(1000, "a"), call(1000, "a"));
         SimResult r = PoolSimulator.run(burst, new PoolConfig(1, 1, 0, 60, 8), MODEL);
-        // first two: cold load 100 + 60, and hot... both placed at once: the first loads (cold), the second finds it hot
-        // each runs 60 + 4 x 20 = 140 ms after its load; the third starts at 1000 + 60 + 80 = 1140 (the hot one's end)
-        assertEquals(140 + 60, r.p99TtftMs(), 1e-9, "the third waited 140 ms for a slot");
+        // B (adapter hot once A claimed it) prefills at once: 60 ms. A loads for 100 ms, joins at 111 beside B's
+        // decode: 11 tokens, its first at 172. B's four decode steps end at 276, C takes its slot and prefills
+        // beside A's decode: 337.
+        assertEquals(172, r.p50TtftMs(), 1e-9);
+        assertEquals(337, r.p99TtftMs(), 1e-9, "the third waited for a slot, then shared the steps");
     }
 
     @Test
