@@ -258,4 +258,32 @@ class CliTest {
             assertTrue(Files.size(sim.resolve(f)) > 0, f);
         }
     }
+
+    @Test
+    void aWorkloadRunsAgainstARunningStackThroughItsOperatorApi() throws Exception {
+        try (io.lorafn.infra.stack.LocalStack stack = io.lorafn.infra.stack.LocalStack.builder(model, root.resolve("running"))
+                .operatorKey("workload-operator").clusterName("lorafn-test-" + java.util.UUID.randomUUID())
+                .pool(new io.lorafn.pool.scale.PoolConfig(1, 1, 0, 60, 8)).workerSlots(4).start()) {
+            Path out = root.resolve("workload-remote");
+            Run r = run("bench", "workload", "--model", model.toString(), "--rate", "3", "--duration-s", "3", "--tenants", "4",
+                    "--output-tokens", "fixed:3", "--url", "http://127.0.0.1:" + stack.port(), "--admin-key", "workload-operator",
+                    "--redis-url", stack.redisUrl(), "--out", out.toString());
+            assertEquals(0, r.exit(), r.err());
+            JsonNode results = new ObjectMapper().readTree(Files.readString(out.resolve("results.json")));
+            int planned = results.get("workload").get("planned_calls").asInt();
+            assertTrue(planned > 0);
+            assertEquals(planned, results.get("calls").get("succeeded").asInt(), "tenants, adapters and functions made through the API served: "
+                    + results);
+            assertTrue(results.get("memory").get("worker_private_gib").asDouble() > 0, "the stack's worker runs here: its memory is measured");
+            assertTrue(results.get("memory").get("image_gib").isNull(), "no --image: not guessed");
+            assertTrue(Files.readString(out.resolve("report.md")).contains("Cost: not measured"));
+
+            Path trace = root.resolve("exported.jsonl");
+            Run export = run("trace", "export", "--redis-url", stack.redisUrl(), "--out", trace.toString());
+            assertEquals(0, export.exit(), export.err());
+            List<String> lines = Files.readAllLines(trace);
+            assertEquals(planned, lines.size(), "every finished call of the stack, in arrival order");
+            assertTrue(lines.stream().noneMatch(l -> l.contains("\"output\":\"")), "without the generated text");
+        }
+    }
 }

@@ -12,7 +12,10 @@ import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 
-/** The sweep as three pictures against idle_timeout_s, one line per min_warm (at prewarm 0): cold starts, p99 TTFT, idle cost. */
+/**
+ * The sweep as three pictures, cold starts, p99 TTFT and idle cost, each against idle_timeout_s with one
+ * line per combination of min_warm and prewarm: every knob in one view.
+ */
 public final class SweepCharts {
     private SweepCharts() {
     }
@@ -27,17 +30,15 @@ public final class SweepCharts {
     }
 
     private static Path chart(List<SimResult> results, Path png, String title, String yTitle, ToDoubleFunction<SimResult> y) {
-        XYChart chart = new XYChartBuilder().width(800).height(480).title(title + " against idle_timeout_s (prewarm 0)")
+        XYChart chart = new XYChartBuilder().width(800).height(480).title(title + " against the knobs")
                 .xAxisTitle("idle_timeout_s").yAxisTitle(yTitle).build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        Map<Integer, TreeMap<Double, Double>> byMinWarm = new TreeMap<>();
+        Map<String, TreeMap<Double, Double>> bySetting = new TreeMap<>();
         for (SimResult r : results) {
-            if (r.knobs().prewarm() == 0) {
-                byMinWarm.computeIfAbsent(r.knobs().minWarm(), k -> new TreeMap<>()).put(r.knobs().idleTimeoutS(), y.applyAsDouble(r));
-            }
+            bySetting.computeIfAbsent("min_warm " + r.knobs().minWarm() + ", prewarm " + r.knobs().prewarm(), k -> new TreeMap<>())
+                    .put(r.knobs().idleTimeoutS(), y.applyAsDouble(r));
         }
-        byMinWarm.forEach((minWarm, points) -> chart.addSeries("min_warm " + minWarm, List.copyOf(points.keySet()),
-                List.copyOf(points.values())));
+        bySetting.forEach((setting, points) -> chart.addSeries(setting, List.copyOf(points.keySet()), List.copyOf(points.values())));
         try {
             BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {

@@ -41,8 +41,8 @@ public record WorkloadReport(JsonObject json, String markdown) {
         records.forEach(r -> arrivalsByTenant.computeIfAbsent(r.tenant(), t -> new ArrayList<>()).add(r.acceptedAtMs()));
         List<CostModel.Cost> costs = costModel.costs(workerSeconds, elapsedS, arrivalsByTenant, promptTokens + completionTokens, coldStarts);
         JsonArray costJson = new JsonArray();
-        costs.forEach(c -> costJson.add(new JsonObject().put("design", c.design()).put("gib_hours", c.gibHours()).put("usd", c.usd())
-                .put("usd_per_1m_tokens", c.usdPer1MTokens()).put("cold_starts", c.coldStarts())));
+        costs.forEach(c -> costJson.add(new JsonObject().put("design", c.design()).put("gib_hours", num(c.gibHours())).put("usd", num(c.usd()))
+                .put("usd_per_1m_tokens", num(c.usdPer1MTokens())).put("cold_starts", c.coldStarts())));
         JsonObject json = new JsonObject()
                 .put("workload", new JsonObject().put("rate_per_s", plan.rate()).put("duration_s", plan.durationS()).put("tenants", plan.tenants())
                         .put("zipf_s", plan.zipfS()).put("prompt_tokens", plan.promptTokens().toString()).put("output_tokens", plan.outputTokens().toString())
@@ -59,7 +59,7 @@ public record WorkloadReport(JsonObject json, String markdown) {
                 .put("cold_starts", coldStarts)
                 .put("queue_ms", new JsonObject().put("p50", pct(ok, r -> r.timings().queueMs(), 0.5)).put("p99", pct(ok, r -> r.timings().queueMs(), 0.99)))
                 .put("pool", new JsonObject().put("worker_seconds", workerSeconds).put("peak_workers", pool.stream().mapToInt(PoolSample::alive).max().orElse(0)))
-                .put("memory", new JsonObject().put("image_gib", costModel.imageGiB()).put("worker_private_gib", costModel.workerPrivateGiB())
+                .put("memory", new JsonObject().put("image_gib", num(costModel.imageGiB())).put("worker_private_gib", num(costModel.workerPrivateGiB()))
                         .put("restore_ms", costModel.restoreMs()))
                 .put("cost", new JsonObject().put("price_per_gib_hour_usd", costModel.pricePerGiBHour()).put("designs", costJson)
                         .put("price_sheet_usd_per_1m_tokens", revenuePer1MTokens));
@@ -73,6 +73,11 @@ public record WorkloadReport(JsonObject json, String markdown) {
                 .put("total", new JsonObject().put("p50", pct(rs, r -> r.timings().totalMs(), 0.5)).put("p95", pct(rs, r -> r.timings().totalMs(), 0.95))
                         .put("p99", pct(rs, r -> r.timings().totalMs(), 0.99)))
                 .put("calls", rs.size());
+    }
+
+    /** A figure, or null where it could not be measured (JSON has no NaN). */
+    private static Double num(double v) {
+        return Double.isFinite(v) ? v : null;
     }
 
     private static JsonObject hitRates(Map<String, Long> tiers, int calls) {
@@ -110,6 +115,10 @@ public record WorkloadReport(JsonObject json, String markdown) {
         md.append(String.format(Locale.ROOT, "%nAdapter hit rates: hot %.1f%%, warm %.1f%%, cold %.1f%%.%n%n", 100 * h.getDouble("hot"),
                 100 * h.getDouble("warm"), 100 * h.getDouble("cold")));
         JsonObject m = j.getJsonObject("memory");
+        if (m.getDouble("image_gib") == null || m.getDouble("worker_private_gib") == null) {
+            md.append("Cost: not measured (the image's size needs --image, a worker's memory a worker on this machine).\n");
+            return md.toString();
+        }
         md.append(String.format(Locale.ROOT, "Cost at $%.4f per GiB-hour, from measured memory (image %.2f GiB, a worker's own %.2f GiB) and "
                         + "restore time (%.0f ms); the price sheet charges $%.2f per 1M tokens.%n%n", j.getJsonObject("cost").getDouble("price_per_gib_hour_usd"),
                 m.getDouble("image_gib"), m.getDouble("worker_private_gib"), m.getDouble("restore_ms"),

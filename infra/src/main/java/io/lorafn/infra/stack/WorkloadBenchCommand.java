@@ -11,11 +11,9 @@ import io.lorafn.bench.workload.WorkloadPlan;
 import io.lorafn.bench.workload.WorkloadReport;
 import io.lorafn.infra.snapshot.Snapshot;
 import io.lorafn.infra.snapshot.SnapshotCommand;
-import io.lorafn.invoker.limits.RateLimit;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.pool.contract.ActivationRecord;
 import io.lorafn.pool.contract.ActivationStatus;
-import io.lorafn.pool.contract.WorkerInfo;
 import io.lorafn.pool.scale.PoolConfig;
 import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.storage.cli.ImageCommand;
@@ -109,18 +107,24 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
     @Option(names = "--out", defaultValue = "workload-results", description = "Directory for the results (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--url", description = "Run against this running stack's invoker instead of starting one (the pool knobs are then its own).")
+    URI url;
+
+    @Option(names = "--admin-key", description = "With --url: the operator key (default: $LORAFN_ADMIN_KEY).")
+    String adminKey;
+
+    @Option(names = "--redis-url", description = "With --url: the stack's Redis, for the calls' records (default: $LORAFN_REDIS_URL).")
+    String redisUrl;
+
+    @Option(names = "--image", description = "With --url: the image the workers map, for the cost models (its size).")
+    Path image;
+
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Override
     public Integer call() throws Exception {
         WorkloadPlan plan = WorkloadPlan.generate(rate, durationS, tenants, zipf, Distribution.parse(promptTokens), Distribution.parse(outputTokens), seed);
         List<Projection> projections = io.lorafn.storage.cli.SynthCommand.parseTargets(targets);
-        WeightFormat weights = ImageCommand.parse(format);
-        Path snapDir = model.resolve(".lorafn-bench").resolve("snapshot-" + format.toLowerCase(Locale.ROOT));
-        Snapshot snapshot = Files.exists(snapDir.resolve(Snapshot.FILE)) ? Snapshot.read(snapDir) : null;
-        if (snapshot == null || snapshot.usableAotCache() == null) {
-            snapshot = SnapshotCommand.build(model, weights, snapDir, 0, false);
-        }
         List<Integer> used = plan.calls().stream().map(WorkloadPlan.PlannedCall::tenant).distinct().sorted().toList();
         Map<Integer, Path> adapters = new TreeMap<>();
         ConsoleProgressBar progress = new ConsoleProgressBar();
@@ -132,19 +136,28 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
         progress.done();
         Tokenizer tokenizer = Tokenizer.load(model.resolve("tokenizer.json"));
         int[] text = tokenizer.encode(TEXT.repeat(40), false);
-        Path data = Files.createTempDirectory("lorafn-bench-workload");
-        Files.createDirectories(out);
-        try (LocalStack stack = LocalStack.builder(model, data).snapshot(snapshot).workerSlots(slots)
-                .pool(new PoolConfig(minWarm, maxWorkers, prewarm, idleTimeoutS, targetConcurrency))
-                .clusterName("lorafn-bench-workload-" + ProcessHandle.current().pid()).start()) {
-            Map<Integer, String> keys = new TreeMap<>();
-            progress.start("tenants", used.size());
-            for (int t : used) {
-                keys.put(t, BenchTenants.create(stack, "t" + t, adapters.get(t), new RateLimit(1000, 1000), 120_000));
-                progress.advance(1);
+        if (url != null) {
+            String key = adminKey != null ? adminKey : System.getenv("LORAFN_ADMIN_KEY");
+            String redis = redisUrl != null ? redisUrl : System.getenv("LORAFN_REDIS_URL");
+            if (key == null || redis == null) {
+                throw new IllegalArgumentException("--url needs the operator key (--admin-key or LORAFN_ADMIN_KEY) and the stack's Redis "
+                        + "(--redis-url or LORAFN_REDIS_URL)");
             }
-            progress.done();
-            return run(stack, plan, keys, tokenizer, text, snapshot);
+            try (WorkloadTarget target = new RemoteWorkloadTarget(url, key, redis, image)) {
+                return run(target, plan, used, adapters, tokenizer, text, "run-" + Long.toString(System.currentTimeMillis(), 36) + "-");
+            }
+        }
+        WeightFormat weights = ImageCommand.parse(format);
+        Path snapDir = model.resolve(".lorafn-bench").resolve("snapshot-" + format.toLowerCase(Locale.ROOT));
+        Snapshot snapshot = Files.exists(snapDir.resolve(Snapshot.FILE)) ? Snapshot.read(snapDir) : null;
+        if (snapshot == null || snapshot.usableAotCache() == null) {
+            snapshot = SnapshotCommand.build(model, weights, snapDir, 0, false);
+        }
+        Path data = Files.createTempDirectory("lorafn-bench-workload");
+        try (WorkloadTarget target = new LocalWorkloadTarget(LocalStack.builder(model, data).snapshot(snapshot).workerSlots(slots)
+                .pool(new PoolConfig(minWarm, maxWorkers, prewarm, idleTimeoutS, targetConcurrency))
+                .clusterName("lorafn-bench-workload-" + ProcessHandle.current().pid()).start(), snapshot.image())) {
+            return run(target, plan, used, adapters, tokenizer, text, "t");
         } finally {
             try (Stream<Path> all = Files.walk(data)) {
                 all.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -152,31 +165,39 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
         }
     }
 
-    private int run(LocalStack stack, WorkloadPlan plan, Map<Integer, String> keys, Tokenizer tokenizer, int[] text, Snapshot snapshot)
-            throws Exception {
+    private int run(WorkloadTarget target, WorkloadPlan plan, List<Integer> used, Map<Integer, Path> adapters, Tokenizer tokenizer, int[] text,
+                    String tenantPrefix) throws Exception {
+        Files.createDirectories(out);
+        Map<Integer, String> keys = new TreeMap<>();
+        ConsoleProgressBar progress = new ConsoleProgressBar();
+        progress.start("tenants", used.size());
+        for (int t : used) {
+            keys.put(t, target.createTenant(tenantPrefix + t, adapters.get(t)));
+            progress.advance(1);
+        }
+        progress.done();
         List<PoolSample> samples = new ArrayList<>();
         Map<String, Long> restoreMs = new ConcurrentHashMap<>();
         Map<Integer, Integer> refused = new ConcurrentHashMap<>();
         ScheduledExecutorService clock = Executors.newScheduledThreadPool(2);
         long startedAt = System.currentTimeMillis();
         clock.scheduleAtFixedRate(() -> {
-            List<WorkerInfo> live = List.copyOf(stack.directory().live().values());
-            live.stream().filter(w -> w.restoreMs() > 0).forEach(w -> restoreMs.put(w.id(), w.restoreMs()));
-            int alive = stack.workers().ids().size();
-            int placeable = (int) live.stream().filter(w -> w.state().takesCalls()).count();
-            int busy = (int) live.stream().filter(w -> w.freeSlots() < w.slots()).count();
-            synchronized (samples) {
-                samples.add(new PoolSample(System.currentTimeMillis(), alive, Math.max(0, alive - placeable), busy));
+            try {
+                PoolSample sample = target.sample(restoreMs);
+                synchronized (samples) {
+                    samples.add(sample);
+                }
+            } catch (Exception e) {
+                System.err.println("pool sample failed: " + e);
             }
         }, 0, 500, TimeUnit.MILLISECONDS);
         List<CompletableFuture<Void>> calls = new ArrayList<>();
-        ConsoleProgressBar progress = new ConsoleProgressBar();
         progress.start("workload calls", plan.calls().size());
         for (WorkloadPlan.PlannedCall c : plan.calls()) {
             CompletableFuture<Void> done = new CompletableFuture<>();
             calls.add(done);
             long delay = Math.max(0, startedAt + c.atMs() - System.currentTimeMillis());
-            clock.schedule(() -> send(stack, keys.get(c.tenant()), prompt(tokenizer, text, c), c.maxTokens()).whenComplete((status, error) -> {
+            clock.schedule(() -> send(target.invoker(), keys.get(c.tenant()), prompt(tokenizer, text, c), c.maxTokens()).whenComplete((status, error) -> {
                 if (error != null || status != 200) {
                     refused.merge(error != null ? -1 : status, 1, Integer::sum);
                 }
@@ -187,17 +208,21 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
         CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get((long) plan.durationS() + 300, TimeUnit.SECONDS);
         progress.done();
         double elapsedS = (System.currentTimeMillis() - startedAt) / 1000.0;
+        List<Double> privateBytes = WorkloadTarget.anonymousPss(target.localWorkerPids()).stream().map(Long::doubleValue).toList();
         clock.shutdownNow();
-        List<ActivationRecord> records = TraceExport.finishedSince(stack.redis(), startedAt);
+        List<ActivationRecord> records = target.finishedSince(startedAt);
         TraceFile.write(records, out.resolve("trace.jsonl"));
         double workerSeconds;
         synchronized (samples) {
             workerSeconds = samples.stream().mapToDouble(s -> s.alive() * 0.5).sum();
         }
-        long[] pss = workerMemory(stack);
-        double image = Files.size(snapshot.image()) / (double) (1L << 30);
+        double imageGiB = target.imageBytes() / (double) (1L << 30);
+        double workerGiB = privateBytes.isEmpty() ? Double.NaN : Stats.median(privateBytes.stream().mapToDouble(Double::doubleValue).toArray()) / (1L << 30);
         double restore = restoreMs.isEmpty() ? 0 : Stats.median(restoreMs.values().stream().mapToDouble(Long::doubleValue).toArray());
-        CostModel costs = new CostModel(image, pss[1] / (double) (1L << 30), restore, idleTimeoutS, pricePerGiBHour);
+        if (target.imageBytes() < 0 || Double.isNaN(workerGiB)) {
+            System.err.println("the cost models need the image's size (--image) and a worker on this machine to measure; their figures are NaN");
+        }
+        CostModel costs = new CostModel(target.imageBytes() < 0 ? Double.NaN : imageGiB, workerGiB, restore, idleTimeoutS, pricePerGiBHour);
         List<ActivationRecord> ok = records.stream().filter(r -> r.status() == ActivationStatus.SUCCEEDED).toList();
         long prompt = ok.stream().mapToLong(r -> r.usage().promptTokens()).sum();
         long completion = ok.stream().mapToLong(r -> r.usage().completionTokens()).sum();
@@ -205,9 +230,12 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
         double revenue = prompt + completion == 0 ? 0 : LocalStack.DEFAULT_PRICES.cost(prompt, completion, computeMs).doubleValue()
                 / (prompt + completion) * 1e6;
         WorkloadReport report = WorkloadReport.of(plan, startedAt, elapsedS, records, refused, samples, costs, revenue, workerSeconds);
-        report.json().put("pool_knobs", new JsonObject().put("min_warm", minWarm).put("max_workers", maxWorkers).put("prewarm", prewarm)
-                .put("idle_timeout_s", idleTimeoutS).put("target_concurrency", targetConcurrency).put("slots", slots))
-                .put("model", model.toString()).put("adapters", new JsonObject().put("rank", rank).put("targets", String.join(",", targets)));
+        report.json().put("target", url != null ? url.toString() : "a local stack started for the run").put("model", model.toString())
+                .put("adapters", new JsonObject().put("rank", rank).put("targets", String.join(",", targets)));
+        if (url == null) {
+            report.json().put("pool_knobs", new JsonObject().put("min_warm", minWarm).put("max_workers", maxWorkers).put("prewarm", prewarm)
+                    .put("idle_timeout_s", idleTimeoutS).put("target_concurrency", targetConcurrency).put("slots", slots));
+        }
         Files.writeString(out.resolve("results.json"), report.json().encodePrettily());
         Files.writeString(out.resolve("report.md"), report.markdown());
         WorkloadCharts.write(records, samples, startedAt, out);
@@ -216,28 +244,8 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
         return 0;
     }
 
-    /** {total PSS, the median worker's private (anonymous) PSS} of the stack's workers now, in bytes. */
-    private static long[] workerMemory(LocalStack stack) throws Exception {
-        long total = 0;
-        List<Double> anon = new ArrayList<>();
-        for (String id : stack.workers().ids()) {
-            var p = stack.workers().process(id);
-            if (p.isEmpty()) {
-                continue;
-            }
-            for (String line : Files.readAllLines(Path.of("/proc/" + p.get().pid() + "/smaps_rollup"))) {
-                if (line.startsWith("Pss:")) {
-                    total += Long.parseLong(line.replaceAll("\\D+", "")) * 1024;
-                } else if (line.startsWith("Pss_Anon:")) {
-                    anon.add(Long.parseLong(line.replaceAll("\\D+", "")) * 1024.0);
-                }
-            }
-        }
-        return new long[] {total, anon.isEmpty() ? 0 : (long) Stats.median(anon.stream().mapToDouble(Double::doubleValue).toArray())};
-    }
-
-    private static CompletableFuture<Integer> send(LocalStack stack, String key, String prompt, int maxTokens) {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port() + "/v1/functions/fn/invocations"))
+    private static CompletableFuture<Integer> send(URI invoker, String key, String prompt, int maxTokens) {
+        HttpRequest request = HttpRequest.newBuilder(invoker.resolve("/v1/functions/fn/invocations"))
                 .header("Authorization", "Bearer " + key).POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("prompt", prompt)
                         .put("max_tokens", maxTokens).put("temperature", 0.7).encode())).build();
         return HTTP.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode);

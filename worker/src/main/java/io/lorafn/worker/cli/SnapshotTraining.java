@@ -23,7 +23,7 @@ final class SnapshotTraining {
         LoadedModel loaded = LoadedModel.open(model, image, threads);
         try (Scheduler scheduler = new Scheduler(loaded.engine(), loaded.tokenizer(), SchedulerConfig.defaults())) {
             scheduler.start();
-            long ms = JitWarmup.trainOnServedModel(loaded, scheduler, model, 16, rounds);
+            long ms = JitWarmup.trainOnServedModel(loaded, scheduler, model, 16, rounds, new io.lorafn.storage.cli.ConsoleProgressBar());
             System.err.println("snapshot training: " + rounds + " warm-up generations in " + ms + " ms");
         }
         if (!checkpoint) {

@@ -45,7 +45,8 @@ public final class JitWarmup {
      * way a fetched one is ({@link LoraAdapter#fromVerifiedBytes} from native memory). The AOT cache then
      * holds the classes and profiles of the path a restored worker's first call takes, LoRA included.
      */
-    public static long trainOnServedModel(LoadedModel model, Scheduler scheduler, Path modelDir, int promptTokens, int rounds) throws Exception {
+    public static long trainOnServedModel(LoadedModel model, Scheduler scheduler, Path modelDir, int promptTokens, int rounds, Progress progress)
+            throws Exception {
         long start = System.nanoTime();
         Path dir = Files.createTempDirectory("lorafn-training-adapters");
         List<LoraAdapter> adapters = new java.util.ArrayList<>();
@@ -61,9 +62,12 @@ public final class JitWarmup {
                 fetched.copyFrom(java.lang.foreign.MemorySegment.ofArray(weights));
                 adapters.add(LoraAdapter.fromVerifiedBytes(out, Files.readAllBytes(out.resolve(LoraAdapter.CONFIG_FILE)), fetched, model.config()));
             }
+            progress.start("snapshot training", rounds);
             for (int r = 0; r < rounds; r++) {
                 generate(scheduler, model.config().vocabSize(), promptTokens, r, adapters.get(r % adapters.size()));
+                progress.advance(1);
             }
+            progress.done();
         } finally {
             adapters.stream().filter(a -> a != null).forEach(LoraAdapter::close);
             delete(dir);
