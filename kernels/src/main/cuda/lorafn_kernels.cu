@@ -1,0 +1,185 @@
+// lorafn's CUDA kernels: the same contracts as the CPU backend (io.lorafn.kernels.Backend), on the
+// resident image's formats. Compiled to PTX for sm_80 and sm_90 by the build when nvcc is present, and
+// loaded through JCuda (cuModuleLoadData). Every kernel is extern "C" so its PTX name is its C name.
+//
+// Layouts (as in the image, little-endian):
+//   Q8_0: per row, cols/32 blocks of {F16 scale d, 32 signed bytes q}, 34 bytes; x = d * q.
+//   BF16: per row, cols values of 2 bytes (the upper half of an F32).
+//   LoRA: A is rank x in and B is stored transposed, rank x out, both F32 or BF16 (a_format/b_format:
+//         0 = F32, 1 = BF16), as LoraSegment passes them.
+#include <cuda_fp16.h>
+#include <stdint.h>
+
+#define WARP 32
+
+__device__ __forceinline__ float bf16_to_float(uint16_t v) {
+    return __uint_as_float(((uint32_t) v) << 16);
+}
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int offset = WARP / 2; offset > 0; offset >>= 1) {
+        v += __shfl_down_sync(0xffffffffu, v, offset);
+    }
+    return v;
+}
+
+// out[b * rows + r] = dot(W row r, x[b]) for b < batch: one warp per output row, every weight block
+// read once for all the batch's sequences (the batched product's contract). x is batch x cols, F32.
+// Launch: grid (ceil(rows / warps_per_block)), block (32 * warps_per_block); batch <= 16.
+extern "C" __global__ void q8_0_matmul(const uint8_t *w, const float *x, float *out, int rows, int cols, int batch) {
+    int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+    int row = blockIdx.x * (blockDim.x / WARP) + warp;
+    if (row >= rows) {
+        return;
+    }
+    const int blocks = cols / 32;
+    const uint8_t *wrow = w + (size_t) row * blocks * 34;
+    float acc[16];
+    for (int b = 0; b < batch; b++) {
+        acc[b] = 0.0f;
+    }
+    for (int blk = 0; blk < blocks; blk++) {
+        const uint8_t *block = wrow + (size_t) blk * 34;
+        float d = __half2float(*reinterpret_cast<const __half *>(block)); // 2-byte aligned: 34 is even
+        float wv = d * (float) (int8_t) block[2 + lane];
+        int col = blk * 32 + lane;
+        for (int b = 0; b < batch; b++) {
+            acc[b] += wv * x[(size_t) b * cols + col];
+        }
+    }
+    for (int b = 0; b < batch; b++) {
+        float s = warp_sum(acc[b]);
+        if (lane == 0) {
+            out[(size_t) b * rows + row] = s;
+        }
+    }
+}
+
+// The same for BF16 weights.
+extern "C" __global__ void bf16_matmul(const uint16_t *w, const float *x, float *out, int rows, int cols, int batch) {
+    int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+    int row = blockIdx.x * (blockDim.x / WARP) + warp;
+    if (row >= rows) {
+        return;
+    }
+    const uint16_t *wrow = w + (size_t) row * cols;
+    float acc[16];
+    for (int b = 0; b < batch; b++) {
+        acc[b] = 0.0f;
+    }
+    for (int col = lane; col < cols; col += WARP) {
+        float wv = bf16_to_float(wrow[col]);
+        for (int b = 0; b < batch; b++) {
+            acc[b] += wv * x[(size_t) b * cols + col];
+        }
+    }
+    for (int b = 0; b < batch; b++) {
+        float s = warp_sum(acc[b]);
+        if (lane == 0) {
+            out[(size_t) b * rows + row] = s;
+        }
+    }
+}
+
+__device__ __forceinline__ float load(const void *m, int format, size_t i) {
+    return format == 0 ? ((const float *) m)[i] : bf16_to_float(((const uint16_t *) m)[i]);
+}
+
+// SGMV shrink, Punica's layout: the batch's rows carry an adapter index (row_adapter[r], -1 for none);
+// adapter s has its own rank (ranks[s]) and its A at a_ptrs[s] (rank x in, a_formats[s]).
+// h[r * max_rank + k] = dot(A_s row k, x[r]). One warp per (row, k); rows without an adapter are skipped.
+// Launch: grid (batch, max_rank), block (32).
+extern "C" __global__ void sgmv_shrink(const unsigned long long *a_ptrs, const int *a_formats, const int *ranks, const int *row_adapter,
+                                       const float *x, float *h, int in, int max_rank) {
+    int r = blockIdx.x, k = blockIdx.y, lane = threadIdx.x;
+    int s = row_adapter[r];
+    if (s < 0 || k >= ranks[s]) {
+        return;
+    }
+    const void *a = (const void *) a_ptrs[s];
+    float acc = 0.0f;
+    for (int i = lane; i < in; i += WARP) {
+        acc += load(a, a_formats[s], (size_t) k * in + i) * x[(size_t) r * in + i];
+    }
+    acc = warp_sum(acc);
+    if (lane == 0) {
+        h[(size_t) r * max_rank + k] = acc;
+    }
+}
+
+// SGMV expand: y[r][o] += scale_s * sum_k B^T_s[k][o] * h[r][k], B stored transposed (rank x out), so a
+// thread per output column reads B^T coalesced. Launch: grid (batch, ceil(out / 256)), block (256).
+extern "C" __global__ void sgmv_expand(const unsigned long long *b_ptrs, const int *b_formats, const int *ranks, const float *scales,
+                                       const int *row_adapter, const float *h, float *y, int out, int max_rank) {
+    int r = blockIdx.x, o = blockIdx.y * blockDim.x + threadIdx.x;
+    int s = row_adapter[r];
+    if (s < 0 || o >= out) {
+        return;
+    }
+    const void *bt = (const void *) b_ptrs[s];
+    float acc = 0.0f;
+    for (int k = 0; k < ranks[s]; k++) {
+        acc += load(bt, b_formats[s], (size_t) k * out + o) * h[(size_t) r * max_rank + k];
+    }
+    y[(size_t) r * out + o] += scales[s] * acc;
+}
+
+// RMSNorm of each row: out = x / sqrt(mean(x^2) + eps) * gain. One block per row. Launch: grid (rows), block (256).
+extern "C" __global__ void rmsnorm(const float *x, const float *gain, float *out, int n, float eps) {
+    __shared__ float partial[256 / WARP];
+    const float *row = x + (size_t) blockIdx.x * n;
+    float acc = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        acc += row[i] * row[i];
+    }
+    acc = warp_sum(acc);
+    if (threadIdx.x % WARP == 0) {
+        partial[threadIdx.x / WARP] = acc;
+    }
+    __syncthreads();
+    if (threadIdx.x < WARP) {
+        float v = threadIdx.x < blockDim.x / WARP ? partial[threadIdx.x] : 0.0f;
+        v = warp_sum(v);
+        if (threadIdx.x == 0) {
+            partial[0] = rsqrtf(v / n + eps);
+        }
+    }
+    __syncthreads();
+    float inv = partial[0];
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        out[(size_t) blockIdx.x * n + i] = row[i] * inv * gain[i];
+    }
+}
+
+// Greedy sampling: the index of each row's largest logit (the lowest index on ties, as the CPU's argmax).
+// Launch: grid (rows), block (256).
+extern "C" __global__ void argmax(const float *logits, int *out, int n) {
+    __shared__ float best[256];
+    __shared__ int index[256];
+    const float *row = logits + (size_t) blockIdx.x * n;
+    float b = -INFINITY;
+    int bi = 0x7fffffff;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        if (row[i] > b) {
+            b = row[i];
+            bi = i;
+        }
+    }
+    best[threadIdx.x] = b;
+    index[threadIdx.x] = bi;
+    __syncthreads();
+    for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) {
+        if (threadIdx.x < stride) {
+            float ob = best[threadIdx.x + stride];
+            int oi = index[threadIdx.x + stride];
+            if (ob > best[threadIdx.x] || (ob == best[threadIdx.x] && oi < index[threadIdx.x])) {
+                best[threadIdx.x] = ob;
+                index[threadIdx.x] = oi;
+            }
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        out[blockIdx.x] = index[0];
+    }
+}

@@ -1,0 +1,128 @@
+// Runs lorafn's CUDA kernels on a GPU against the CPU backend's outputs (GoldenData writes them):
+//   nvcc -O2 -arch=sm_80 -gencode ... -cudart static -o check_kernels check_kernels.cu
+//   ./check_kernels DIR        exit 0 when every kernel agrees within tolerance
+// The kernels are the very source the build compiles to PTX (included below).
+#include "../../main/cuda/lorafn_kernels.cu"
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+static const int ROWS = 300, COLS = 512, BATCH = 5, IN = 256, OUT = 384, LORA_ROWS = 6, NORM_ROWS = 3, NORM_N = 1000,
+                 ARGMAX_ROWS = 4, VOCAB = 1001;
+static const int RANKS[] = {16, 8, 4}, A_FORMATS[] = {0, 1, 0}, B_FORMATS[] = {0, 1, 1}, ROW_ADAPTER[] = {0, -1, 1, 0, 2, -1};
+static const float SCALES[] = {2.0f, 0.5f, 1.25f};
+
+#define CHECK(call) do { cudaError_t e = (call); if (e != cudaSuccess) { \
+    std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e)); std::exit(2); } } while (0)
+
+static std::vector<char> read(const std::string &path) {
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f) { std::fprintf(stderr, "cannot read %s\n", path.c_str()); std::exit(2); }
+    std::fseek(f, 0, SEEK_END);
+    long n = std::ftell(f);
+    std::fseek(f, 0, SEEK_SET);
+    std::vector<char> b(n);
+    if (std::fread(b.data(), 1, n, f) != (size_t) n) { std::fprintf(stderr, "short read %s\n", path.c_str()); std::exit(2); }
+    std::fclose(f);
+    return b;
+}
+
+template <typename T> static T *upload(const std::vector<char> &host) {
+    void *d;
+    CHECK(cudaMalloc(&d, host.size()));
+    CHECK(cudaMemcpy(d, host.data(), host.size(), cudaMemcpyHostToDevice));
+    return (T *) d;
+}
+
+template <typename T> static T *upload(const std::vector<T> &host) {
+    void *d;
+    CHECK(cudaMalloc(&d, host.size() * sizeof(T)));
+    CHECK(cudaMemcpy(d, host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
+    return (T *) d;
+}
+
+static std::vector<float> download(const float *d, size_t n) {
+    std::vector<float> h(n);
+    CHECK(cudaMemcpy(h.data(), d, n * sizeof(float), cudaMemcpyDeviceToHost));
+    return h;
+}
+
+static int failures = 0;
+
+static void compare(const char *what, const std::vector<float> &gpu, const std::vector<char> &cpuBytes, float tolerance) {
+    const float *cpu = (const float *) cpuBytes.data();
+    size_t n = cpuBytes.size() / 4;
+    double worst = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        double err = std::fabs((double) gpu[i] - cpu[i]) / (1.0 + std::fabs((double) cpu[i]));
+        if (err > worst) { worst = err; at = i; }
+    }
+    bool ok = worst <= tolerance && n == gpu.size();
+    failures += ok ? 0 : 1;
+    std::printf("%-22s %s  %zu values, worst relative error %.3g at %zu (gpu %.7g, cpu %.7g), tolerance %.1g\n", what, ok ? "OK  " : "FAIL",
+                n, worst, at, gpu[at], cpu[at], tolerance);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) { std::fprintf(stderr, "usage: check_kernels GOLDEN_DIR\n"); return 2; }
+    std::string dir = std::string(argv[1]) + "/";
+    cudaDeviceProp prop;
+    CHECK(cudaGetDeviceProperties(&prop, 0));
+    std::printf("device: %s, compute capability %d.%d\n", prop.name, prop.major, prop.minor);
+
+    float *x = upload<float>(read(dir + "matmul_x.bin"));
+    float *out;
+    CHECK(cudaMalloc(&out, (size_t) BATCH * ROWS * sizeof(float)));
+    const int warps = 8;
+    uint8_t *wq = upload<uint8_t>(read(dir + "matmul_w_q8_0.bin"));
+    q8_0_matmul<<<(ROWS + warps - 1) / warps, 32 * warps>>>(wq, x, out, ROWS, COLS, BATCH);
+    CHECK(cudaDeviceSynchronize());
+    compare("q8_0_matmul (batch 5)", download(out, (size_t) BATCH * ROWS), read(dir + "matmul_out_q8_0.bin"), 1e-4f);
+    uint16_t *wb = upload<uint16_t>(read(dir + "matmul_w_bf16.bin"));
+    bf16_matmul<<<(ROWS + warps - 1) / warps, 32 * warps>>>(wb, x, out, ROWS, COLS, BATCH);
+    CHECK(cudaDeviceSynchronize());
+    compare("bf16_matmul (batch 5)", download(out, (size_t) BATCH * ROWS), read(dir + "matmul_out_bf16.bin"), 1e-4f);
+
+    std::vector<unsigned long long> aPtrs, bPtrs;
+    for (int s = 0; s < 3; s++) {
+        aPtrs.push_back((unsigned long long) upload<char>(read(dir + "lora_a" + std::to_string(s) + ".bin")));
+        bPtrs.push_back((unsigned long long) upload<char>(read(dir + "lora_b" + std::to_string(s) + ".bin")));
+    }
+    int maxRank = 16;
+    float *lx = upload<float>(read(dir + "lora_x.bin"));
+    float *y = upload<float>(read(dir + "lora_y0.bin"));
+    float *h;
+    CHECK(cudaMalloc(&h, (size_t) LORA_ROWS * maxRank * sizeof(float)));
+    unsigned long long *dA = upload(aPtrs), *dB = upload(bPtrs);
+    int *dAf = upload(std::vector<int>(A_FORMATS, A_FORMATS + 3)), *dBf = upload(std::vector<int>(B_FORMATS, B_FORMATS + 3));
+    int *dRanks = upload(std::vector<int>(RANKS, RANKS + 3)), *dRows = upload(std::vector<int>(ROW_ADAPTER, ROW_ADAPTER + LORA_ROWS));
+    float *dScales = upload(std::vector<float>(SCALES, SCALES + 3));
+    sgmv_shrink<<<dim3(LORA_ROWS, maxRank), 32>>>(dA, dAf, dRanks, dRows, lx, h, IN, maxRank);
+    sgmv_expand<<<dim3(LORA_ROWS, (OUT + 255) / 256), 256>>>(dB, dBf, dRanks, dScales, dRows, h, y, OUT, maxRank);
+    CHECK(cudaDeviceSynchronize());
+    compare("sgmv (ranks 16, 8, 4)", download(y, (size_t) LORA_ROWS * OUT), read(dir + "lora_y.bin"), 1e-4f);
+
+    float *nx = upload<float>(read(dir + "norm_x.bin")), *gain = upload<float>(read(dir + "norm_gain.bin")), *nout;
+    CHECK(cudaMalloc(&nout, (size_t) NORM_ROWS * NORM_N * sizeof(float)));
+    rmsnorm<<<NORM_ROWS, 256>>>(nx, gain, nout, NORM_N, 1e-5f);
+    CHECK(cudaDeviceSynchronize());
+    compare("rmsnorm", download(nout, (size_t) NORM_ROWS * NORM_N), read(dir + "norm_out.bin"), 1e-5f);
+
+    float *logits = upload<float>(read(dir + "argmax_logits.bin"));
+    int *best;
+    CHECK(cudaMalloc(&best, ARGMAX_ROWS * sizeof(int)));
+    argmax<<<ARGMAX_ROWS, 256>>>(logits, best, VOCAB);
+    CHECK(cudaDeviceSynchronize());
+    std::vector<int> got(ARGMAX_ROWS);
+    CHECK(cudaMemcpy(got.data(), best, ARGMAX_ROWS * sizeof(int), cudaMemcpyDeviceToHost));
+    std::vector<char> want = read(dir + "argmax_out.bin");
+    bool same = std::memcmp(got.data(), want.data(), want.size()) == 0;
+    failures += same ? 0 : 1;
+    std::printf("%-22s %s  %d rows (one with a tie), gpu [%d %d %d %d]\n", "argmax", same ? "OK  " : "FAIL", ARGMAX_ROWS, got[0], got[1], got[2], got[3]);
+    std::printf(failures == 0 ? "all kernels agree with the CPU backend\n" : "%d kernels disagree\n", failures);
+    return failures == 0 ? 0 : 1;
+}
