@@ -43,6 +43,9 @@ public final class BenchCommand {
         @Option(names = "--runs", defaultValue = "3", description = "Timed runs per configuration; the median is reported (default: ${DEFAULT-VALUE}).")
         int runs;
 
+        @Option(names = "--backend", defaultValue = "auto", description = "auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+        String backend;
+
         int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }
@@ -50,7 +53,7 @@ public final class BenchCommand {
         LoadedModel open() {
             WeightFormat f = ImageCommand.parse(format);
             Path img = BenchModel.image(model, f, image, new ConsoleProgressBar());
-            return LoadedModel.open(model, img, effectiveThreads());
+            return LoadedModel.open(model, img, effectiveThreads(), backend);
         }
     }
 

@@ -57,6 +57,9 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
     @Option(names = "--skip-naive", description = "Measure only the restore, warm and hot paths (the naive one takes a while on 1b).")
     boolean skipNaive;
 
+    @Option(names = "--backend", defaultValue = "auto", description = "What the workers compute on: auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend;
+
     @Option(names = "--json", description = "JSON on stdout (always printed; the flag is accepted for scripts).")
     boolean json;
 
@@ -79,7 +82,7 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
         progress.start("cold-start paths", skipNaive ? 4 : 5);
         try {
             if (!skipNaive) {
-                try (LocalStack stack = LocalStack.builder(model, data.resolve("naive")).naive("models/bench/").pool(new PoolConfig(0, 1, 0, 600, 8))
+                try (LocalStack stack = LocalStack.builder(model, data.resolve("naive")).backend(backend).naive("models/bench/").pool(new PoolConfig(0, 1, 0, 600, 8))
                         .warmupRounds(warmupRounds).clusterName("lorafn-bench-naive-" + ProcessHandle.current().pid()).start()) {
                     uploadModel(stack);
                     String key = tenant(stack, "naive", first);
@@ -87,7 +90,7 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
                     progress.advance(1);
                 }
             }
-            try (LocalStack stack = LocalStack.builder(model, data.resolve("restore")).snapshot(snapshot).pool(new PoolConfig(0, 2, 0, 600, 8))
+            try (LocalStack stack = LocalStack.builder(model, data.resolve("restore")).backend(backend).snapshot(snapshot).pool(new PoolConfig(0, 2, 0, 600, 8))
                     .warmupRounds(warmupRounds)
                     .clusterName("lorafn-bench-restore-" + ProcessHandle.current().pid()).start()) {
                 String a = tenant(stack, "tenant-a", first);

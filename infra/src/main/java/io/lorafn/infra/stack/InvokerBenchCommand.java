@@ -36,6 +36,9 @@ import picocli.CommandLine.Option;
 @Command(name = "invoker", mixinStandardHelpOptions = true,
         description = "Latency the invoker and the queue add (client latency minus the worker's own time), p50 and p99, at a steady rate.")
 public final class InvokerBenchCommand implements Callable<Integer> {
+    @Option(names = "--backend", defaultValue = "auto", description = "What the workers compute on: auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend;
+
     @Option(names = "--model", required = true, description = "Hugging Face model directory (e.g. from 'synth model --preset 1b').")
     Path model;
 
@@ -66,7 +69,7 @@ public final class InvokerBenchCommand implements Callable<Integer> {
         Path image = BenchModel.image(model, ImageCommand.parse(format), null, new ConsoleProgressBar());
         Path adapter = BenchModel.adapter(model, 16, List.of(Projection.values()), DType.F32, 0);
         Path data = Files.createTempDirectory("lorafn-bench-invoker");
-        try (LocalStack stack = LocalStack.builder(model, data).image(image).threads(threads)
+        try (LocalStack stack = LocalStack.builder(model, data).backend(backend).image(image).threads(threads)
                 .clusterName("lorafn-bench-" + ProcessHandle.current().pid()).start()) {
             String key = BenchTenants.create(stack, "bench", adapter, new RateLimit(10_000, 10_000), 0);
             // a lean non-blocking client on its own event loop, so the figure is the stack's and not a heavy client's

@@ -133,7 +133,7 @@ public final class LocalStack implements AutoCloseable {
         if (image != null) {
             args.addAll(List.of("--image", image.toString()));
         }
-        args.addAll(List.of("--warmup-rounds", Integer.toString(b.warmupRounds)));
+        args.addAll(List.of("--warmup-rounds", Integer.toString(b.warmupRounds), "--backend", b.backend));
         args.addAll(naive);
         Path checkpoint = b.naiveModelObjects == null && b.snapshot != null ? b.snapshot.usableCheckpoint() : null;
         if (checkpoint != null) { // a restored process keeps the checkpoint's environment: endpoints go as options
@@ -254,6 +254,7 @@ public final class LocalStack implements AutoCloseable {
         private PoolConfig pool; // null: keep the cluster's knobs (a member joining a running pool), else one fixed worker
         private int workerSlots = 8;
         private int workerHeapMb = 1024;
+        private String backend = "auto";
         private String clusterName = "lorafn";
         private String operatorKey = "local-operator-key";
         private boolean persistent;
@@ -363,6 +364,12 @@ public final class LocalStack implements AutoCloseable {
         /** The Hazelcast cluster to form; members of other clusters on the machine are not joined. */
         public Builder clusterName(String name) {
             this.clusterName = name;
+            return this;
+        }
+
+        /** What the workers compute on: auto (CUDA where a device is, else the CPU), cpu or cuda. */
+        public Builder backend(String backend) {
+            this.backend = backend;
             return this;
         }
 

@@ -52,6 +52,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--snapshot", description = "With --agent: restore workers from this snapshot (lorafn snapshot build).")
     Path snapshot;
 
+    @Option(names = "--backend", defaultValue = "auto", description = "What the workers compute on: auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend;
+
     @Option(names = "--threads", defaultValue = "0", description = "With --agent: kernel threads per worker; 0 shares the cores among --agent-capacity workers.")
     int threads;
 
@@ -73,7 +76,7 @@ public final class ServeCommand implements Callable<Integer> {
         List<String> peers = members != null ? members : System.getenv("LORAFN_CLUSTER_MEMBERS") != null
                 ? Arrays.asList(System.getenv("LORAFN_CLUSTER_MEMBERS").split(",")) : List.of("127.0.0.1");
         // the cluster's pool knobs are kept: another member or the operator set them
-        LocalStack.Builder builder = LocalStack.builder(model, data).port(port).redisUrl(redis).objectStore(store).operatorKey(operatorKey)
+        LocalStack.Builder builder = LocalStack.builder(model, data).backend(backend).port(port).redisUrl(redis).objectStore(store).operatorKey(operatorKey)
                 .cluster(new ClusterMember.Settings(clusterName, System.getenv("LORAFN_BIND"), 5701, peers, dns));
         if (agent) {
             String name = node != null ? node : System.getenv("LORAFN_NODE") != null ? System.getenv("LORAFN_NODE")

@@ -54,6 +54,9 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "Kernel threads per worker; 0 shares the cores among the workers (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--backend", defaultValue = "auto", description = "What the workers compute on: auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend;
+
     @Option(names = "--image", description = "A resident weight image of the model (lorafn image build) for the workers to map and share.")
     Path image;
 
@@ -76,7 +79,7 @@ public final class UpCommand implements Callable<Integer> {
             new SecureRandom().nextBytes(b);
             operatorKey = "op_" + HexFormat.of().formatHex(b);
         }
-        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).port(port).workerSlots(slots)
+        LocalStack stack = LocalStack.builder(modelDir, data.resolve("state")).backend(backend).port(port).workerSlots(slots)
                 .pool(new PoolConfig(minWarm, maxWorkers, prewarm, idleTimeoutS, targetConcurrency))
                 .threads(threads).image(image).snapshot(restoreFrom)
                 .redisUrl(System.getenv("LORAFN_REDIS_URL"))

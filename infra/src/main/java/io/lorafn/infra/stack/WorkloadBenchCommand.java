@@ -107,6 +107,9 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
     @Option(names = "--out", defaultValue = "workload-results", description = "Directory for the results (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--backend", defaultValue = "auto", description = "What the workers compute on: auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend;
+
     @Option(names = "--url", description = "Run against this running stack's invoker instead of starting one (the pool knobs are then its own).")
     URI url;
 
@@ -154,7 +157,7 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
             snapshot = SnapshotCommand.build(model, weights, snapDir, 0, false);
         }
         Path data = Files.createTempDirectory("lorafn-bench-workload");
-        try (WorkloadTarget target = new LocalWorkloadTarget(LocalStack.builder(model, data).snapshot(snapshot).workerSlots(slots)
+        try (WorkloadTarget target = new LocalWorkloadTarget(LocalStack.builder(model, data).backend(backend).snapshot(snapshot).workerSlots(slots)
                 .pool(new PoolConfig(minWarm, maxWorkers, prewarm, idleTimeoutS, targetConcurrency))
                 .clusterName("lorafn-bench-workload-" + ProcessHandle.current().pid()).start(), snapshot.image())) {
             return run(target, plan, used, adapters, tokenizer, text, "t");

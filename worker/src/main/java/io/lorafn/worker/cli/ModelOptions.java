@@ -18,7 +18,10 @@ public final class ModelOptions {
     @Option(names = "--threads", defaultValue = "0", description = "Kernel threads; 0 = one per core (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--backend", defaultValue = "auto", description = "auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
+    String backend;
+
     LoadedModel open() {
-        return LoadedModel.open(model, image, threads);
+        return LoadedModel.open(model, image, threads, backend);
     }
 }

@@ -81,6 +81,10 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--convert-to", defaultValue = "q8_0", description = "With --model-from-s3: the image format to convert to (default: ${DEFAULT-VALUE}).")
     String convertTo;
 
+    @Option(names = "--backend", defaultValue = "auto", description = "auto (CUDA where a device is, else the CPU, with a log line), cpu or cuda "
+            + "(default: ${DEFAULT-VALUE}).")
+    String backend;
+
     @Option(names = "--train-snapshot", description = "Load the model, warm up, and exit without serving: the training run that "
             + "writes a JDK AOT cache (run with -XX:AOTCacheOutput=FILE), or checkpoints on a CRaC JDK with --checkpoint.")
     boolean trainSnapshot;
@@ -95,7 +99,7 @@ public final class WorkerCommand implements Callable<Integer> {
         }
         WorkerConfig config = new WorkerConfig(id, nodeName(), model, image, threads, slots, redisUrl(), objectStore.config(),
                 new AdapterCacheConfig(hotMb << 20, warmMb << 20, 2), parentPid, heartbeatMs, drainSeconds * 1000,
-                spawnedAtMs, warmupRounds, backgroundWarmup, prefetch, modelObjects, convertTo);
+                spawnedAtMs, warmupRounds, backgroundWarmup, prefetch, modelObjects, convertTo, backend);
         if (parentPid > 0) {
             // the owner died (even by kill -9): nothing is left to serve, and no orphan may stay behind
             ProcessHandle.of(parentPid).ifPresentOrElse(p -> p.onExit().thenRun(() -> Runtime.getRuntime().halt(3)),

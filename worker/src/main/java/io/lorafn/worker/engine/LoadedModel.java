@@ -1,7 +1,7 @@
 package io.lorafn.worker.engine;
 
 import io.lorafn.kernels.Backend;
-import io.lorafn.kernels.cpu.CpuBackend;
+import io.lorafn.kernels.Backends;
 import io.lorafn.storage.hf.ModelConfig;
 import io.lorafn.storage.hf.ModelDirectory;
 import io.lorafn.storage.image.ResidentImage;
@@ -41,10 +41,18 @@ public final class LoadedModel implements AutoCloseable {
      *              safetensors; the directory still provides the tokenizer
      */
     public static LoadedModel open(Path modelDir, Path image, int threads) {
+        return open(modelDir, image, threads, "cpu");
+    }
+
+    /**
+     * @param backend {@code cpu}, {@code cuda}, or {@code auto} (CUDA where a device is, else the CPU, with a log
+     *                line saying why; {@link Backends})
+     */
+    public static LoadedModel open(Path modelDir, Path image, int threads, String backend) {
         if (image != null) {
             ResidentImage img = ResidentImage.open(image);
             try {
-                return new LoadedModel(img, LlamaWeights.from(img), backend(threads), tokenizer(modelDir, image));
+                return new LoadedModel(img, LlamaWeights.from(img), Backends.select(backend, threads), tokenizer(modelDir, image));
             } catch (RuntimeException e) {
                 img.close();
                 throw e;
@@ -52,15 +60,11 @@ public final class LoadedModel implements AutoCloseable {
         }
         ModelDirectory dir = ModelDirectory.open(modelDir);
         try {
-            return new LoadedModel(dir, LlamaWeights.from(dir), backend(threads), tokenizer(modelDir, null));
+            return new LoadedModel(dir, LlamaWeights.from(dir), Backends.select(backend, threads), tokenizer(modelDir, null));
         } catch (RuntimeException e) {
             dir.close();
             throw e;
         }
-    }
-
-    private static Backend backend(int threads) {
-        return threads > 0 ? new CpuBackend(threads) : CpuBackend.withDefaultThreads();
     }
 
     /** The directory's tokenizer, from its compiled form beside the image when that is current (a restore's fast path). */
@@ -85,6 +89,11 @@ public final class LoadedModel implements AutoCloseable {
     /** The format the projections are computed in (the image's, or the safetensors' as loaded). */
     public io.lorafn.kernels.WeightFormat weightFormat() {
         return weights.layer(0).projection(io.lorafn.storage.hf.Projection.Q).format();
+    }
+
+    /** What computes the products: {@code cpu} or {@code cuda (device)}. */
+    public String backendName() {
+        return backend.name();
     }
 
     public LlamaEngine engine() {

@@ -21,11 +21,12 @@ import java.util.List;
  * @param prefetch     adapters ({@code tenant/name/version}) to load while the worker restores: the calls waiting for it
  * @param modelObjects the naive cold start: download the model's files from this object-store prefix into
  *                     {@code modelDir} and convert them to {@code convertTo}; null to use {@code modelDir} as it is
+ * @param backend      what computes the products: auto (CUDA where a device is, else the CPU), cpu or cuda
  */
 public record WorkerConfig(String id, String node, Path modelDir, Path image, int threads, int slots, String redisUrl,
                            ObjectStoreConfig objectStore, AdapterCacheConfig adapterCache, long parentPid, long heartbeatMs,
                            long drainMs, long spawnedAtMs, int warmupRounds, boolean backgroundWarmup, List<String> prefetch,
-                           String modelObjects, String convertTo) {
+                           String modelObjects, String convertTo, String backend) {
     public WorkerConfig {
         if (id == null || !id.matches("[A-Za-z0-9._-]{1,64}")) {
             throw new IllegalArgumentException("worker id must be 1-64 of [A-Za-z0-9._-], got '" + id + "'");

@@ -141,7 +141,7 @@ public final class WorkerProcess implements AutoCloseable {
 
     private static LoadedModel openModel(WorkerConfig config, Path image) {
         // restored from a CRaC checkpoint, the training run's model is already mapped and warm
-        return TrainedModel.take(config.modelDir(), image).orElseGet(() -> LoadedModel.open(config.modelDir(), image, config.threads()));
+        return TrainedModel.take(config.modelDir(), image).orElseGet(() -> LoadedModel.open(config.modelDir(), image, config.threads(), config.backend()));
     }
 
     /** The result, or the failure itself (a StorageException keeps its code) rather than a CompletionException around it. */

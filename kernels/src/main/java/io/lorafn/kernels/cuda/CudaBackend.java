@@ -1,0 +1,269 @@
+package io.lorafn.kernels.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxCreate;
+import static jcuda.driver.JCudaDriver.cuCtxDestroy;
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuMemAlloc;
+import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
+import static jcuda.driver.JCudaDriver.cuModuleLoadData;
+
+import io.lorafn.kernels.Backend;
+import io.lorafn.kernels.LoraSegment;
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
+import io.lorafn.kernels.cpu.CpuBackend;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.Sizeof;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The products on a CUDA device, through JCuda's driver API and the PTX the build compiled from
+ * {@code lorafn_kernels.cu}. A weight matrix is uploaded the first time it is used and kept (the base
+ * model's image goes to the device once); activations go up and results come down per call. Q8_0 and
+ * BF16 weights run on the device; F32 and Q4_0 and the embedding lookup run on the CPU backend beside it.
+ * One scheduler thread calls it, and each call makes its context current.
+ */
+public final class CudaBackend implements Backend {
+    private static final int WARPS = 8;
+    private static final int MAX_BATCH = 16;
+
+    private final CUcontext context;
+    private final String deviceName;
+    private final CUfunction q8, bf16, shrink, expand;
+    private final CpuBackend cpu = new CpuBackend(1);
+    private final Map<MemorySegment, CUdeviceptr> uploaded = new IdentityHashMap<>();
+
+    private CudaBackend(CUcontext context, String deviceName, CUmodule module) {
+        this.context = context;
+        this.deviceName = deviceName;
+        this.q8 = function(module, "q8_0_matmul");
+        this.bf16 = function(module, "bf16_matmul");
+        this.shrink = function(module, "sgmv_shrink");
+        this.expand = function(module, "sgmv_expand");
+    }
+
+    /**
+     * The backend on device {@code ordinal}. Throws with the reason when there is none: no JCuda natives or
+     * no driver ({@link UnsatisfiedLinkError}), no device, or no PTX in this build.
+     */
+    public static CudaBackend open(int ordinal) {
+        JCudaDriver.setExceptionsEnabled(true);
+        cuInit(0);
+        int[] count = {0};
+        cuDeviceGetCount(count);
+        if (count[0] <= ordinal) {
+            throw new IllegalStateException("no CUDA device " + ordinal + " (" + count[0] + " found)");
+        }
+        CUdevice device = new CUdevice();
+        cuDeviceGet(device, ordinal);
+        int[] major = {0};
+        cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        byte[] name = new byte[256];
+        cuDeviceGetName(name, name.length, device);
+        byte[] code = ptx(major[0] >= 9 ? "sm_90" : "sm_80");
+        CUcontext context = new CUcontext();
+        cuCtxCreate(context, 0, device);
+        CUmodule module = new CUmodule();
+        cuModuleLoadData(module, code);
+        String deviceName = new String(name, 0, indexOf(name, (byte) 0)).trim();
+        return new CudaBackend(context, deviceName + ", compute capability " + major[0], module);
+    }
+
+    /** The PTX for {@code arch}, NUL-terminated as cuModuleLoadData wants it. */
+    private static byte[] ptx(String arch) {
+        try (InputStream in = CudaBackend.class.getResourceAsStream("/cuda/lorafn_kernels." + arch + ".ptx")) {
+            if (in == null) {
+                throw new IllegalStateException("this build has no CUDA kernels (it was built without nvcc)");
+            }
+            byte[] text = in.readAllBytes();
+            return Arrays.copyOf(text, text.length + 1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static CUfunction function(CUmodule module, String name) {
+        CUfunction f = new CUfunction();
+        cuModuleGetFunction(f, module, name);
+        return f;
+    }
+
+    @Override
+    public String name() {
+        return "cuda (" + deviceName + ")";
+    }
+
+    @Override
+    public int threads() {
+        return 1;
+    }
+
+    @Override
+    public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
+        if (w.format() != WeightFormat.Q8_0 && w.format() != WeightFormat.BF16) {
+            cpu.matmul(w, x, out, batch);
+            return;
+        }
+        cuCtxSetCurrent(context);
+        CUdeviceptr weights = resident(w.data());
+        for (int from = 0; from < batch; from += MAX_BATCH) {
+            int n = Math.min(MAX_BATCH, batch - from);
+            float[] xs = new float[n * w.cols()];
+            for (int b = 0; b < n; b++) {
+                System.arraycopy(x[from + b], 0, xs, b * w.cols(), w.cols());
+            }
+            CUdeviceptr dx = upload(xs);
+            CUdeviceptr dout = alloc((long) n * w.rows() * Sizeof.FLOAT);
+            launch(w.format() == WeightFormat.Q8_0 ? q8 : bf16, (w.rows() + WARPS - 1) / WARPS, 1, 32 * WARPS,
+                    Pointer.to(Pointer.to(weights), Pointer.to(dx), Pointer.to(dout), Pointer.to(new int[] {w.rows()}),
+                            Pointer.to(new int[] {w.cols()}), Pointer.to(new int[] {n})));
+            float[] result = new float[n * w.rows()];
+            cuMemcpyDtoH(Pointer.to(result), dout, (long) result.length * Sizeof.FLOAT);
+            for (int b = 0; b < n; b++) {
+                System.arraycopy(result, b * w.rows(), out[from + b], 0, w.rows());
+            }
+            cuMemFree(dx);
+            cuMemFree(dout);
+        }
+    }
+
+    @Override
+    public void addLora(List<LoraSegment> segments, float[][] x, float[][] y) {
+        if (segments.isEmpty()) {
+            return;
+        }
+        cuCtxSetCurrent(context);
+        int rows = x.length, in = x[0].length, out = y[0].length;
+        int[] rowAdapter = new int[rows];
+        Arrays.fill(rowAdapter, -1);
+        int maxRank = 0;
+        NativePointerObject[] aPtrs = new NativePointerObject[segments.size()];
+        NativePointerObject[] bPtrs = new NativePointerObject[segments.size()];
+        int[] aFormats = new int[segments.size()], bFormats = new int[segments.size()], ranks = new int[segments.size()];
+        float[] scales = new float[segments.size()];
+        for (int s = 0; s < segments.size(); s++) {
+            LoraSegment seg = segments.get(s);
+            aPtrs[s] = resident(seg.a().data());
+            bPtrs[s] = resident(seg.bTransposed().data());
+            aFormats[s] = format(seg.a().format());
+            bFormats[s] = format(seg.bTransposed().format());
+            ranks[s] = seg.a().rows();
+            scales[s] = seg.scale();
+            maxRank = Math.max(maxRank, ranks[s]);
+            for (int r : seg.rows()) {
+                rowAdapter[r] = s;
+            }
+        }
+        float[] xs = new float[rows * in], ys = new float[rows * out];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(x[r], 0, xs, r * in, in);
+            System.arraycopy(y[r], 0, ys, r * out, out);
+        }
+        CUdeviceptr dA = alloc((long) aPtrs.length * Sizeof.POINTER), dB = alloc((long) bPtrs.length * Sizeof.POINTER);
+        cuMemcpyHtoD(dA, Pointer.to(aPtrs), (long) aPtrs.length * Sizeof.POINTER);
+        cuMemcpyHtoD(dB, Pointer.to(bPtrs), (long) bPtrs.length * Sizeof.POINTER);
+        CUdeviceptr dAf = upload(aFormats), dBf = upload(bFormats), dRanks = upload(ranks), dRows = upload(rowAdapter), dScales = upload(scales);
+        CUdeviceptr dx = upload(xs), dy = upload(ys), dh = alloc((long) rows * maxRank * Sizeof.FLOAT);
+        launch(shrink, rows, maxRank, 32, Pointer.to(Pointer.to(dA), Pointer.to(dAf), Pointer.to(dRanks), Pointer.to(dRows), Pointer.to(dx),
+                Pointer.to(dh), Pointer.to(new int[] {in}), Pointer.to(new int[] {maxRank})));
+        launch(expand, rows, (out + 255) / 256, 256, Pointer.to(Pointer.to(dB), Pointer.to(dBf), Pointer.to(dRanks), Pointer.to(dScales),
+                Pointer.to(dRows), Pointer.to(dh), Pointer.to(dy), Pointer.to(new int[] {out}), Pointer.to(new int[] {maxRank})));
+        cuMemcpyDtoH(Pointer.to(ys), dy, (long) ys.length * Sizeof.FLOAT);
+        for (int r = 0; r < rows; r++) {
+            if (rowAdapter[r] >= 0) {
+                System.arraycopy(ys, r * out, y[r], 0, out);
+            }
+        }
+        for (CUdeviceptr p : List.of(dA, dB, dAf, dBf, dRanks, dRows, dScales, dx, dy, dh)) {
+            cuMemFree(p);
+        }
+    }
+
+    @Override
+    public void dequantizeRow(WeightMatrix w, int row, float[] out) {
+        cpu.dequantizeRow(w, row, out);
+    }
+
+    /** The device copy of a host matrix, uploaded on first use and kept while this backend lives. */
+    private CUdeviceptr resident(MemorySegment data) {
+        return uploaded.computeIfAbsent(data, d -> {
+            CUdeviceptr p = alloc(d.byteSize());
+            cuMemcpyHtoD(p, Pointer.to(d.asByteBuffer()), d.byteSize());
+            return p;
+        });
+    }
+
+    private static int format(WeightFormat f) {
+        return switch (f) {
+            case F32 -> 0;
+            case BF16 -> 1;
+            default -> throw new IllegalArgumentException("LoRA matrices are F32 or BF16, not " + f);
+        };
+    }
+
+    private static CUdeviceptr alloc(long bytes) {
+        CUdeviceptr p = new CUdeviceptr();
+        cuMemAlloc(p, Math.max(bytes, 4));
+        return p;
+    }
+
+    private static CUdeviceptr upload(float[] host) {
+        CUdeviceptr p = alloc((long) host.length * Sizeof.FLOAT);
+        cuMemcpyHtoD(p, Pointer.to(host), (long) host.length * Sizeof.FLOAT);
+        return p;
+    }
+
+    private static CUdeviceptr upload(int[] host) {
+        CUdeviceptr p = alloc((long) host.length * Sizeof.INT);
+        cuMemcpyHtoD(p, Pointer.to(host), (long) host.length * Sizeof.INT);
+        return p;
+    }
+
+    private static void launch(CUfunction f, int gridX, int gridY, int block, Pointer params) {
+        cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, null);
+        cuCtxSynchronize();
+    }
+
+    private static int indexOf(byte[] a, byte v) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == v) {
+                return i;
+            }
+        }
+        return a.length;
+    }
+
+    @Override
+    public void close() {
+        cuCtxSetCurrent(context);
+        uploaded.values().forEach(JCudaDriver::cuMemFree);
+        uploaded.clear();
+        cuCtxDestroy(context);
+        cpu.close();
+    }
+}
