@@ -41,7 +41,7 @@ public final class GoldenData {
             float[][] x = random(random, BATCH, COLS, 1);
             write(dir.resolve("matmul_x.bin"), x);
             for (WeightFormat f : List.of(WeightFormat.Q8_0, WeightFormat.BF16)) {
-                WeightMatrix w = matrix(random, f, ROWS, COLS, 0.1, arena);
+                WeightMatrix w = CudaAgreement.matrix(random, f, ROWS, COLS, 0.1, arena);
                 write(dir.resolve("matmul_w_" + f.name().toLowerCase() + ".bin"), w.data());
                 float[][] out = new float[BATCH][ROWS];
                 cpu.matmul(w, x, out, BATCH);
@@ -53,8 +53,8 @@ public final class GoldenData {
             write(dir.resolve("lora_y0.bin"), y);
             List<LoraSegment> segments = new ArrayList<>();
             for (int s = 0; s < RANKS.length; s++) {
-                WeightMatrix a = matrix(random, A_FORMATS[s], RANKS[s], IN, 0.1, arena);
-                WeightMatrix bt = matrix(random, B_FORMATS[s], RANKS[s], OUT, 0.1, arena);
+                WeightMatrix a = CudaAgreement.matrix(random, A_FORMATS[s], RANKS[s], IN, 0.1, arena);
+                WeightMatrix bt = CudaAgreement.matrix(random, B_FORMATS[s], RANKS[s], OUT, 0.1, arena);
                 write(dir.resolve("lora_a" + s + ".bin"), a.data());
                 write(dir.resolve("lora_b" + s + ".bin"), bt.data());
                 List<Integer> rows = new ArrayList<>();
@@ -93,19 +93,6 @@ public final class GoldenData {
             }
             Files.write(dir.resolve("argmax_out.bin"), b.array());
         }
-    }
-
-    private static WeightMatrix matrix(SplittableRandom random, WeightFormat f, int rows, int cols, double scale, Arena arena) {
-        long rowBytes = f.rowBytes(cols);
-        MemorySegment data = arena.allocate(rowBytes * rows, 64);
-        float[] row = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                row[c] = (float) ((random.nextDouble() * 2 - 1) * scale);
-            }
-            CpuBackend.encodeRow(f, row, data, r * rowBytes);
-        }
-        return new WeightMatrix("m", f, data, rows, cols);
     }
 
     private static float[][] random(SplittableRandom random, int rows, int cols, double scale) {
