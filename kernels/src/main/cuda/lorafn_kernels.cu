@@ -7,7 +7,9 @@
 //   BF16: per row, cols values of 2 bytes (the upper half of an F32).
 //   LoRA: A is rank x in and B is stored transposed, rank x out, both F32 or BF16 (a_format/b_format:
 //         0 = F32, 1 = BF16), as LoraSegment passes them.
+#ifndef LORAFN_HOST_SHIM // the CPU check (kernels/src/test/cuda/host_shim.h) brings its own __half
 #include <cuda_fp16.h>
+#endif
 #include <stdint.h>
 
 #define WARP 32
@@ -169,7 +171,7 @@ extern "C" __global__ void argmax(const float *logits, int *out, int n) {
     index[threadIdx.x] = bi;
     __syncthreads();
     for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) {
-        if (threadIdx.x < stride) {
+        if ((int) threadIdx.x < stride) {
             float ob = best[threadIdx.x + stride];
             int oi = index[threadIdx.x + stride];
             if (ob > best[threadIdx.x] || (ob == best[threadIdx.x] && oi < index[threadIdx.x])) {

@@ -3,6 +3,7 @@
 //   ./check_kernels DIR        exit 0 when every kernel agrees within tolerance
 // The kernels are the very source the build compiles to PTX (included below).
 #include "../../main/cuda/lorafn_kernels.cu"
+#include "golden_files.h"
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -10,25 +11,10 @@
 #include <string>
 #include <vector>
 
-static const int ROWS = 300, COLS = 512, BATCH = 5, IN = 256, OUT = 384, LORA_ROWS = 6, NORM_ROWS = 3, NORM_N = 1000,
-                 ARGMAX_ROWS = 4, VOCAB = 1001;
-static const int RANKS[] = {16, 8, 4}, A_FORMATS[] = {0, 1, 0}, B_FORMATS[] = {0, 1, 1}, ROW_ADAPTER[] = {0, -1, 1, 0, 2, -1};
-static const float SCALES[] = {2.0f, 0.5f, 1.25f};
 
 #define CHECK(call) do { cudaError_t e = (call); if (e != cudaSuccess) { \
     std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e)); std::exit(2); } } while (0)
 
-static std::vector<char> read(const std::string &path) {
-    FILE *f = std::fopen(path.c_str(), "rb");
-    if (!f) { std::fprintf(stderr, "cannot read %s\n", path.c_str()); std::exit(2); }
-    std::fseek(f, 0, SEEK_END);
-    long n = std::ftell(f);
-    std::fseek(f, 0, SEEK_SET);
-    std::vector<char> b(n);
-    if (std::fread(b.data(), 1, n, f) != (size_t) n) { std::fprintf(stderr, "short read %s\n", path.c_str()); std::exit(2); }
-    std::fclose(f);
-    return b;
-}
 
 template <typename T> static T *upload(const std::vector<char> &host) {
     void *d;

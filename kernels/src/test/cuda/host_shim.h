@@ -1,0 +1,99 @@
+// Runs CUDA kernel source on the CPU, for machines without a GPU: each thread of a block is a std::thread,
+// a warp's shuffles and __syncthreads are barriers, so the kernels' index math and warp-synchronous
+// reductions execute as they would on a device. Blocks run one after another (so __shared__ arrays, made
+// static here, belong to the running block). Enough CUDA for lorafn_kernels.cu, no more.
+#pragma once
+#include <barrier>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#define __global__
+#define __device__
+#define __forceinline__ inline
+#define __shared__ static
+
+struct dim3 {
+    unsigned x = 1, y = 1, z = 1;
+    dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+inline thread_local dim3 threadIdx, blockIdx;
+inline dim3 blockDim, gridDim;
+
+namespace shim {
+inline std::unique_ptr<std::barrier<>> block_barrier;
+inline std::vector<std::unique_ptr<std::barrier<>>> warp_barriers;
+inline std::vector<float> shuffle_slots;
+}
+
+inline void __syncthreads() { shim::block_barrier->arrive_and_wait(); }
+
+// Every lane of the warp writes its value, waits for all, reads its partner's, waits again.
+inline float __shfl_down_sync(unsigned, float v, int offset) {
+    unsigned warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+    shim::shuffle_slots[threadIdx.x] = v;
+    shim::warp_barriers[warp]->arrive_and_wait();
+    float other = lane + offset < 32 && threadIdx.x + offset < blockDim.x ? shim::shuffle_slots[threadIdx.x + offset] : v;
+    shim::warp_barriers[warp]->arrive_and_wait();
+    return other;
+}
+
+struct __half { uint16_t bits; };
+inline float __half2float(__half h) {  // IEEE binary16 to binary32
+    uint32_t sign = (uint32_t) (h.bits >> 15) << 31, exp = (h.bits >> 10) & 0x1f, mant = h.bits & 0x3ff, f;
+    if (exp == 0) {
+        if (mant == 0) {
+            f = sign;
+        } else {  // subnormal: normalize
+            int e = -1;
+            do { e++; mant <<= 1; } while ((mant & 0x400) == 0);
+            f = sign | ((uint32_t) (127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
+        }
+    } else if (exp == 31) {
+        f = sign | 0x7f800000u | (mant << 13);
+    } else {
+        f = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    }
+    float out;
+    std::memcpy(&out, &f, 4);
+    return out;
+}
+inline float __uint_as_float(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline float rsqrtf(float v) { return 1.0f / std::sqrt(v); }
+
+// kernel<<<grid, block>>>(args...) becomes launch(grid, block, [&] { kernel(args...); })
+inline void launch(dim3 grid, dim3 block, const std::function<void()> &body) {
+    gridDim = grid;
+    blockDim = block;
+    unsigned threads = block.x * block.y * block.z;
+    shim::shuffle_slots.assign(threads, 0.0f);
+    for (unsigned bz = 0; bz < grid.z; bz++) {
+        for (unsigned by = 0; by < grid.y; by++) {
+            for (unsigned bx = 0; bx < grid.x; bx++) {
+                shim::block_barrier = std::make_unique<std::barrier<>>(threads);
+                shim::warp_barriers.clear();
+                for (unsigned w = 0; w < (threads + 31) / 32; w++) {
+                    unsigned lanes = std::min(32u, threads - w * 32);
+                    shim::warp_barriers.push_back(std::make_unique<std::barrier<>>(lanes));
+                }
+                std::vector<std::thread> team;
+                for (unsigned t = 0; t < threads; t++) {
+                    team.emplace_back([=, &body] {
+                        threadIdx = dim3(t, 0, 0);
+                        blockIdx = dim3(bx, by, bz);
+                        body();
+                        // a thread that returned early must not leave its warp or block waiting on it
+                        shim::warp_barriers[t / 32]->arrive_and_drop();
+                        shim::block_barrier->arrive_and_drop();
+                    });
+                }
+                for (auto &th : team) th.join();
+            }
+        }
+    }
+}
