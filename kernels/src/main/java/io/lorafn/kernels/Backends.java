@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * Which backend computes: {@code cpu}, {@code cuda}, or {@code auto}, which takes a CUDA device when one is
  * there and otherwise falls back to the CPU with one log line saying why. A missing driver (JCuda's natives
- * need libcuda.so.1), no device, or a build without PTX is never a crash under {@code auto}; under
+ * need libcuda.so.1), no device, too little free device memory for the weights, or a build without PTX is
+ * never a crash under {@code auto}; under
  * {@code cuda} it is a clear error.
  */
 public final class Backends {
@@ -20,12 +21,20 @@ public final class Backends {
 
     /** @param threads CPU threads; 0 for one per core */
     public static Backend select(String mode, int threads) {
+        return select(mode, threads, 0);
+    }
+
+    /**
+     * @param threads     CPU threads; 0 for one per core
+     * @param neededBytes device memory the weights need: a device with less free falls back (auto) or is refused (cuda)
+     */
+    public static Backend select(String mode, int threads, long neededBytes) {
         String m = mode == null ? "auto" : mode.toLowerCase(Locale.ROOT);
         return switch (m) {
             case "cpu" -> cpu(threads);
             case "cuda" -> {
                 try {
-                    yield CudaBackend.open(0);
+                    yield CudaBackend.open(0, neededBytes);
                 } catch (Throwable t) { // UnsatisfiedLinkError included: no driver here
                     throw new IllegalArgumentException("--backend cuda: no usable CUDA device (" + reason(t) + ")", t);
                 }
@@ -37,7 +46,7 @@ public final class Backends {
                     yield cpu(threads);
                 }
                 try {
-                    Backend cuda = CudaBackend.open(0);
+                    Backend cuda = CudaBackend.open(0, neededBytes);
                     LOG.log(System.Logger.Level.INFO, "backend: " + cuda.name());
                     yield cuda;
                 } catch (Throwable t) {

@@ -12,6 +12,7 @@ import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
@@ -52,19 +53,54 @@ public final class CudaBackend implements Backend {
     private static final int WARPS = 8;
     private static final int MAX_BATCH = 16;
 
-    private final CUcontext context;
+    private final int ordinal;
     private final String deviceName;
-    private final CUfunction q8, bf16, shrink, expand;
+    private CUcontext context;
+    private CUfunction q8, bf16, shrink, expand;
     private final CpuBackend cpu = new CpuBackend(1);
     private final Map<MemorySegment, CUdeviceptr> uploaded = new IdentityHashMap<>();
 
-    private CudaBackend(CUcontext context, String deviceName, CUmodule module) {
-        this.context = context;
+    private CudaBackend(int ordinal, String deviceName) {
+        this.ordinal = ordinal;
         this.deviceName = deviceName;
-        this.q8 = function(module, "q8_0_matmul");
-        this.bf16 = function(module, "bf16_matmul");
-        this.shrink = function(module, "sgmv_shrink");
-        this.expand = function(module, "sgmv_expand");
+        attach();
+    }
+
+    /** A context on the device and the kernels loaded in it. */
+    private void attach() {
+        CUdevice device = new CUdevice();
+        cuDeviceGet(device, ordinal);
+        int[] major = {0};
+        cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        byte[] code = ptx(major[0] >= 9 ? "sm_90" : "sm_80");
+        context = new CUcontext();
+        cuCtxCreate(context, 0, device);
+        CUmodule module = new CUmodule();
+        cuModuleLoadData(module, code);
+        q8 = function(module, "q8_0_matmul");
+        bf16 = function(module, "bf16_matmul");
+        shrink = function(module, "sgmv_shrink");
+        expand = function(module, "sgmv_expand");
+    }
+
+    /**
+     * Lets go of the device, as a CRaC checkpoint needs (a checkpoint cannot hold a GPU context): every
+     * device buffer is freed and the context destroyed. {@link #resume} attaches again; weights go back up
+     * on their next use.
+     */
+    public synchronized void suspend() {
+        cuCtxSetCurrent(context);
+        uploaded.values().forEach(JCudaDriver::cuMemFree);
+        uploaded.clear();
+        cuCtxDestroy(context);
+        context = null;
+    }
+
+    /** After {@link #suspend}: a new context, the kernels loaded again. */
+    public synchronized void resume() {
+        if (context == null) {
+            attach();
+        }
     }
 
     /**
@@ -72,6 +108,14 @@ public final class CudaBackend implements Backend {
      * no driver ({@link UnsatisfiedLinkError}), no device, or no PTX in this build.
      */
     public static CudaBackend open(int ordinal) {
+        return open(ordinal, 0);
+    }
+
+    /**
+     * @param neededBytes device memory the weights will take; less free than that is refused (the caller
+     *                    falls back to the CPU) rather than failing mid-call
+     */
+    public static CudaBackend open(int ordinal, long neededBytes) {
         JCudaDriver.setExceptionsEnabled(true);
         cuInit(0);
         int[] count = {0};
@@ -81,17 +125,19 @@ public final class CudaBackend implements Backend {
         }
         CUdevice device = new CUdevice();
         cuDeviceGet(device, ordinal);
-        int[] major = {0};
-        cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
         byte[] name = new byte[256];
         cuDeviceGetName(name, name.length, device);
-        byte[] code = ptx(major[0] >= 9 ? "sm_90" : "sm_80");
-        CUcontext context = new CUcontext();
-        cuCtxCreate(context, 0, device);
-        CUmodule module = new CUmodule();
-        cuModuleLoadData(module, code);
-        String deviceName = new String(name, 0, indexOf(name, (byte) 0)).trim();
-        return new CudaBackend(context, deviceName + ", compute capability " + major[0], module);
+        int[] major = {0};
+        cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        CudaBackend backend = new CudaBackend(ordinal, new String(name, 0, indexOf(name, (byte) 0)).trim() + ", compute capability " + major[0]);
+        long[] free = {0}, total = {0};
+        cuMemGetInfo(free, total);
+        if (free[0] < neededBytes) {
+            backend.close();
+            throw new IllegalStateException(String.format("not enough device memory: %d MiB free of %d, the weights need %d MiB",
+                    free[0] >> 20, total[0] >> 20, neededBytes >> 20));
+        }
+        return backend;
     }
 
     /** The PTX for {@code arch}, NUL-terminated as cuModuleLoadData wants it. */
@@ -124,7 +170,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
+    public synchronized void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
         if (w.format() != WeightFormat.Q8_0 && w.format() != WeightFormat.BF16) {
             cpu.matmul(w, x, out, batch);
             return;
@@ -153,7 +199,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void addLora(List<LoraSegment> segments, float[][] x, float[][] y) {
+    public synchronized void addLora(List<LoraSegment> segments, float[][] x, float[][] y) {
         if (segments.isEmpty()) {
             return;
         }
@@ -259,11 +305,10 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void close() {
-        cuCtxSetCurrent(context);
-        uploaded.values().forEach(JCudaDriver::cuMemFree);
-        uploaded.clear();
-        cuCtxDestroy(context);
+    public synchronized void close() {
+        if (context != null) {
+            suspend();
+        }
         cpu.close();
     }
 }

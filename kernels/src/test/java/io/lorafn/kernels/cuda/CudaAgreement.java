@@ -110,7 +110,16 @@ public final class CudaAgreement {
         try (CudaBackend cuda = CudaBackend.open(0)) {
             System.out.println("backend: " + cuda.name());
             check(cuda).forEach(System.out::println);
-            System.out.println("the CUDA backend agrees with the CPU backend");
+            cuda.suspend(); // as before a CRaC checkpoint: no context, no device buffer
+            cuda.resume();
+            check(cuda).forEach(line -> System.out.println("after suspend and resume: " + line));
+            System.out.println("the CUDA backend agrees with the CPU backend, before and after letting go of the device");
+        }
+        try {
+            CudaBackend.open(0, Long.MAX_VALUE).close();
+            throw new AssertionError("a backend opened with more memory needed than any device has");
+        } catch (IllegalStateException e) {
+            System.out.println("refused as it should be: " + e.getMessage());
         }
     }
 }

@@ -58,6 +58,10 @@ class CudaBackendTest {
         assumeTrue(deviceHere(), "no CUDA device here: skipped (run it on a machine with one; see README, CUDA)");
         try (CudaBackend cuda = CudaBackend.open(0)) {
             CudaAgreement.check(cuda).forEach(System.out::println);
+            cuda.suspend();
+            cuda.resume();
+            CudaAgreement.check(cuda).forEach(System.out::println);
         }
+        assertThrows(IllegalStateException.class, () -> CudaBackend.open(0, Long.MAX_VALUE), "more memory needed than the device has");
     }
 }

@@ -22,6 +22,8 @@ public final class LoadedModel implements AutoCloseable {
     private final LlamaEngine engine;
     private final Tokenizer tokenizer;
     private final List<LoraAdapter> adapters = new ArrayList<>();
+    /** Held here: CRaC contexts may keep their resources only weakly. */
+    private final DeviceCheckpointResource deviceResource;
 
     private LoadedModel(AutoCloseable weightFile, LlamaWeights weights, Backend backend, Tokenizer tokenizer) {
         this.weightFile = weightFile;
@@ -30,6 +32,10 @@ public final class LoadedModel implements AutoCloseable {
         this.backend = backend;
         this.engine = new LlamaEngine(weights, backend);
         this.tokenizer = tokenizer;
+        this.deviceResource = backend instanceof io.lorafn.kernels.cuda.CudaBackend cuda ? new DeviceCheckpointResource(cuda) : null;
+        if (deviceResource != null) {
+            org.crac.Core.getGlobalContext().register(deviceResource);
+        }
     }
 
     public static LoadedModel open(Path modelDir, int threads) {
@@ -52,7 +58,7 @@ public final class LoadedModel implements AutoCloseable {
         if (image != null) {
             ResidentImage img = ResidentImage.open(image);
             try {
-                return new LoadedModel(img, LlamaWeights.from(img), Backends.select(backend, threads), tokenizer(modelDir, image));
+                return new LoadedModel(img, LlamaWeights.from(img), Backends.select(backend, threads, fileSize(image)), tokenizer(modelDir, image));
             } catch (RuntimeException e) {
                 img.close();
                 throw e;
@@ -64,6 +70,14 @@ public final class LoadedModel implements AutoCloseable {
         } catch (RuntimeException e) {
             dir.close();
             throw e;
+        }
+    }
+
+    private static long fileSize(Path file) {
+        try {
+            return Files.size(file);
+        } catch (java.io.IOException e) {
+            return 0;
         }
     }
 
@@ -94,6 +108,11 @@ public final class LoadedModel implements AutoCloseable {
     /** What computes the products: {@code cpu} or {@code cuda (device)}. */
     public String backendName() {
         return backend.name();
+    }
+
+    /** The backend itself (a worker lets a CUDA one go of its device across a CRaC checkpoint). */
+    public Backend backend() {
+        return backend;
     }
 
     public LlamaEngine engine() {
