@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 /** The root command, {@code lorafn}; each module contributes its subcommands from its own cli package. */
 @Command(name = "lorafn", mixinStandardHelpOptions = true, version = "lorafn 0.1.0",
         description = {"Serverless runtime for per-tenant LoRA functions on a shared base model.", ""},
-        subcommands = {SynthCommand.class, AdapterCommand.class, ImageCommand.class, LogitsCommand.class, GenerateCommand.class, WorkerCommand.class, PoolCommand.class, BenchCommand.class,
+        subcommands = {SynthCommand.class, AdapterCommand.class, ImageCommand.class, LogitsCommand.class, GenerateCommand.class, WorkerCommand.class, io.lorafn.worker.cli.DeviceHolderCommand.class, PoolCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class LorafnMain implements Runnable {
     @CommandLine.Spec

@@ -3,6 +3,7 @@ package io.lorafn.infra;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -285,5 +286,16 @@ class CliTest {
             assertEquals(planned, lines.size(), "every finished call of the stack, in arrival order");
             assertTrue(lines.stream().noneMatch(l -> l.contains("\"output\":\"")), "without the generated text");
         }
+    }
+
+    @Test
+    void aDeviceHolderWithoutACudaDeviceIsAClearErrorAndLeavesNoHandle() throws Exception {
+        assumeTrue(!Files.exists(Path.of("/dev/nvidiactl")), "a GPU is here: the holder would hold");
+        Path image = root.resolve("holder.img");
+        assertEquals(0, run("image", "build", "--model", model.toString(), "--format", "q8_0", "--out", image.toString()).exit());
+        Run r = run("device-holder", "--image", image.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("no usable CUDA device 0"), r.err());
+        assertTrue(!Files.exists(io.lorafn.kernels.cuda.DeviceImage.handleFile(image, 0)), "no handle for a copy that does not exist");
     }
 }

@@ -9,6 +9,8 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuInit;
+import static jcuda.driver.JCudaDriver.cuIpcCloseMemHandle;
+import static jcuda.driver.JCudaDriver.cuIpcOpenMemHandle;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
@@ -39,6 +41,7 @@ import jcuda.driver.CUdevice;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUipcMem_flags;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
 
@@ -59,6 +62,9 @@ public final class CudaBackend implements Backend {
     private CUfunction q8, bf16, shrink, expand;
     private final CpuBackend cpu = new CpuBackend(1);
     private final Map<MemorySegment, CUdeviceptr> uploaded = new IdentityHashMap<>();
+    private MemorySegment sharedHost; // the host image whose device copy another process holds
+    private byte[] sharedHandle;
+    private CUdeviceptr sharedBase;
 
     private CudaBackend(int ordinal, String deviceName) {
         this.ordinal = ordinal;
@@ -90,6 +96,10 @@ public final class CudaBackend implements Backend {
      */
     public synchronized void suspend() {
         cuCtxSetCurrent(context);
+        if (sharedBase != null) {
+            cuIpcCloseMemHandle(sharedBase);
+            sharedBase = null;
+        }
         uploaded.values().forEach(JCudaDriver::cuMemFree);
         uploaded.clear();
         cuCtxDestroy(context);
@@ -100,7 +110,31 @@ public final class CudaBackend implements Backend {
     public synchronized void resume() {
         if (context == null) {
             attach();
+            if (sharedHost != null) {
+                openShared();
+            }
         }
+    }
+
+    /**
+     * Computes on the device copy of {@code hostImage} that a holder process exported ({@link DeviceImage}):
+     * a weight matrix inside the image is then an offset into that copy, never uploaded by this process.
+     */
+    public synchronized void shareImage(MemorySegment hostImage, byte[] ipcHandle) {
+        sharedHost = hostImage;
+        sharedHandle = ipcHandle.clone();
+        cuCtxSetCurrent(context);
+        openShared();
+    }
+
+    private void openShared() {
+        sharedBase = new CUdeviceptr();
+        cuIpcOpenMemHandle(sharedBase, IpcHandles.handle(sharedHandle), CUipcMem_flags.CU_IPC_MEM_LAZY_ENABLE_PEER_ACCESS);
+    }
+
+    /** Bytes this process has uploaded itself (weights outside a shared image, adapters). */
+    public synchronized long uploadedBytes() {
+        return uploaded.keySet().stream().mapToLong(MemorySegment::byteSize).sum();
     }
 
     /**
@@ -257,6 +291,10 @@ public final class CudaBackend implements Backend {
 
     /** The device copy of a host matrix, uploaded on first use and kept while this backend lives. */
     private CUdeviceptr resident(MemorySegment data) {
+        if (sharedBase != null && data.address() >= sharedHost.address()
+                && data.address() + data.byteSize() <= sharedHost.address() + sharedHost.byteSize()) {
+            return sharedBase.withByteOffset(data.address() - sharedHost.address());
+        }
         return uploaded.computeIfAbsent(data, d -> {
             CUdeviceptr p = alloc(d.byteSize());
             cuMemcpyHtoD(p, Pointer.to(d.asByteBuffer()), d.byteSize());

@@ -97,6 +97,11 @@ public final class ResidentImage implements AutoCloseable {
         return new StorageException(code, path + ": " + what);
     }
 
+    /** The whole mapped file: every tensor's data is a slice of it (a GPU backend shares the image by offsets into it). */
+    public MemorySegment mapping() {
+        return file;
+    }
+
     public Path path() {
         return path;
     }

@@ -58,10 +58,18 @@ public final class LoadedModel implements AutoCloseable {
         if (image != null) {
             ResidentImage img = ResidentImage.open(image);
             try {
-                return new LoadedModel(img, LlamaWeights.from(img), Backends.select(backend, threads, fileSize(image)), tokenizer(modelDir, image));
+                Backend computing = Backends.select(backend, threads, sharedOnDevice(image) ? 0 : fileSize(image));
+                if (computing instanceof io.lorafn.kernels.cuda.CudaBackend cuda && sharedOnDevice(image)) {
+                    // a holder process has this image on the GPU: compute on its copy (CUDA IPC), not a copy of our own
+                    cuda.shareImage(img.mapping(), Files.readAllBytes(io.lorafn.kernels.cuda.DeviceImage.handleFile(image, 0)));
+                }
+                return new LoadedModel(img, LlamaWeights.from(img), computing, tokenizer(modelDir, image));
             } catch (RuntimeException e) {
                 img.close();
                 throw e;
+            } catch (java.io.IOException e) {
+                img.close();
+                throw new java.io.UncheckedIOException(e);
             }
         }
         ModelDirectory dir = ModelDirectory.open(modelDir);
@@ -71,6 +79,10 @@ public final class LoadedModel implements AutoCloseable {
             dir.close();
             throw e;
         }
+    }
+
+    private static boolean sharedOnDevice(Path image) {
+        return Files.exists(io.lorafn.kernels.cuda.DeviceImage.handleFile(image, 0));
     }
 
     private static long fileSize(Path file) {
