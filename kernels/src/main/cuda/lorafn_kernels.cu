@@ -153,6 +153,78 @@ extern "C" __global__ void rmsnorm(const float *x, const float *gain, float *out
     }
 }
 
+// RoPE on each head of a row, rotating the pairs (i, i + headDim/2) as Llama does (VectorMath.rope):
+// a thread per pair. Launch: grid (heads), block (headDim / 2).
+extern "C" __global__ void rope(float *vec, const float *cos_table, const float *sin_table, int head_dim) {
+    int half = head_dim / 2, i = threadIdx.x;
+    if (i >= half) {
+        return;
+    }
+    float *head = vec + (size_t) blockIdx.x * head_dim;
+    float a = head[i], b = head[i + half];
+    head[i] = a * cos_table[i] - b * sin_table[i];
+    head[i + half] = b * cos_table[i] + a * sin_table[i];
+}
+
+// Decode attention over a paged KV cache (Attention.attend): one block per query head, positions
+// [from, to); keys and values are pools of blocks of block_positions rows of kv_heads * head_dim floats,
+// block_table maps a sequence's logical block to its pool block; grouped-query heads share a KV head.
+// scratch holds heads * (to - from) floats. Launch: grid (heads), block (256).
+extern "C" __global__ void paged_attention_decode(const float *q, const float *keys, const float *values, const int *block_table,
+                                                  int block_positions, int heads, int kv_heads, int head_dim, int from, int to,
+                                                  float *scratch, float *out) {
+    __shared__ float reduce[256];
+    int h = blockIdx.x, n = to - from, kv_dim = kv_heads * head_dim;
+    int kv_base = (h / (heads / kv_heads)) * head_dim;
+    float scale = rsqrtf((float) head_dim);
+    const float *qh = q + (size_t) h * head_dim;
+    float *scores = scratch + (size_t) h * n;
+    float local_max = -INFINITY;
+    for (int t = threadIdx.x; t < n; t += blockDim.x) {
+        int position = from + t;
+        const float *k = keys + ((size_t) block_table[position / block_positions] * block_positions + position % block_positions) * kv_dim + kv_base;
+        float s = 0.0f;
+        for (int i = 0; i < head_dim; i++) {
+            s += qh[i] * k[i];
+        }
+        scores[t] = s * scale;
+        local_max = fmaxf(local_max, scores[t]);
+    }
+    reduce[threadIdx.x] = local_max;
+    __syncthreads();
+    for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) {
+        if ((int) threadIdx.x < stride) {
+            reduce[threadIdx.x] = fmaxf(reduce[threadIdx.x], reduce[threadIdx.x + stride]);
+        }
+        __syncthreads();
+    }
+    float max = reduce[0];
+    __syncthreads();
+    float local_sum = 0.0f;
+    for (int t = threadIdx.x; t < n; t += blockDim.x) {
+        scores[t] = expf(scores[t] - max);
+        local_sum += scores[t];
+    }
+    reduce[threadIdx.x] = local_sum;
+    __syncthreads();
+    for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) {
+        if ((int) threadIdx.x < stride) {
+            reduce[threadIdx.x] += reduce[threadIdx.x + stride];
+        }
+        __syncthreads();
+    }
+    float inv = 1.0f / reduce[0];
+    for (int i = threadIdx.x; i < head_dim; i += blockDim.x) {
+        float acc = 0.0f;
+        for (int t = 0; t < n; t++) {
+            int position = from + t;
+            const float *v = values + ((size_t) block_table[position / block_positions] * block_positions + position % block_positions) * kv_dim + kv_base;
+            acc += scores[t] * inv * v[i];
+        }
+        out[(size_t) h * head_dim + i] = acc;
+    }
+}
+
 // Greedy sampling: the index of each row's largest logit (the lowest index on ties, as the CPU's argmax).
 // Launch: grid (rows), block (256).
 extern "C" __global__ void argmax(const float *logits, int *out, int n) {

@@ -98,6 +98,19 @@ int main(int argc, char **argv) {
     CHECK(cudaDeviceSynchronize());
     compare("rmsnorm", download(nout, (size_t) NORM_ROWS * NORM_N), read(dir + "norm_out.bin"), 1e-5f);
 
+    float *rv = upload<float>(read(dir + "rope_in.bin")), *rc = upload<float>(read(dir + "rope_cos.bin")), *rs = upload<float>(read(dir + "rope_sin.bin"));
+    rope<<<HEADS, HEAD_DIM / 2>>>(rv, rc, rs, HEAD_DIM);
+    CHECK(cudaDeviceSynchronize());
+    compare("rope", download(rv, (size_t) HEADS * HEAD_DIM), read(dir + "rope_out.bin"), 1e-6f);
+    float *aq = upload<float>(read(dir + "attn_q.bin")), *ak = upload<float>(read(dir + "attn_keys.bin")), *av = upload<float>(read(dir + "attn_values.bin"));
+    int *table = upload(std::vector<int>(BLOCK_TABLE, BLOCK_TABLE + 3));
+    float *scratch, *attended;
+    CHECK(cudaMalloc(&scratch, (size_t) HEADS * POSITIONS * sizeof(float)));
+    CHECK(cudaMalloc(&attended, (size_t) HEADS * HEAD_DIM * sizeof(float)));
+    paged_attention_decode<<<HEADS, 256>>>(aq, ak, av, table, BLOCK_POSITIONS, HEADS, KV_HEADS, HEAD_DIM, 0, POSITIONS, scratch, attended);
+    CHECK(cudaDeviceSynchronize());
+    compare("paged attention", download(attended, (size_t) HEADS * HEAD_DIM), read(dir + "attn_out.bin"), 1e-5f);
+
     float *logits = upload<float>(read(dir + "argmax_logits.bin"));
     int *best;
     CHECK(cudaMalloc(&best, ARGMAX_ROWS * sizeof(int)));

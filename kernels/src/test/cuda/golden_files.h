@@ -10,6 +10,7 @@ static const int ROWS = 300, COLS = 512, BATCH = 5, IN = 256, OUT = 384, LORA_RO
                  ARGMAX_ROWS = 4, VOCAB = 1001;
 static const int RANKS[] = {16, 8, 4}, A_FORMATS[] = {0, 1, 0}, B_FORMATS[] = {0, 1, 1}, ROW_ADAPTER[] = {0, -1, 1, 0, 2, -1};
 static const float SCALES[] = {2.0f, 0.5f, 1.25f};
+static const int HEADS = 4, KV_HEADS = 2, HEAD_DIM = 16, BLOCK_POSITIONS = 16, POSITIONS = 37, BLOCK_TABLE[] = {2, 0, 1};
 
 static std::vector<char> read(const std::string &path) {
     FILE *f = std::fopen(path.c_str(), "rb");

@@ -65,6 +65,8 @@ inline float __half2float(__half h) {  // IEEE binary16 to binary32
 }
 inline float __uint_as_float(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
 inline float rsqrtf(float v) { return 1.0f / std::sqrt(v); }
+inline float fmaxf(float a, float b) { return std::fmax(a, b); }
+inline float expf(float v) { return std::exp(v); }
 
 // kernel<<<grid, block>>>(args...) becomes launch(grid, block, [&] { kernel(args...); })
 inline void launch(dim3 grid, dim3 block, const std::function<void()> &body) {

@@ -62,6 +62,18 @@ int main(int argc, char **argv) {
     launch(dim3(NORM_ROWS), dim3(256), [&] { rmsnorm((const float *) nx.data(), (const float *) gain.data(), normed.data(), NORM_N, 1e-5f); });
     compare("rmsnorm", normed.data(), read(dir + "norm_out.bin"), 1e-5);
 
+    std::vector<char> rq = read(dir + "rope_in.bin"), rc = read(dir + "rope_cos.bin"), rs = read(dir + "rope_sin.bin");
+    std::vector<float> rotated((float *) rq.data(), (float *) rq.data() + HEADS * HEAD_DIM);
+    launch(dim3(HEADS), dim3(HEAD_DIM / 2), [&] { rope(rotated.data(), (const float *) rc.data(), (const float *) rs.data(), HEAD_DIM); });
+    compare("rope", rotated.data(), read(dir + "rope_out.bin"), 1e-6);
+
+    std::vector<char> aq = read(dir + "attn_q.bin"), ak = read(dir + "attn_keys.bin"), av = read(dir + "attn_values.bin");
+    std::vector<float> scratch((size_t) HEADS * POSITIONS), attended((size_t) HEADS * HEAD_DIM);
+    launch(dim3(HEADS), dim3(256), [&] {
+        paged_attention_decode((const float *) aq.data(), (const float *) ak.data(), (const float *) av.data(), BLOCK_TABLE, BLOCK_POSITIONS,
+                               HEADS, KV_HEADS, HEAD_DIM, 0, POSITIONS, scratch.data(), attended.data()); });
+    compare("paged attention", attended.data(), read(dir + "attn_out.bin"), 1e-5);
+
     std::vector<char> logits = read(dir + "argmax_logits.bin");
     std::vector<int> best(ARGMAX_ROWS);
     launch(dim3(ARGMAX_ROWS), dim3(256), [&] { argmax((const float *) logits.data(), best.data(), VOCAB); });

@@ -32,6 +32,8 @@ public final class GoldenData {
     static final float[] SCALES = {2f, 0.5f, 1.25f};
     static final int[] ROW_ADAPTER = {0, -1, 1, 0, 2, -1};
     static final int NORM_ROWS = 3, NORM_N = 1000, ARGMAX_ROWS = 4, VOCAB = 1001;
+    static final int HEADS = 4, KV_HEADS = 2, HEAD_DIM = 16, BLOCK_POSITIONS = 16, POSITIONS = 37;
+    static final int[] BLOCK_TABLE = {2, 0, 1}; // logical block -> pool block, out of order on purpose
 
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
@@ -76,6 +78,23 @@ public final class GoldenData {
             write(dir.resolve("norm_x.bin"), nx);
             write(dir.resolve("norm_gain.bin"), gain);
             write(dir.resolve("norm_out.bin"), normed);
+            float[][] q = random(random, 1, HEADS * HEAD_DIM, 1);
+            float[][] cos = random(random, 1, HEAD_DIM / 2, 1), sin = random(random, 1, HEAD_DIM / 2, 1);
+            write(dir.resolve("rope_in.bin"), q);
+            write(dir.resolve("rope_cos.bin"), cos);
+            write(dir.resolve("rope_sin.bin"), sin);
+            float[] rotated = q[0].clone();
+            VectorMath.rope(rotated, HEADS, HEAD_DIM, cos[0], sin[0]);
+            write(dir.resolve("rope_out.bin"), new float[][] {rotated});
+            float[][] keys = random(random, BLOCK_TABLE.length, BLOCK_POSITIONS * KV_HEADS * HEAD_DIM, 1);
+            float[][] values = random(random, BLOCK_TABLE.length, BLOCK_POSITIONS * KV_HEADS * HEAD_DIM, 1);
+            write(dir.resolve("attn_q.bin"), new float[][] {rotated});
+            write(dir.resolve("attn_keys.bin"), keys);
+            write(dir.resolve("attn_values.bin"), values);
+            float[] attended = new float[HEADS * HEAD_DIM];
+            io.lorafn.kernels.cpu.Attention.attend(rotated, keys, values, BLOCK_TABLE, BLOCK_POSITIONS, HEADS, KV_HEADS, HEAD_DIM, 0, POSITIONS,
+                    new float[POSITIONS], attended);
+            write(dir.resolve("attn_out.bin"), new float[][] {attended});
             float[][] logits = random(random, ARGMAX_ROWS, VOCAB, 10);
             logits[1][7] = logits[1][900] = 1000; // a tie: the lowest index wins
             int[] best = new int[ARGMAX_ROWS];

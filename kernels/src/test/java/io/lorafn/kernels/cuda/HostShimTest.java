@@ -29,7 +29,7 @@ class HostShimTest {
                 binary.toString(), Path.of("src/test/cuda/shim_check.cpp").toAbsolutePath().toString()), 0);
         String out = run(List.of(binary.toString(), dir.resolve("golden").toString()), 0);
         assertTrue(out.contains("all kernels agree with the CPU backend"), compile + out);
-        assertEquals(5, out.lines().filter(l -> l.contains(" OK ")).count(), out);
+        assertEquals(7, out.lines().filter(l -> l.contains(" OK ")).count(), out);
     }
 
     private static String run(List<String> command, int expectedExit) throws Exception {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** Where the build has nvcc, every CUDA kernel is in the PTX it ships, for both architectures. */
 class PtxBuildTest {
-    static final List<String> KERNELS = List.of("q8_0_matmul", "bf16_matmul", "sgmv_shrink", "sgmv_expand", "rmsnorm", "argmax");
+    static final List<String> KERNELS = List.of("q8_0_matmul", "bf16_matmul", "sgmv_shrink", "sgmv_expand", "rmsnorm", "rope", "paged_attention_decode", "argmax");
 
     @Test
     void everyKernelIsCompiledToPtxForSm80AndSm90() throws IOException {

@@ -39,7 +39,7 @@ class NodeAgentTest {
             await(() -> processesA.ids().size() == 1 && processesB.ids().size() == 1, "one worker on each node");
             assertEquals(List.of("node-a-w1"), processesA.ids());
             assertEquals(List.of("node-b-w1"), processesB.ids());
-            assertTrue(processesB.process("node-b-w1").isPresent(), "a running process");
+            await(() -> processesB.process("node-b-w1").isPresent(), "a running process (its start may still be under way)");
             pool.start(List.of());
             await(() -> processesA.ids().size() == 2, "the third goes where there is room: node-b's capacity is 1");
             assertEquals(Set.of("node-a-w1", "node-a-w2", "node-b-w1"), Set.copyOf(new ClusterWorkers(b).ids()),
