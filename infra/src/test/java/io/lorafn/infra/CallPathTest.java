@@ -187,6 +187,27 @@ class CallPathTest extends RealRedis {
     }
 
     @Test
+    void anAcceptedStreamIsAnsweredAtOnceAndADeadlineThatPassesLaterEndsItWithAnErrorEvent() throws Exception {
+        dispatcher.close(); // the call waits in its queue past the impatient invoker's 300 ms deadline
+        try {
+            long start = System.nanoTime();
+            HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + impatient.actualPort()
+                    + "/v1/functions/support/invocations")).header("Authorization", "Bearer " + acmeKey)
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": \"a\", \"max_tokens\": 1, \"stream\": true}")).build(),
+                    HttpResponse.BodyHandlers.ofLines());
+            double headersMs = (System.nanoTime() - start) / 1e6;
+            assertEquals(200, r.statusCode(), "accepted: the stream's status and headers come at once");
+            assertTrue(r.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+            List<String> lines = r.body().toList();
+            double endMs = (System.nanoTime() - start) / 1e6;
+            assertTrue(headersMs < 250 && endMs >= 290, "headers after " + headersMs + " ms, the end after " + endMs + " ms");
+            assertTrue(lines.contains("event: error") && lines.stream().anyMatch(l -> l.contains("DEADLINE_EXCEEDED")), lines.toString());
+        } finally {
+            dispatcher = newDispatcher();
+        }
+    }
+
+    @Test
     void anAsyncCallIsReadBackOnlyByItsOwner() throws Exception {
         HttpResponse<String> r = post(invoker, "/v1/functions/support/invocations?async=true", acmeKey, "{\"prompt\": \"hi\", \"max_tokens\": 3}");
         assertEquals(202, r.statusCode(), r.body());

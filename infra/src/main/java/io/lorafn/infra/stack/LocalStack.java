@@ -90,7 +90,9 @@ public final class LocalStack implements AutoCloseable {
         agent = b.agent ? new NodeAgent(cluster, b.node, workers) : null;
         // the autoscaler (on whichever member is the oldest) orders workers from the node agents of the whole cluster
         manager = new PoolManager(vertx, redis, cluster, poolControl, new ClusterWorkers(cluster), WORKER_SILENCE_MS, redisUrl);
-        invoker = new InvokerVerticle(new InvokerConfig("invoker-1", b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
+        // each invoker reads the replies of its own calls from lf:reply:{id}: members of one cluster must not share an id
+        String invokerId = "invoker-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        invoker = new InvokerVerticle(new InvokerConfig(invokerId, b.operatorKey, 1000, 120_000, promptLimit(b.modelDir), DEFAULT_PRICES,
                 ChatTemplate.load(b.modelDir).orElse(null)), redis, new RegistryVersions(vertx, registry, Duration.ofSeconds(1)), registry, b.port)
                 .pool(poolControl);
         invoker.onEnqueued(manager::wake); // the pool manager runs in this process

@@ -178,7 +178,12 @@ final class InvocationRoutes {
                 res.putHeader("content-type", "application/json").end(format.answer(call, output, chunk).encode());
             }
         }));
-        admitAndEnqueue(pending).onFailure(e -> {
+        admitAndEnqueue(pending).onSuccess(v -> {
+            // an accepted stream answers at once, as SSE clients expect: status and headers now, events as they come
+            if (call.stream() && !res.headWritten() && !res.ended()) {
+                res.writeHead();
+            }
+        }).onFailure(e -> {
             router.unregister(call.id());
             vertx.cancelTimer(timer);
             fail(ctx, e);
