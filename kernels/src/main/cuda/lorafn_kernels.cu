@@ -25,6 +25,16 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
+// Reduces each sequence's per-lane partial dot across the warp; lane 0 writes out[b * rows + row].
+__device__ __forceinline__ void store_row_sums(const float *acc, int batch, int lane, float *out, int rows, int row) {
+    for (int b = 0; b < batch; b++) {
+        float s = warp_sum(acc[b]);
+        if (lane == 0) {
+            out[(size_t) b * rows + row] = s;
+        }
+    }
+}
+
 // out[b * rows + r] = dot(W row r, x[b]) for b < batch: one warp per output row, every weight block
 // read once for all the batch's sequences (the batched product's contract). x is batch x cols, F32.
 // Launch: grid (ceil(rows / warps_per_block)), block (32 * warps_per_block); batch <= 16.
@@ -36,10 +46,7 @@ extern "C" __global__ void q8_0_matmul(const uint8_t *w, const float *x, float *
     }
     const int blocks = cols / 32;
     const uint8_t *wrow = w + (size_t) row * blocks * 34;
-    float acc[16];
-    for (int b = 0; b < batch; b++) {
-        acc[b] = 0.0f;
-    }
+    float acc[16] = {0.0f}; // one partial dot per sequence, batch <= 16
     for (int blk = 0; blk < blocks; blk++) {
         const uint8_t *block = wrow + (size_t) blk * 34;
         float d = __half2float(*reinterpret_cast<const __half *>(block)); // 2-byte aligned: 34 is even
@@ -49,12 +56,7 @@ extern "C" __global__ void q8_0_matmul(const uint8_t *w, const float *x, float *
             acc[b] += wv * x[(size_t) b * cols + col];
         }
     }
-    for (int b = 0; b < batch; b++) {
-        float s = warp_sum(acc[b]);
-        if (lane == 0) {
-            out[(size_t) b * rows + row] = s;
-        }
-    }
+    store_row_sums(acc, batch, lane, out, rows, row);
 }
 
 // The same for BF16 weights.
@@ -65,22 +67,14 @@ extern "C" __global__ void bf16_matmul(const uint16_t *w, const float *x, float 
         return;
     }
     const uint16_t *wrow = w + (size_t) row * cols;
-    float acc[16];
-    for (int b = 0; b < batch; b++) {
-        acc[b] = 0.0f;
-    }
+    float acc[16] = {0.0f}; // one partial dot per sequence, batch <= 16
     for (int col = lane; col < cols; col += WARP) {
         float wv = bf16_to_float(wrow[col]);
         for (int b = 0; b < batch; b++) {
             acc[b] += wv * x[(size_t) b * cols + col];
         }
     }
-    for (int b = 0; b < batch; b++) {
-        float s = warp_sum(acc[b]);
-        if (lane == 0) {
-            out[(size_t) b * rows + row] = s;
-        }
-    }
+    store_row_sums(acc, batch, lane, out, rows, row);
 }
 
 __device__ __forceinline__ float load(const void *m, int format, size_t i) {
