@@ -1,14 +1,11 @@
 package io.lorafn.bench.chart;
 
 import io.lorafn.bench.decode.DecodeResult;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -36,10 +33,6 @@ public final class DecodeChart {
         }
         byMix.forEach((mix, rs) -> chart.addSeries(mix.equals("none") ? "no adapter" : mix + " rank-" + rs.get(0).rank() + " adapters",
                 rs.stream().map(r -> String.valueOf(r.batch())).toList(), rs.stream().map(DecodeResult::tokensPerS).toList()));
-        try {
-            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
+        Png.write(chart, png);
     }
 }

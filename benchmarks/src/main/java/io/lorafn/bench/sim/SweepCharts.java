@@ -1,13 +1,11 @@
 package io.lorafn.bench.sim;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.lorafn.bench.chart.Png;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.ToDoubleFunction;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -39,11 +37,6 @@ public final class SweepCharts {
                     .put(r.knobs().idleTimeoutS(), y.applyAsDouble(r));
         }
         bySetting.forEach((setting, points) -> chart.addSeries(setting, List.copyOf(points.keySet()), List.copyOf(points.values())));
-        try {
-            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
-        return png;
+        return Png.write(chart, png);
     }
 }

@@ -1,14 +1,12 @@
 package io.lorafn.bench.workload;
 
+import io.lorafn.bench.chart.Png;
 import io.lorafn.pool.contract.ActivationRecord;
 import io.lorafn.pool.contract.ActivationStatus;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToLongFunction;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
@@ -27,7 +25,7 @@ public final class WorkloadCharts {
         cdf.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
         addCdf(cdf, "time to first token", ok, r -> r.timings().ttftMs());
         addCdf(cdf, "total", ok, r -> r.timings().totalMs());
-        written.add(save(cdf, dir.resolve("latency-cdf.png")));
+        written.add(Png.write(cdf, dir.resolve("latency-cdf.png")));
 
         XYChart hits = chart("Adapter hit rates over time (10 s buckets)", "s", "fraction of calls");
         long end = ok.stream().mapToLong(ActivationRecord::acceptedAtMs).max().orElse(startedAtMs);
@@ -46,7 +44,7 @@ public final class WorkloadCharts {
                 hits.addSeries(tier, x, y);
             }
         }
-        written.add(save(hits, dir.resolve("hit-rates.png")));
+        written.add(Png.write(hits, dir.resolve("hit-rates.png")));
 
         XYChart size = chart("Pool size over time", "s", "workers");
         if (!pool.isEmpty()) {
@@ -55,7 +53,7 @@ public final class WorkloadCharts {
             size.addSeries("busy", x, pool.stream().map(s -> (double) s.busy()).toList());
             size.addSeries("restoring", x, pool.stream().map(s -> (double) s.restoring()).toList());
         }
-        written.add(save(size, dir.resolve("pool-size.png")));
+        written.add(Png.write(size, dir.resolve("pool-size.png")));
         return written;
     }
 
@@ -77,14 +75,5 @@ public final class WorkloadCharts {
         XYChart c = new XYChartBuilder().width(800).height(480).title(title).xAxisTitle(xTitle).yAxisTitle(yTitle).build();
         c.getStyler().setMarkerSize(3);
         return c;
-    }
-
-    private static Path save(XYChart chart, Path png) {
-        try {
-            BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + png, e);
-        }
-        return png;
     }
 }
