@@ -3,6 +3,7 @@ package io.lorafn.bench.sim;
 import io.lorafn.pool.contract.ActivationRecord;
 import io.lorafn.pool.contract.ActivationStatus;
 import io.lorafn.pool.contract.ContractJson;
+import io.lorafn.pool.contract.RedisKeys;
 import io.vertx.redis.client.RedisAPI;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ public final class TraceExport {
         List<ActivationRecord> out = new ArrayList<>();
         String cursor = "0";
         do {
-            Response page = await(redis.scan(List.of(cursor, "MATCH", "lf:act:*", "COUNT", "1000")));
+            Response page = await(redis.scan(List.of(cursor, "MATCH", RedisKeys.activation("*"), "COUNT", "1000")));
             cursor = page.get(0).toString();
             List<String> keys = new ArrayList<>();
             for (Response k : page.get(1)) {
