@@ -2,6 +2,7 @@ package io.lorafn.infra;
 
 import io.lorafn.infra.stack.DemoTenants;
 import io.lorafn.infra.stack.LocalStack;
+import io.lorafn.pool.Awaits;
 import io.lorafn.storage.Progress;
 import io.lorafn.storage.safetensors.DType;
 import io.lorafn.storage.synth.ModelPreset;
@@ -75,13 +76,7 @@ final class RunningStack implements AutoCloseable {
     }
 
     static void awaitTrue(BooleanSupplier condition, long timeoutMs, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(25);
-        }
+        Awaits.awaitTrue(condition, timeoutMs, what);
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lorafn.pool.Awaits;
 import io.lorafn.pool.cluster.ClusterMember;
 import java.nio.file.Path;
 import java.util.List;
@@ -76,12 +77,6 @@ class NodeAgentTest {
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 15_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("timed out waiting: " + what);
-            }
-            Thread.sleep(20);
-        }
+        Awaits.awaitTrue(condition, 15_000, what);
     }
 }

@@ -3,6 +3,7 @@ package io.lorafn.pool.scale;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lorafn.pool.Awaits;
 import io.lorafn.pool.RealRedis;
 import io.lorafn.pool.contract.Invocation;
 import io.lorafn.pool.contract.RedisKeys;
@@ -69,13 +70,7 @@ class AutoscalerTest extends RealRedis {
     }
 
     static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!condition.getAsBoolean()) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(20);
-        }
+        Awaits.awaitTrue(condition, 10_000, what);
     }
 
     @Test
