@@ -8,9 +8,10 @@ import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
- * Vector API backend. A product is split by output rows over a fixed gang of threads (one per core by
+ * The CPU backend. A product is split by output rows over a fixed gang of threads (one per core by
  * default, see {@link KernelThreads}); the caller's thread takes the first slice so a 1-thread backend
- * never hands off.
+ * never hands off. Quantized and BF16 products run in C where this machine can load the library
+ * ({@link NativeProducts}), everything else through the Vector API; both sum in the same order.
  */
 public final class CpuBackend implements Backend {
     /** Below this many weight bytes a product is not worth a hand-off to the helper threads. */
@@ -18,8 +19,22 @@ public final class CpuBackend implements Backend {
 
     private final int threads;
     private final KernelThreads gang;
+    /** Null: the Vector API computes every product. */
+    private final NativeProducts products;
+    /** Per thread: the sequences packed one after another, and the results, for a native batched product. */
+    private final ThreadLocal<float[][]> packing = ThreadLocal.withInitial(() -> new float[2][0]);
 
     public CpuBackend(int threads) {
+        this(threads, NativeProducts.LOADED);
+    }
+
+    /** The Vector API kernels only, whatever this machine could load: tests and benchmarks compare the two. */
+    public static CpuBackend vectorOnly(int threads) {
+        return new CpuBackend(threads, null);
+    }
+
+    private CpuBackend(int threads, NativeProducts products) {
+        this.products = products;
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -45,11 +60,26 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
+    /** Which kernels compute the quantized and BF16 products: {@code native} or {@code vector}. */
+    public String kernels() {
+        return products != null ? "native" : "vector";
+    }
+
+    /** Why the native kernels are not used by default on this machine, or null where they are. */
+    public static String nativeUnavailableReason() {
+        return NativeProducts.UNAVAILABLE;
+    }
+
     @Override
     public int threads() {
         return threads;
     }
 
+    /**
+     * Each thread takes one contiguous slice of the rows. Handing rows out in smaller chunks to whichever
+     * thread asks next balanced the threads better but read slower: the 1b Q8_0 products took 46.5 ms a step
+     * in four chunks per thread and 42.4 ms in halves (C kernels, 2 threads, alternating runs).
+     */
     @Override
     public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
         if (gang == null || w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
@@ -67,11 +97,21 @@ public final class CpuBackend implements Backend {
 
     /**
      * One sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers
-     * (and, for Q8_0, prefetches inside its loop: {@link ReadAhead}). Several: {@link BatchedRows}. Every path sums in the same order,
-     * so they give the same bits. Touching whole chunks of rows ahead, as an earlier version did, was slower
-     * (F32 on 2 threads: 14 GB/s with it, 27 without; Q8_0: 13.3 with it, 17.2 with {@code ReadAhead}).
+     * (the Vector API's Q8_0 one prefetches inside its loop, {@link ReadAhead}). Several: {@link BatchedRows}.
+     * Quantized and BF16 weights go to the C products where they are loaded ({@link NativeProducts}). Every
+     * path sums in the same order, so they give the same bits.
      */
-    private static void matmulRows(WeightMatrix w, float[][] x, float[][] out, int batch, int from, int to) {
+    private void matmulRows(WeightMatrix w, float[][] x, float[][] out, int batch, int from, int to) {
+        if (products != null && NativeProducts.handles(w, batch)) {
+            if (batch == 1) {
+                products.matvec(w, x[0], out[0], from, to);
+                return;
+            }
+            float[] packed = products.pack(x, batch, w.cols(), packed(batch * w.cols()));
+            if (products.matmul(w, packed, batch, out, from, to, results(batch * (to - from)))) {
+                return;
+            }
+        }
         RowKernel k = kernel(w.format());
         if (batch > 1 && w.format() != WeightFormat.F32) {
             new BatchedRows(k, w).multiply(x, out, batch, from, to);
@@ -84,6 +124,22 @@ public final class CpuBackend implements Backend {
                 out[b][r] = k.dot(w.data(), offset, x[b], n);
             }
         }
+    }
+
+    private float[] packed(int floats) {
+        float[][] p = packing.get();
+        if (p[0].length < floats) {
+            p[0] = new float[floats];
+        }
+        return p[0];
+    }
+
+    private float[] results(int floats) {
+        float[][] p = packing.get();
+        if (p[1].length < floats) {
+            p[1] = new float[floats];
+        }
+        return p[1];
     }
 
     /**
@@ -104,7 +160,7 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    private static void applySegment(LoraSegment s, float[][] x, float[][] y) {
+    private void applySegment(LoraSegment s, float[][] x, float[][] y) {
         int[] rows = s.rows();
         float[][] xs = new float[rows.length][];
         for (int i = 0; i < rows.length; i++) {

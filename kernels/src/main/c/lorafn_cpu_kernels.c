@@ -1,0 +1,299 @@
+/*
+ * The CPU backend's matrix-vector products for the quantized and BF16 formats, in C with AVX-512
+ * intrinsics, called from Java through the FFM API (io.lorafn.kernels.cpu.NativeProducts).
+ *
+ * Why C at all: decode at batch 1 is bound by how many cache misses are in flight. Java has no
+ * prefetch instruction; its best substitute (loading a byte ahead, ReadAhead) reached 0.55 of the
+ * measured read bandwidth at Q8_0. Here one prefetcht0 per block keeps the misses in flight.
+ *
+ * Every function sums in exactly the order of the Vector API kernels (RowKernel): 256-bit vector k of
+ * a row (floats 8k..8k+7) goes into accumulator k mod 4, here held as the low and high halves of two
+ * 512-bit accumulators (even = [a0|a1], odd = [a2|a3]); then (a0 + a1) + (a2 + a3), lanes left to right.
+ * A weight is decoded (q·d) before its multiply-add, as there. So both backends give the same bits and
+ * a sequence's result never depends on which path or batch computed it. Build with -ffp-contract=off.
+ *
+ * The matvec functions compute out[r] = dot(row r, x) for rows [0, rows), row r at w + r·row_bytes.
+ * The matmul functions do the same for several sequences (batch > 1): each weight is decoded once, into
+ * a thread's L1-resident buffer, and multiplied with every sequence, each output keeping its own
+ * accumulators in the solo order and so its solo bits.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Bytes ahead of the block being computed; tuned on the 1b shapes (rows of 2048 and 8192), 2 threads. */
+#ifndef Q8_AHEAD
+#define Q8_AHEAD 4096
+#endif
+#ifndef Q4_AHEAD
+#define Q4_AHEAD 2048
+#endif
+#ifndef BF16_AHEAD
+#define BF16_AHEAD 2048
+#endif
+
+static inline float fold(__m512 even, __m512 odd) {
+    __m256 e = _mm256_add_ps(_mm512_castps512_ps256(even), _mm512_extractf32x8_ps(even, 1));
+    __m256 o = _mm256_add_ps(_mm512_castps512_ps256(odd), _mm512_extractf32x8_ps(odd, 1));
+    float s[8];
+    _mm256_storeu_ps(s, _mm256_add_ps(e, o));
+    return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+}
+
+static inline __m512 f16_scale(const uint8_t *p) {
+    return _mm512_set1_ps(_cvtsh_ss(*(const uint16_t *) p));
+}
+
+static inline __m512 bytes_to_floats(__m128i b) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
+}
+
+/* Q8_0: per block of 32, an F16 scale d and 32 signed bytes q; weight = d·q. */
+static float q8_0_dot(const uint8_t *w, const float *x, int32_t n) {
+    __m512 even = _mm512_setzero_ps(), odd = even;
+    for (int32_t i = 0; i < n; i += 32, w += 34) {
+        _mm_prefetch((const char *) w + Q8_AHEAD, _MM_HINT_T0);
+        __m512 d = f16_scale(w);
+        __m512 lo = _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 2))), d);
+        __m512 hi = _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 18))), d);
+        even = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x + i), even);
+        odd = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + i + 16), odd);
+    }
+    return fold(even, odd);
+}
+
+/* Q4_0: per block of 32, an F16 scale d and 16 bytes; byte j holds q_j (low nibble) and q_{j+16}; weight = d·(q - 8). */
+static float q4_0_dot(const uint8_t *w, const float *x, int32_t n) {
+    const __m128i low = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+    __m512 even = _mm512_setzero_ps(), odd = even;
+    for (int32_t i = 0; i < n; i += 32, w += 18) {
+        if (Q4_AHEAD) _mm_prefetch((const char *) w + Q4_AHEAD, _MM_HINT_T0);
+        __m512 d = f16_scale(w);
+        __m128i packed = _mm_loadu_si128((const __m128i *) (w + 2));
+        __m128i q0 = _mm_sub_epi8(_mm_and_si128(packed, low), eight);
+        __m128i q1 = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), low), eight);
+        even = _mm512_fmadd_ps(_mm512_mul_ps(bytes_to_floats(q0), d), _mm512_loadu_ps(x + i), even);
+        odd = _mm512_fmadd_ps(_mm512_mul_ps(bytes_to_floats(q1), d), _mm512_loadu_ps(x + i + 16), odd);
+    }
+    return fold(even, odd);
+}
+
+static inline __m512 bf16x16(const uint8_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) p)), 16));
+}
+
+/* BF16: the top half of an F32. Rows of any length: 32 at a time, then 8 at a time into a0, then one by one. */
+static float bf16_dot(const uint8_t *w, const float *x, int32_t n) {
+    __m512 even = _mm512_setzero_ps(), odd = even;
+    int32_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        if (BF16_AHEAD) _mm_prefetch((const char *) w + 2 * i + BF16_AHEAD, _MM_HINT_T0);
+        even = _mm512_fmadd_ps(bf16x16(w + 2 * i), _mm512_loadu_ps(x + i), even);
+        odd = _mm512_fmadd_ps(bf16x16(w + 2 * i + 32), _mm512_loadu_ps(x + i + 16), odd);
+    }
+    __m256 a0 = _mm512_castps512_ps256(even), a1 = _mm512_extractf32x8_ps(even, 1);
+    __m256 a2 = _mm512_castps512_ps256(odd), a3 = _mm512_extractf32x8_ps(odd, 1);
+    for (; i + 8 <= n; i += 8) {
+        __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) (w + 2 * i)));
+        a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(_mm256_slli_epi32(h, 16)), _mm256_loadu_ps(x + i), a0);
+    }
+    float s[8];
+    _mm256_storeu_ps(s, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    float sum = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
+    for (; i < n; i++) {
+        union { uint32_t u; float f; } v = { (uint32_t) *(const uint16_t *) (w + 2 * i) << 16 };
+        sum += v.f * x[i];
+    }
+    return sum;
+}
+
+void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
+    for (int32_t r = 0; r < rows; r++) {
+        out[r] = q8_0_dot(w + r * row_bytes, x, n);
+    }
+}
+
+void lf_q4_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
+    for (int32_t r = 0; r < rows; r++) {
+        out[r] = q4_0_dot(w + r * row_bytes, x, n);
+    }
+}
+
+void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
+    for (int32_t r = 0; r < rows; r++) {
+        out[r] = bf16_dot(w + r * row_bytes, x, n);
+    }
+}
+
+/* Decoders for the batched path: a row into floats, prefetching like the fused loops. */
+static void q8_0_decode(const uint8_t *w, float *out, int32_t n) {
+    for (int32_t i = 0; i < n; i += 32, w += 34) {
+        _mm_prefetch((const char *) w + Q8_AHEAD, _MM_HINT_T0);
+        __m512 d = f16_scale(w);
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 2))), d));
+        _mm512_storeu_ps(out + i + 16, _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 18))), d));
+    }
+}
+
+static void q4_0_decode(const uint8_t *w, float *out, int32_t n) {
+    const __m128i low = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+    for (int32_t i = 0; i < n; i += 32, w += 18) {
+        if (Q4_AHEAD) _mm_prefetch((const char *) w + Q4_AHEAD, _MM_HINT_T0);
+        __m512 d = f16_scale(w);
+        __m128i packed = _mm_loadu_si128((const __m128i *) (w + 2));
+        __m128i q0 = _mm_sub_epi8(_mm_and_si128(packed, low), eight);
+        __m128i q1 = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), low), eight);
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(bytes_to_floats(q0), d));
+        _mm512_storeu_ps(out + i + 16, _mm512_mul_ps(bytes_to_floats(q1), d));
+    }
+}
+
+static void bf16_decode(const uint8_t *w, float *out, int32_t n) {
+    for (int32_t i = 0; i < n; i += 32) {
+        if (BF16_AHEAD) _mm_prefetch((const char *) w + 2 * i + BF16_AHEAD, _MM_HINT_T0);
+        _mm512_storeu_ps(out + i, bf16x16(w + 2 * i));
+        _mm512_storeu_ps(out + i + 16, bf16x16(w + 2 * i + 32));
+    }
+}
+
+/* dot(decoded row, x) in the shared order; n a multiple of 32. */
+static float dense_dot(const float *w, const float *x, int32_t n) {
+    __m512 even = _mm512_setzero_ps(), odd = even;
+    for (int32_t i = 0; i < n; i += 32) {
+        even = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), even);
+        odd = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), odd);
+    }
+    return fold(even, odd);
+}
+
+/* Decodes columns [col, col + n) of the row at w; col and n multiples of 32. */
+typedef void (*row_decoder)(const uint8_t *w, int32_t col, float *out, int32_t n);
+
+static void q8_0_decode_at(const uint8_t *w, int32_t col, float *out, int32_t n) {
+    q8_0_decode(w + col / 32 * 34, out, n);
+}
+
+static void q4_0_decode_at(const uint8_t *w, int32_t col, float *out, int32_t n) {
+    q4_0_decode(w + col / 32 * 18, out, n);
+}
+
+static void bf16_decode_at(const uint8_t *w, int32_t col, float *out, int32_t n) {
+    bf16_decode(w + 2 * col, out, n);
+}
+
+/* Each thread's buffer for decoded blocks and accumulators; grown, never shrunk (a thread sees a few shapes). */
+static __thread float *decoded;
+static __thread int32_t decoded_capacity;
+
+static float *decode_buffer(int32_t floats) {
+    if (floats > decoded_capacity) {
+        floats = (floats + 15) & ~15; /* aligned_alloc wants a multiple of the alignment */
+        free(decoded);
+        decoded = aligned_alloc(64, (size_t) floats * sizeof(float));
+        decoded_capacity = decoded == NULL ? 0 : floats;
+    }
+    return decoded;
+}
+
+/*
+ * x: batch sequences of n floats, one after another; out[b·out_stride + r]; n a multiple of 32.
+ * Four rows at a time are decoded KB columns at a time, and each sequence's eight accumulators for them
+ * are carried in memory from one column block to the next, so the decoded block, the sequences' block
+ * and the accumulators stay in L1 (rows decoded whole did not fit it at 8192 columns: 52 G multiply-adds
+ * per second at batch 8 on 2 threads, 65 blocked). Sequences go two at a time: each weight vector loaded
+ * feeds two multiply-adds. Each accumulator still adds its products in column order. Rows left over
+ * (fewer than four) are decoded whole and dotted one by one, in the same order.
+ * Returns 0, or -1 where the buffer could not be allocated (the caller then computes in Java).
+ */
+#define KB 512
+static int32_t matmul(row_decoder decode, const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x,
+                      int32_t n, int32_t batch, float *out, int32_t out_stride) {
+    int32_t accumulator_floats = 8 * 16 * batch;
+    float *rowf = decode_buffer(4 * KB + accumulator_floats + 16 + (rows % 4 != 0 ? n : 0));
+    if (rowf == NULL) {
+        return -1;
+    }
+    __m512 *acc = (__m512 *) (((uintptr_t) (rowf + 4 * KB) + 63) & ~(uintptr_t) 63);
+    float *whole_row = (float *) (acc + 8 * batch);
+    int32_t r = 0;
+    for (; r + 3 < rows; r += 4) {
+        for (int32_t k = 0; k < 8 * batch; k++) {
+            acc[k] = _mm512_setzero_ps();
+        }
+        for (int32_t c0 = 0; c0 < n; c0 += KB) {
+            int32_t len = n - c0 < KB ? n - c0 : KB;
+            for (int k = 0; k < 4; k++) {
+                decode(w + (r + k) * row_bytes, c0, rowf + k * KB, len);
+            }
+            int32_t b = 0;
+            for (; b + 1 < batch; b += 2) {
+                const float *xb = x + (int64_t) b * n + c0, *yb = xb + n;
+                __m512 *a = acc + 8 * b;
+                __m512 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+                __m512 e0 = a[8], e1 = a[9], e2 = a[10], e3 = a[11], e4 = a[12], e5 = a[13], e6 = a[14], e7 = a[15];
+                for (int32_t i = 0; i < len; i += 32) {
+                    __m512 x0 = _mm512_loadu_ps(xb + i), x1 = _mm512_loadu_ps(xb + i + 16);
+                    __m512 y0 = _mm512_loadu_ps(yb + i), y1 = _mm512_loadu_ps(yb + i + 16);
+                    __m512 p = _mm512_loadu_ps(rowf + i), q = _mm512_loadu_ps(rowf + i + 16);
+                    a0 = _mm512_fmadd_ps(p, x0, a0); a1 = _mm512_fmadd_ps(q, x1, a1);
+                    e0 = _mm512_fmadd_ps(p, y0, e0); e1 = _mm512_fmadd_ps(q, y1, e1);
+                    p = _mm512_loadu_ps(rowf + KB + i); q = _mm512_loadu_ps(rowf + KB + i + 16);
+                    a2 = _mm512_fmadd_ps(p, x0, a2); a3 = _mm512_fmadd_ps(q, x1, a3);
+                    e2 = _mm512_fmadd_ps(p, y0, e2); e3 = _mm512_fmadd_ps(q, y1, e3);
+                    p = _mm512_loadu_ps(rowf + 2 * KB + i); q = _mm512_loadu_ps(rowf + 2 * KB + i + 16);
+                    a4 = _mm512_fmadd_ps(p, x0, a4); a5 = _mm512_fmadd_ps(q, x1, a5);
+                    e4 = _mm512_fmadd_ps(p, y0, e4); e5 = _mm512_fmadd_ps(q, y1, e5);
+                    p = _mm512_loadu_ps(rowf + 3 * KB + i); q = _mm512_loadu_ps(rowf + 3 * KB + i + 16);
+                    a6 = _mm512_fmadd_ps(p, x0, a6); a7 = _mm512_fmadd_ps(q, x1, a7);
+                    e6 = _mm512_fmadd_ps(p, y0, e6); e7 = _mm512_fmadd_ps(q, y1, e7);
+                }
+                a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7;
+                a[8] = e0; a[9] = e1; a[10] = e2; a[11] = e3; a[12] = e4; a[13] = e5; a[14] = e6; a[15] = e7;
+            }
+            for (; b < batch; b++) {
+                const float *xb = x + (int64_t) b * n + c0;
+                __m512 *a = acc + 8 * b;
+                __m512 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+                for (int32_t i = 0; i < len; i += 32) {
+                    __m512 x0 = _mm512_loadu_ps(xb + i), x1 = _mm512_loadu_ps(xb + i + 16);
+                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i), x0, a0);
+                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i + 16), x1, a1);
+                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i), x0, a2);
+                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i + 16), x1, a3);
+                    a4 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i), x0, a4);
+                    a5 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i + 16), x1, a5);
+                    a6 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i), x0, a6);
+                    a7 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i + 16), x1, a7);
+                }
+                a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7;
+            }
+        }
+        for (int32_t b = 0; b < batch; b++) {
+            for (int k = 0; k < 4; k++) {
+                out[(int64_t) b * out_stride + r + k] = fold(acc[8 * b + 2 * k], acc[8 * b + 2 * k + 1]);
+            }
+        }
+    }
+    for (; r < rows; r++) {
+        decode(w + r * row_bytes, 0, whole_row, n);
+        for (int32_t b = 0; b < batch; b++) {
+            out[(int64_t) b * out_stride + r] = dense_dot(whole_row, x + (int64_t) b * n, n);
+        }
+    }
+    return 0;
+}
+
+int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
+                       float *out, int32_t out_stride) {
+    return matmul(q8_0_decode_at, w, row_bytes, rows, x, n, batch, out, out_stride);
+}
+
+int32_t lf_q4_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
+                       float *out, int32_t out_stride) {
+    return matmul(q4_0_decode_at, w, row_bytes, rows, x, n, batch, out, out_stride);
+}
+
+int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
+                       float *out, int32_t out_stride) {
+    return matmul(bf16_decode_at, w, row_bytes, rows, x, n, batch, out, out_stride);
+}

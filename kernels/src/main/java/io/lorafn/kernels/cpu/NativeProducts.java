@@ -1,0 +1,218 @@
+package io.lorafn.kernels.cpu;
+
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The Q8_0, Q4_0 and BF16 products in C ({@code src/main/c/lorafn_cpu_kernels.c}), called through the FFM
+ * API. They sum in exactly the Vector API kernels' order, so either path gives the same bits; the C ones
+ * are faster because they can prefetch (decode at batch 1 is bound by the cache misses in flight, and Java
+ * has no prefetch instruction). The build compiles the library where gcc is installed; it is used on
+ * x86-64 CPUs with AVX-512, and everywhere else the Vector API kernels compute, with one log line.
+ *
+ * <p>Calls are critical downcalls with heap access: activations and outputs are passed as the Java arrays
+ * themselves, no copies. Each call is one thread's slice of one product (at most a few milliseconds), so
+ * holding off the GC for its length costs nothing.
+ */
+final class NativeProducts {
+    private static final System.Logger LOG = System.getLogger(NativeProducts.class.getName());
+    /** {@code auto} (the native kernels where they can run), {@code native} (required), or {@code vector}. */
+    static final String MODE_PROPERTY = "lorafn.cpu.kernels";
+    private static final String RESOURCE = "/native/linux-x86_64/liblorafn_cpu_kernels.so";
+    /** What {@code -march=x86-64-v4} may use, as /proc/cpuinfo names it. */
+    private static final Set<String> REQUIRED_FLAGS = Set.of("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl",
+            "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "abm");
+
+    /** The loaded library, or null where the Vector API computes; {@link #UNAVAILABLE} says why. */
+    static final NativeProducts LOADED;
+    static final String UNAVAILABLE;
+
+    static {
+        NativeProducts loaded = null;
+        String why;
+        String mode = System.getProperty(MODE_PROPERTY, "auto").toLowerCase(Locale.ROOT);
+        if (mode.equals("vector")) {
+            why = MODE_PROPERTY + "=vector";
+        } else if (!Set.of("auto", "native").contains(mode)) {
+            throw new IllegalArgumentException(MODE_PROPERTY + " must be auto, native or vector, not '" + mode + "'");
+        } else {
+            why = unsupportedReason();
+            if (why == null) {
+                try {
+                    loaded = new NativeProducts(extractLibrary());
+                } catch (RuntimeException | LinkageError e) {
+                    why = "the library did not load: " + e;
+                }
+            }
+            if (loaded == null && mode.equals("native")) {
+                throw new IllegalStateException(MODE_PROPERTY + "=native, but " + why);
+            }
+        }
+        LOADED = loaded;
+        UNAVAILABLE = why;
+        LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (AVX-512, through FFM)" : "cpu kernels: Vector API (" + why + ")");
+    }
+
+    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
+
+    private NativeProducts(Path library) {
+        SymbolLookup symbols = SymbolLookup.libraryLookup(library, Arena.global());
+        Linker linker = Linker.nativeLinker();
+        Linker.Option heapAccess = Linker.Option.critical(true);
+        FunctionDescriptor matvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+        FunctionDescriptor matmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+        q8Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matvec"), matvec, heapAccess);
+        q4Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec"), matvec, heapAccess);
+        bf16Matvec = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matvec"), matvec, heapAccess);
+        q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
+        q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), matmul, heapAccess);
+        bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
+    }
+
+    /** Null where this machine can run the library, else why not. */
+    private static String unsupportedReason() {
+        String os = System.getProperty("os.name", ""), arch = System.getProperty("os.arch", "");
+        if (!os.equals("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return "built for Linux on x86-64, this is " + os + " on " + arch;
+        }
+        if (NativeProducts.class.getResource(RESOURCE) == null) {
+            return "this build has no native library (gcc was not found when it was built)";
+        }
+        try {
+            Set<String> flags = Set.of(Files.lines(Path.of("/proc/cpuinfo")).filter(l -> l.startsWith("flags")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("").split("\\s+"));
+            Set<String> missing = new java.util.TreeSet<>(REQUIRED_FLAGS);
+            missing.removeAll(flags);
+            return missing.isEmpty() ? null : "the CPU lacks " + String.join(", ", missing);
+        } catch (IOException | UncheckedIOException e) {
+            return "cannot read /proc/cpuinfo: " + e.getMessage();
+        }
+    }
+
+    private static Path extractLibrary() {
+        try (InputStream in = NativeProducts.class.getResourceAsStream(RESOURCE)) {
+            Path file = Files.createTempFile("lorafn-cpu-kernels", ".so");
+            file.toFile().deleteOnExit();
+            Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Whether these kernels compute {@code w} for {@code batch} sequences. */
+    static boolean handles(WeightMatrix w, int batch) {
+        return switch (w.format()) {
+            case Q8_0, Q4_0 -> true;
+            case BF16 -> batch == 1 || w.cols() % 32 == 0;
+            case F32 -> false; // the Vector API streams F32 at the probe's bandwidth already
+        };
+    }
+
+    /** out[from..to) = rows [from, to) of w · x. */
+    void matvec(WeightMatrix w, float[] x, float[] out, int from, int to) {
+        checkBounds(w, x, out, from, to); // C reads and writes where it is told: the checks are here
+        MemorySegment rows = rowsFrom(w, from);
+        MemorySegment outSlice = MemorySegment.ofArray(out).asSlice(4L * from);
+        long rowBytes = w.format().rowBytes(w.cols());
+        try {
+            switch (w.format()) {
+                case Q8_0 -> q8Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
+                case Q4_0 -> q4Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
+                case BF16 -> bf16Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
+                case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Row {@code from} onwards, as the C side reads it. Mapped weights go as a bare address: a slice of the
+     * image's shared arena would make every call acquire and release that arena, and two threads doing so
+     * around each downcall bounced its counter between the cores (JFR: most of a decode step's samples in
+     * SharedSession.release0). The image outlives the engine that computes with it, and the rows were
+     * checked against the matrix, which was checked against the mapping.
+     */
+    private static MemorySegment rowsFrom(WeightMatrix w, int from) {
+        MemorySegment data = w.data();
+        return data.isNative() ? MemorySegment.ofAddress(data.address() + w.rowOffset(from)) : data.asSlice(w.rowOffset(from));
+    }
+
+    private static void checkBounds(WeightMatrix w, float[] x, float[] out, int from, int to) {
+        if (x.length < w.cols()) {
+            throw new IllegalArgumentException(w.name() + ": an input of " + x.length + " floats for " + w.cols() + " columns");
+        }
+        java.util.Objects.checkFromToIndex(from, to, Math.min(w.rows(), out.length));
+    }
+
+    /** The sequences one after another, as the batched C products read them; checks every length first. */
+    float[] pack(float[][] x, int batch, int n, float[] packed) {
+        if (packed.length < batch * n) {
+            throw new IllegalArgumentException("packing buffer too small for " + batch + " sequences");
+        }
+        for (int b = 0; b < batch; b++) {
+            if (x[b].length < n) {
+                throw new IllegalArgumentException("an input of " + x[b].length + " floats for " + n + " columns");
+            }
+            System.arraycopy(x[b], 0, packed, b * n, n);
+        }
+        return packed;
+    }
+
+    /**
+     * out[b][from..to) for b < batch, from sequences {@link #pack packed}; the C side writes into
+     * {@code results} (batch × (to - from)) and this copies them out. Returns false where the library could
+     * not allocate its decode buffer; the caller then computes these rows itself.
+     */
+    boolean matmul(WeightMatrix w, float[] packed, int batch, float[][] out, int from, int to, float[] results) {
+        int n = w.cols(), rows = to - from;
+        for (int b = 0; b < batch; b++) {
+            java.util.Objects.checkFromToIndex(from, to, Math.min(w.rows(), out[b].length));
+        }
+        if (packed.length < batch * n || results.length < batch * rows) {
+            throw new IllegalArgumentException("scratch too small for " + batch + " sequences");
+        }
+        MemorySegment rowsAt = rowsFrom(w, from);
+        long rowBytes = w.format().rowBytes(n);
+        MemorySegment x = MemorySegment.ofArray(packed), y = MemorySegment.ofArray(results);
+        int status;
+        try {
+            status = switch (w.format()) {
+                case Q8_0 -> (int) q8Matmul.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
+                case Q4_0 -> (int) q4Matmul.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
+                case BF16 -> (int) bf16Matmul.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
+                case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
+            };
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        if (status != 0) {
+            return false;
+        }
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(results, b * rows, out[b], from, rows);
+        }
+        return true;
+    }
+}

@@ -1,0 +1,121 @@
+package io.lorafn.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The C products against the Vector API kernels: the same bits for every format, length, batch size, row
+ * count and thread split, since both sum in one order. Runs wherever the build compiled the library and the
+ * CPU has AVX-512 (every machine of this project's kind); elsewhere it reports itself skipped, with why.
+ */
+class NativeProductsTest {
+
+    private static void assumeLoaded() {
+        assumeTrue(NativeProducts.LOADED != null, "native kernels unavailable: " + NativeProducts.UNAVAILABLE);
+    }
+
+    @Test
+    void aMachineThatCanRunTheLibraryLoadsIt() {
+        String why = String.valueOf(NativeProducts.UNAVAILABLE);
+        assertFalse(why.startsWith("the library did not load"), why); // built and supported, but broken: a defect
+        try (CpuBackend backend = new CpuBackend(1)) {
+            assertEquals(NativeProducts.LOADED != null ? "native" : "vector", backend.kernels());
+        }
+        try (CpuBackend vector = CpuBackend.vectorOnly(1)) {
+            assertEquals("vector", vector.kernels());
+        }
+    }
+
+    /** Unaligned on purpose (an odd offset), like a tensor inside a mapped file need not be. */
+    private static WeightMatrix matrix(Arena arena, WeightFormat format, SplittableRandom r, int rows, int cols) {
+        long rowBytes = format.rowBytes(cols);
+        MemorySegment seg = arena.allocate(rowBytes * rows + 1).asSlice(1);
+        float[] row = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
+                row[j] = (float) r.nextGaussian() * (j % 7 == 0 ? 4 : 1); // uneven blocks: scales differ
+            }
+            CpuBackend.encodeRow(format, row, seg, i * rowBytes);
+        }
+        return new WeightMatrix("w", format, seg, rows, cols);
+    }
+
+    private static float[][] inputs(SplittableRandom r, int batch, int cols) {
+        float[][] x = new float[batch][cols];
+        for (float[] v : x) {
+            for (int i = 0; i < cols; i++) {
+                v[i] = (float) r.nextGaussian();
+            }
+        }
+        return x;
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {32, 64, 96, 352, 544, 1056, 2048, 1, 7, 8, 31, 33, 100, 257}) // the C side blocks columns by 512
+    void everyFormatGivesTheVectorApisBits(int cols) {
+        assumeLoaded();
+        SplittableRandom r = new SplittableRandom(cols);
+        int rows = 37; // not a multiple of four: the batched path's last rows go one at a time
+        for (WeightFormat format : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.BF16}) {
+            if (cols % format.blockSize() != 0) {
+                continue;
+            }
+            try (Arena arena = Arena.ofShared(); CpuBackend c = new CpuBackend(2); CpuBackend vector = CpuBackend.vectorOnly(2)) {
+                WeightMatrix m = matrix(arena, format, r, rows, cols);
+                for (int batch : new int[] {1, 2, 3, 8}) {
+                    float[][] x = inputs(r, batch, cols);
+                    float[][] fromC = new float[batch][rows], fromVector = new float[batch][rows];
+                    c.matmul(m, x, fromC, batch);
+                    vector.matmul(m, x, fromVector, batch);
+                    for (int b = 0; b < batch; b++) {
+                        assertArrayEquals(fromVector[b], fromC[b], format + " cols " + cols + " batch " + batch + " sequence " + b);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void theThreadSplitChangesNoBitOnLargeMatrices() {
+        assumeLoaded();
+        SplittableRandom r = new SplittableRandom(5);
+        int rows = 1500, cols = 1024; // above the size at which a product is split over the threads
+        for (WeightFormat format : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.BF16}) {
+            try (Arena arena = Arena.ofShared(); CpuBackend three = new CpuBackend(3); CpuBackend vector = CpuBackend.vectorOnly(1)) {
+                WeightMatrix m = matrix(arena, format, r, rows, cols);
+                float[][] x = inputs(r, 5, cols);
+                float[][] fromC = new float[5][rows], fromVector = new float[5][rows];
+                three.matmul(m, x, fromC, 5);
+                vector.matmul(m, x, fromVector, 5);
+                for (int b = 0; b < 5; b++) {
+                    assertArrayEquals(fromVector[b], fromC[b], format + " sequence " + b);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shortInputsAreRefusedBeforeTheyReachC() {
+        assumeLoaded();
+        SplittableRandom r = new SplittableRandom(6);
+        try (Arena arena = Arena.ofShared(); CpuBackend backend = new CpuBackend(1)) {
+            WeightMatrix m = matrix(arena, WeightFormat.Q8_0, r, 8, 256);
+            assertThrows(IllegalArgumentException.class, () -> backend.matmul(m, new float[][] {new float[128]}, new float[1][8], 1));
+            assertThrows(IllegalArgumentException.class,
+                    () -> backend.matmul(m, new float[][] {new float[256], new float[100]}, new float[2][8], 2));
+            assertThrows(IndexOutOfBoundsException.class, () -> backend.matmul(m, new float[][] {new float[256]}, new float[1][4], 1));
+        }
+    }
+}
