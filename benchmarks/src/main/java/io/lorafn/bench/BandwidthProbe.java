@@ -1,5 +1,6 @@
 package io.lorafn.bench;
 
+import io.lorafn.kernels.MemoryAdvice;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,6 +29,7 @@ public final class BandwidthProbe {
     public static double measure(long bytes, int threads, int passes) {
         try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
             MemorySegment buf = arena.allocate(bytes, 64);
+            MemoryAdvice.collapseIntoHugePages(buf); // 2 MiB pages, as the image is mapped: one page size on both sides of the fraction
             for (long i = 0; i < bytes; i += 4096) {
                 buf.set(ValueLayout.JAVA_BYTE, i, (byte) 1); // fault every page in before timing
             }
