@@ -62,18 +62,26 @@ static float q8_0_dot(const uint8_t *w, const float *x, int32_t n) {
     return fold(even, odd);
 }
 
-/* Q4_0: per block of 32, an F16 scale d and 16 bytes; byte j holds q_j (low nibble) and q_{j+16}; weight = d·(q - 8). */
+/*
+ * Q4_0: per block of 32, an F16 scale d and 16 bytes; byte j holds q_j (low nibble) and q_{j+16}; weight = d·(q - 8).
+ * A nibble becomes its weight through a 16-entry table, (q - 8)·d for q = 0..15, built once per block:
+ * vpermps reads only the low four bits of each index, so the widened bytes index it directly (low nibbles)
+ * or shifted right by 4 (high ones), with no masking, subtracting or converting. Each table entry is the
+ * product the plain decoding computes, so the bits are the same; the loop is about a third shorter.
+ */
+static inline __m512 q4_table(const uint8_t *w) {
+    const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm512_mul_ps(minus8to7, f16_scale(w));
+}
+
 static float q4_0_dot(const uint8_t *w, const float *x, int32_t n) {
-    const __m128i low = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
     __m512 even = _mm512_setzero_ps(), odd = even;
     for (int32_t i = 0; i < n; i += 32, w += 18) {
         if (Q4_AHEAD) _mm_prefetch((const char *) w + Q4_AHEAD, _MM_HINT_T0);
-        __m512 d = f16_scale(w);
-        __m128i packed = _mm_loadu_si128((const __m128i *) (w + 2));
-        __m128i q0 = _mm_sub_epi8(_mm_and_si128(packed, low), eight);
-        __m128i q1 = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), low), eight);
-        even = _mm512_fmadd_ps(_mm512_mul_ps(bytes_to_floats(q0), d), _mm512_loadu_ps(x + i), even);
-        odd = _mm512_fmadd_ps(_mm512_mul_ps(bytes_to_floats(q1), d), _mm512_loadu_ps(x + i + 16), odd);
+        __m512 table = q4_table(w);
+        __m512i packed = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (w + 2)));
+        even = _mm512_fmadd_ps(_mm512_permutexvar_ps(packed, table), _mm512_loadu_ps(x + i), even);
+        odd = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(packed, 4), table), _mm512_loadu_ps(x + i + 16), odd);
     }
     return fold(even, odd);
 }
@@ -136,15 +144,12 @@ static void q8_0_decode(const uint8_t *w, float *out, int32_t n) {
 }
 
 static void q4_0_decode(const uint8_t *w, float *out, int32_t n) {
-    const __m128i low = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
     for (int32_t i = 0; i < n; i += 32, w += 18) {
         if (Q4_AHEAD) _mm_prefetch((const char *) w + Q4_AHEAD, _MM_HINT_T0);
-        __m512 d = f16_scale(w);
-        __m128i packed = _mm_loadu_si128((const __m128i *) (w + 2));
-        __m128i q0 = _mm_sub_epi8(_mm_and_si128(packed, low), eight);
-        __m128i q1 = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(packed, 4), low), eight);
-        _mm512_storeu_ps(out + i, _mm512_mul_ps(bytes_to_floats(q0), d));
-        _mm512_storeu_ps(out + i + 16, _mm512_mul_ps(bytes_to_floats(q1), d));
+        __m512 table = q4_table(w);
+        __m512i packed = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (w + 2)));
+        _mm512_storeu_ps(out + i, _mm512_permutexvar_ps(packed, table));
+        _mm512_storeu_ps(out + i + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(packed, 4), table));
     }
 }
 
