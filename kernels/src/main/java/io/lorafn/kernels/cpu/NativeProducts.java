@@ -14,6 +14,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.Set;
 
@@ -30,7 +31,10 @@ import java.util.Set;
  */
 final class NativeProducts {
     private static final System.Logger LOG = System.getLogger(NativeProducts.class.getName());
-    /** {@code auto} (the native kernels where they can run), {@code native} (required), or {@code vector}. */
+    /**
+     * {@code auto} (the native kernels where they can run), {@code native} (required), or {@code vector}; from
+     * this system property, else the environment variable {@code LORAFN_CPU_KERNELS}.
+     */
     static final String MODE_PROPERTY = "lorafn.cpu.kernels";
     private static final String RESOURCE = "/native/linux-x86_64/liblorafn_cpu_kernels.so";
     /** What {@code -march=x86-64-v4} may use, as /proc/cpuinfo names it. */
@@ -44,7 +48,7 @@ final class NativeProducts {
     static {
         NativeProducts loaded = null;
         String why;
-        String mode = System.getProperty(MODE_PROPERTY, "auto").toLowerCase(Locale.ROOT);
+        String mode = System.getProperty(MODE_PROPERTY, System.getenv().getOrDefault("LORAFN_CPU_KERNELS", "auto")).toLowerCase(Locale.ROOT);
         if (mode.equals("vector")) {
             why = MODE_PROPERTY + "=vector";
         } else if (!Set.of("auto", "native").contains(mode)) {
@@ -105,14 +109,34 @@ final class NativeProducts {
         }
     }
 
-    private static Path extractLibrary() {
+    /**
+     * The library, unpacked once per build into {@code java.io.tmpdir} under its own hash: a worker killed
+     * without running its shutdown hooks leaves nothing behind, and the next one reuses the file. A file
+     * found there is loaded only if its bytes hash to its name.
+     */
+    static Path extractLibrary() {
         try (InputStream in = NativeProducts.class.getResourceAsStream(RESOURCE)) {
-            Path file = Files.createTempFile("lorafn-cpu-kernels", ".so");
-            file.toFile().deleteOnExit();
-            Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            byte[] bytes = in.readAllBytes();
+            String hash = sha256(bytes);
+            Path file = Path.of(System.getProperty("java.io.tmpdir"), "lorafn-native-" + hash.substring(0, 16), "liblorafn_cpu_kernels.so");
+            if (Files.isRegularFile(file) && sha256(Files.readAllBytes(file)).equals(hash)) {
+                return file;
+            }
+            Files.createDirectories(file.getParent());
+            Path partial = Files.createTempFile(file.getParent(), "partial-", ".so");
+            Files.write(partial, bytes);
+            Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return file;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -38,6 +38,17 @@ class NativeProductsTest {
         }
     }
 
+    @Test
+    void aTamperedUnpackedLibraryIsReplacedNotLoaded() throws Exception {
+        assumeLoaded();
+        java.nio.file.Path unpacked = NativeProducts.extractLibrary();
+        byte[] good = java.nio.file.Files.readAllBytes(unpacked);
+        java.nio.file.Files.delete(unpacked); // a new file, as a tamperer would make: this JVM has the old one mapped
+        java.nio.file.Files.write(unpacked, new byte[] {0x7f, 'E', 'L', 'F', 0});
+        assertEquals(unpacked, NativeProducts.extractLibrary());
+        assertArrayEquals(good, java.nio.file.Files.readAllBytes(unpacked));
+    }
+
     /** Unaligned on purpose (an odd offset), like a tensor inside a mapped file need not be. */
     private static WeightMatrix matrix(Arena arena, WeightFormat format, SplittableRandom r, int rows, int cols) {
         long rowBytes = format.rowBytes(cols);
