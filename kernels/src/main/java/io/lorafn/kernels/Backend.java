@@ -17,6 +17,16 @@ public interface Backend extends AutoCloseable {
     void matmul(WeightMatrix w, float[][] x, float[][] out, int batch);
 
     /**
+     * {@link #matmul} of several matrices with the same input (q, k and v; gate and up): the same results,
+     * in one hand-off to the backend's threads instead of one per matrix.
+     */
+    default void matmulEach(List<WeightMatrix> ws, float[][] x, List<float[][]> outs, int batch) {
+        for (int i = 0; i < ws.size(); i++) {
+            matmul(ws.get(i), x, outs.get(i), batch);
+        }
+    }
+
+    /**
      * Batched LoRA across different adapters (SGMV): for each segment, {@code y[r] += scale · B·(A·x[r])}
      * for its rows r, shrink then expand. Ranks may differ between segments; rows in no segment are not
      * touched. A row's result is the same whichever other segments run beside it. B comes transposed

@@ -95,6 +95,31 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /** Each thread takes its slice of every matrix in turn: one wait for the slowest thread instead of one per matrix. */
+    @Override
+    public void matmulEach(List<WeightMatrix> ws, float[][] x, List<float[][]> outs, int batch) {
+        if (gang == null) {
+            Backend.super.matmulEach(ws, x, outs, batch);
+            return;
+        }
+        gang.run(part -> {
+            for (int i = 0; i < ws.size(); i++) {
+                WeightMatrix w = ws.get(i);
+                if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
+                    if (part == 0) {
+                        matmulRows(w, x, outs.get(i), batch, 0, w.rows());
+                    }
+                    continue;
+                }
+                int slice = (w.rows() + threads - 1) / threads;
+                int from = part * slice;
+                if (from < w.rows()) {
+                    matmulRows(w, x, outs.get(i), batch, from, Math.min(w.rows(), from + slice));
+                }
+            }
+        });
+    }
+
     /**
      * One sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers
      * (the Vector API's Q8_0 one prefetches inside its loop, {@link ReadAhead}). Several: {@link BatchedRows}.

@@ -9,6 +9,7 @@ import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -145,6 +146,34 @@ class CpuBackendTest {
                         assertArrayEquals(alone[0], batched[b], format + " sequence " + b);
                     }
                     assertArrayEquals(solo[0], batched[1], format + " solo on three threads");
+                }
+            }
+        }
+    }
+
+    @Test
+    void matricesSharingAnInputGiveWhatEachGivesAlone() {
+        SplittableRandom r = new SplittableRandom(11);
+        int cols = 512;
+        for (WeightFormat format : WeightFormat.values()) {
+            try (Arena arena = Arena.ofShared(); CpuBackend backend = new CpuBackend(2)) {
+                // two large enough to be split over the threads, one small enough to run on one
+                List<WeightMatrix> ws = List.of(matrix(arena, format, random(r, 1200 * cols, false), 1200, cols),
+                        matrix(arena, format, random(r, 8 * cols, false), 8, cols), matrix(arena, format, random(r, 900 * cols, false), 900, cols));
+                for (int batch : new int[] {1, 3}) {
+                    float[][] x = new float[batch][];
+                    for (int b = 0; b < batch; b++) {
+                        x[b] = random(r, cols, false);
+                    }
+                    List<float[][]> together = ws.stream().map(w -> new float[batch][w.rows()]).toList();
+                    backend.matmulEach(ws, x, together, batch);
+                    for (int i = 0; i < ws.size(); i++) {
+                        float[][] alone = new float[batch][ws.get(i).rows()];
+                        backend.matmul(ws.get(i), x, alone, batch);
+                        for (int b = 0; b < batch; b++) {
+                            assertArrayEquals(alone[b], together.get(i)[b], format + " matrix " + i + " sequence " + b);
+                        }
+                    }
                 }
             }
         }

@@ -94,9 +94,7 @@ public final class LlamaEngine {
             for (int b = 0; b < n; b++) {
                 VectorMath.rmsnorm(xn[b], x[b], layer.attentionNorm(), eps);
             }
-            project(l, Projection.Q, layer, xn, q, n, groups);
-            project(l, Projection.K, layer, xn, k, n, groups);
-            project(l, Projection.V, layer, xn, v, n, groups);
+            projectEach(l, List.of(Projection.Q, Projection.K, Projection.V), layer, xn, List.of(q, k, v), n, groups);
             for (int b = 0; b < n; b++) {
                 BatchRow r = rows.get(b);
                 ropeTables(r.position(), cos, sin);
@@ -115,8 +113,7 @@ public final class LlamaEngine {
                 VectorMath.add(x[b], out[b], hidden);
                 VectorMath.rmsnorm(xn[b], x[b], layer.ffnNorm(), eps);
             }
-            project(l, Projection.GATE, layer, xn, gate, n, groups);
-            project(l, Projection.UP, layer, xn, up, n, groups);
+            projectEach(l, List.of(Projection.GATE, Projection.UP), layer, xn, List.of(gate, up), n, groups);
             for (int b = 0; b < n; b++) {
                 VectorMath.swiglu(gate[b], up[b], c.intermediateSize());
             }
@@ -155,10 +152,23 @@ public final class LlamaEngine {
         return result;
     }
 
+    /** {@link #project} for projections of the same input, their base products in one hand-off. */
+    private void projectEach(int l, List<Projection> ps, LlamaWeights.Layer layer, float[][] in, List<float[][]> ys, int n,
+                             Map<LoraAdapter, int[]> groups) {
+        backend.matmulEach(ps.stream().map(layer::projection).toList(), in, ys, n);
+        for (int i = 0; i < ps.size(); i++) {
+            addAdapters(l, ps.get(i), in, ys.get(i), groups);
+        }
+    }
+
     /** y = W·x for every row, then each adapter group adds s·B·(A·x) to its own rows. */
     private void project(int l, Projection p, LlamaWeights.Layer layer, float[][] in, float[][] y, int n,
                          Map<LoraAdapter, int[]> groups) {
         backend.matmul(layer.projection(p), in, y, n);
+        addAdapters(l, p, in, y, groups);
+    }
+
+    private void addAdapters(int l, Projection p, float[][] in, float[][] y, Map<LoraAdapter, int[]> groups) {
         if (groups.isEmpty()) {
             return;
         }
