@@ -1,5 +1,6 @@
 package io.lorafn.storage;
 
+import io.lorafn.kernels.MemoryAdvice;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -24,11 +25,11 @@ import java.util.Map;
 public final class NativeMemory {
     /** Below this a plain arena allocation is as good. */
     private static final long MIN_MAPPED_BYTES = 4L << 20;
-    private static final int PROT_READ_WRITE = 0x3, MAP_PRIVATE_ANONYMOUS = 0x22, MADV_HUGEPAGE = 14;
-    private static final MethodHandle MMAP, MUNMAP, MADVISE;
+    private static final int PROT_READ_WRITE = 0x3, MAP_PRIVATE_ANONYMOUS = 0x22;
+    private static final MethodHandle MMAP, MUNMAP;
 
     static {
-        MethodHandle mmap = null, munmap = null, madvise = null;
+        MethodHandle mmap = null, munmap = null;
         try {
             Linker linker = Linker.nativeLinker();
             SymbolLookup libc = linker.defaultLookup();
@@ -37,14 +38,11 @@ public final class NativeMemory {
                     ValueLayout.JAVA_LONG));
             munmap = linker.downcallHandle(libc.find("munmap").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-            madvise = linker.downcallHandle(libc.find("madvise").orElseThrow(),
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
         } catch (RuntimeException | Error e) { // not Linux, or native access denied: plain allocation
             mmap = null;
         }
         MMAP = mmap;
         MUNMAP = munmap;
-        MADVISE = madvise;
     }
 
     /** Mappings kept for reuse after their owner closed, by exact size: adapters of one shape share sizes. */
@@ -89,7 +87,7 @@ public final class NativeMemory {
             if (address.address() == -1L) {
                 return owner.allocate(bytes, 64);
             }
-            int ignored = (int) MADVISE.invokeExact(address, bytes, MADV_HUGEPAGE); // advice only: failure is harmless
+            MemoryAdvice.hugePages(address.reinterpret(bytes)); // advice only: failure is harmless
             return address.reinterpret(bytes, owner, NativeMemory::release);
         } catch (Throwable t) {
             return owner.allocate(bytes, 64);
