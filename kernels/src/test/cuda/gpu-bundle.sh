@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Packs the GPU tests for a machine that has a GPU but no JDK or Maven (a lent one, say):
+#   kernels/src/test/cuda/gpu-bundle.sh OUT.tgz     (here, after './lorafn test' or 'mvn install': needs the built
+#                                                    modules, JDK 25 and the local Maven repository)
+#   mkdir /tmp/g && tar xzf OUT.tgz -C /tmp/g && /tmp/g/run.sh    (there: exit 0 when every test passes)
+# The bundle holds a jlink'ed JDK (about 45 MB compressed), the kernels, storage and worker classes with their tests,
+# the few jars they need, and a JUnit launcher (RunTests.java) that runs the CPU kernel tests (the C kernels against
+# the Vector API, on that machine's CPU) and the CUDA ones (the device against the CPU backend, the whole engine).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+OUT="$(realpath -m "${1:?usage: $0 OUT.tgz}")"
+JDK="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$ROOT"
+mvn -B -ntp -q -o dependency:build-classpath -pl worker -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt"
+mkdir -p "$WORK/b/lib" "$WORK/b/launcher"
+tr ':' '\n' < "$WORK/cp.txt" | grep -E '/(jcuda|jackson|junit|opentest4j|apiguardian|picocli|crac|caffeine)[^/]*/' | xargs -I{} cp {} "$WORK/b/lib/"
+launcher_version="$(ls "$WORK/b/lib" | sed -n 's/^junit-platform-engine-\(.*\)\.jar$/\1/p')"
+cp ~/.m2/repository/org/junit/platform/junit-platform-launcher/"$launcher_version"/junit-platform-launcher-"$launcher_version".jar "$WORK/b/lib/"
+"$JDK/bin/javac" -d "$WORK/b/launcher" -cp "$WORK/b/lib/*" kernels/src/test/cuda/RunTests.java
+for m in kernels storage worker; do
+  mkdir -p "$WORK/b/$m" && cp -r "$m/target/classes" "$m/target/test-classes" "$WORK/b/$m/"
+done
+"$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.sql,java.naming,java.xml,jdk.incubator.vector,jdk.unsupported \
+  --strip-debug --no-header-files --no-man-pages --compress zip-9 --output "$WORK/b/jdk" 2> >(grep -v 'incubator modules' >&2)
+cat > "$WORK/b/run.sh" <<'RUN'
+#!/usr/bin/env bash
+cd "$(dirname "$0")"
+CP="kernels/classes:kernels/test-classes:storage/classes:storage/test-classes:worker/classes:worker/test-classes:launcher:lib/*"
+grep -m1 "model name" /proc/cpuinfo; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+exec ./jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$CP" RunTests \
+  io.lorafn.kernels.cpu.NativeProductsTest io.lorafn.kernels.cpu.CpuBackendTest io.lorafn.kernels.cuda.CudaBackendTest \
+  io.lorafn.worker.engine.CudaEngineTest io.lorafn.worker.engine.BatchIdentityTest io.lorafn.worker.engine.EngineMatchesReferenceTest "$@"
+RUN
+chmod +x "$WORK/b/run.sh"
+tar czf "$OUT" -C "$WORK/b" .
+echo "wrote $OUT ($(du -h "$OUT" | cut -f1)); there: mkdir /tmp/g && tar xzf $(basename "$OUT") -C /tmp/g && /tmp/g/run.sh"
