@@ -1,16 +1,35 @@
 // lorafn's CUDA kernels: the same contracts as the CPU backend (io.lorafn.kernels.Backend), on the
 // resident image's formats. Compiled to PTX for sm_80 and sm_90 by the build when nvcc is present, and
-// loaded through JCuda (cuModuleLoadData). Every kernel is extern "C" so its PTX name is its C name.
+// loaded through JCuda (cuModuleLoadData); where no built PTX fits, compiled at run time by NVRTC. Every kernel is extern "C" so its PTX name is its C name.
 //
 // Layouts (as in the image, little-endian):
 //   Q8_0: per row, cols/32 blocks of {F16 scale d, 32 signed bytes q}, 34 bytes; x = d * q.
 //   BF16: per row, cols values of 2 bytes (the upper half of an F32).
 //   LoRA: A is rank x in and B is stored transposed, rank x out, both F32 or BF16 (a_format/b_format:
 //         0 = F32, 1 = BF16), as LoraSegment passes them.
+#if defined(__CUDACC_RTC__) || defined(LORAFN_NO_HEADERS) // the second: to check this branch with nvcc
+// Compiled at run time by NVRTC (a device the build's PTX does not fit), which has no C headers: the
+// few integer types and the F16 conversion the kernels use are declared here.
+typedef signed char int8_t;
+typedef unsigned char uint8_t;
+typedef unsigned short uint16_t;
+typedef unsigned int uint32_t;
+typedef decltype(sizeof(0)) size_t;
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+struct __half { unsigned short bits; };
+__device__ __forceinline__ float __half2float(__half h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h.bits));
+    return f;
+}
+#else
 #ifndef LORAFN_HOST_SHIM // the CPU check (kernels/src/test/cuda/host_shim.h) brings its own __half
 #include <cuda_fp16.h>
 #endif
 #include <stdint.h>
+#endif
 
 #define WARP 32
 

@@ -30,7 +30,7 @@ cd "$(dirname "$0")"
 CP="kernels/classes:kernels/test-classes:storage/classes:storage/test-classes:worker/classes:worker/test-classes:launcher:lib/*"
 grep -m1 "model name" /proc/cpuinfo; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 exec ./jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$CP" RunTests \
-  io.lorafn.kernels.cpu.NativeProductsTest io.lorafn.kernels.cpu.CpuBackendTest io.lorafn.kernels.cuda.CudaBackendTest \
+  io.lorafn.kernels.cpu.NativeProductsTest io.lorafn.kernels.cpu.CpuBackendTest io.lorafn.kernels.cuda.CudaBackendTest io.lorafn.kernels.cuda.NvrtcTest \
   io.lorafn.worker.engine.CudaEngineTest io.lorafn.worker.engine.BatchIdentityTest io.lorafn.worker.engine.EngineMatchesReferenceTest "$@"
 RUN
 chmod +x "$WORK/b/run.sh"

@@ -57,6 +57,7 @@ public final class CudaBackend implements Backend {
     private static final int MAX_BATCH = 16;
 
     private final int ordinal;
+    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
     private final String deviceName;
     private CUcontext context;
     private CUfunction q8, bf16, shrink, expand;
@@ -76,13 +77,12 @@ public final class CudaBackend implements Backend {
     private void attach() {
         CUdevice device = new CUdevice();
         cuDeviceGet(device, ordinal);
-        int[] major = {0};
+        int[] major = {0}, minor = {0};
         cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
-        byte[] code = ptx(major[0] >= 9 ? "sm_90" : "sm_80");
+        cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
         context = new CUcontext();
         cuCtxCreate(context, 0, device);
-        CUmodule module = new CUmodule();
-        cuModuleLoadData(module, code);
+        CUmodule module = loadKernels(major[0], minor[0]);
         q8 = function(module, "q8_0_matmul");
         bf16 = function(module, "bf16_matmul");
         shrink = function(module, "sgmv_shrink");
@@ -174,11 +174,39 @@ public final class CudaBackend implements Backend {
         return backend;
     }
 
-    /** The PTX for {@code arch}, NUL-terminated as cuModuleLoadData wants it. */
+    /**
+     * The build's PTX where it fits the device (sm_90 from compute capability 9, sm_80 from 8), else the
+     * source compiled by NVRTC for this device; one log line says which and why. The property
+     * {@code lorafn.cuda.nvrtc=always} skips the built PTX (to check the fallback on a device the PTX fits).
+     */
+    private CUmodule loadKernels(int major, int minor) {
+        String why;
+        byte[] built = "always".equals(System.getProperty("lorafn.cuda.nvrtc")) || major < 8 ? null : ptx(major >= 9 ? "sm_90" : "sm_80");
+        if (built != null) {
+            try {
+                CUmodule module = new CUmodule();
+                cuModuleLoadData(module, built);
+                return module;
+            } catch (jcuda.CudaException e) { // an older driver than the PTX, say
+                why = "the built PTX did not load: " + e.getMessage();
+            }
+        } else {
+            why = major < 8 ? "the built PTX is for sm_80 and newer, this device is " + major + "." + minor
+                    : "always".equals(System.getProperty("lorafn.cuda.nvrtc")) ? "lorafn.cuda.nvrtc=always"
+                    : "this build has no PTX (it was built without nvcc)";
+        }
+        byte[] compiled = Nvrtc.compile(Nvrtc.source(), major, minor);
+        LOG.log(System.Logger.Level.INFO, "cuda kernels: compiled by NVRTC for compute_" + major + minor + " (" + why + ")");
+        CUmodule module = new CUmodule();
+        cuModuleLoadData(module, compiled);
+        return module;
+    }
+
+    /** The build's PTX for {@code arch}, NUL-terminated as cuModuleLoadData wants it; null when the build has none. */
     private static byte[] ptx(String arch) {
         try (InputStream in = CudaBackend.class.getResourceAsStream("/cuda/lorafn_kernels." + arch + ".ptx")) {
             if (in == null) {
-                throw new IllegalStateException("this build has no CUDA kernels (it was built without nvcc)");
+                return null;
             }
             byte[] text = in.readAllBytes();
             return Arrays.copyOf(text, text.length + 1);

@@ -64,4 +64,15 @@ class CudaBackendTest {
         }
         assertThrows(IllegalStateException.class, () -> CudaBackend.open(0, Long.MAX_VALUE), "more memory needed than the device has");
     }
+
+    @Test
+    void kernelsCompiledByNvrtcAgreeToo() {
+        assumeTrue(deviceHere(), "no CUDA device here: skipped (run it on a machine with one; see README, CUDA)");
+        System.setProperty("lorafn.cuda.nvrtc", "always"); // as on a device none of the built PTX fits
+        try (CudaBackend cuda = CudaBackend.open(0)) {
+            CudaAgreement.check(cuda).forEach(System.out::println);
+        } finally {
+            System.clearProperty("lorafn.cuda.nvrtc");
+        }
+    }
 }
