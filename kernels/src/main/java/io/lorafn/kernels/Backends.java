@@ -58,6 +58,22 @@ public final class Backends {
         };
     }
 
+    /** CUDA devices on this machine: 0 without an NVIDIA driver, without JCuda's natives, or without a device. */
+    public static int cudaDeviceCount() {
+        if (!java.nio.file.Files.exists(java.nio.file.Path.of(DEVICE_NODE))) {
+            return 0;
+        }
+        try {
+            jcuda.driver.JCudaDriver.setExceptionsEnabled(true);
+            jcuda.driver.JCudaDriver.cuInit(0);
+            int[] count = {0};
+            jcuda.driver.JCudaDriver.cuDeviceGetCount(count);
+            return count[0];
+        } catch (Throwable t) { // UnsatisfiedLinkError included
+            return 0;
+        }
+    }
+
     private static Backend cpu(int threads) {
         return threads > 0 ? new CpuBackend(threads) : CpuBackend.withDefaultThreads();
     }

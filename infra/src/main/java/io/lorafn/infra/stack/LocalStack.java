@@ -60,6 +60,7 @@ public final class LocalStack implements AutoCloseable {
     private final PoolManager manager;
     private final InvokerVerticle invoker;
     private final WorkerProcesses workers;
+    private final DeviceHolders holders;
     private final NodeAgent agent;
     private final Path modelDir;
 
@@ -86,6 +87,7 @@ public final class LocalStack implements AutoCloseable {
         }
         Map<String, String> env = new HashMap<>(store.environmentForOtherProcesses());
         env.put("LORAFN_REDIS_URL", redisUrl);
+        holders = deviceHolders(b, env);
         workers = b.agent ? new WorkerProcesses(id -> workerCommand(b, id, redisUrl, env), env, b.dataDir.resolve("logs"), 30_000) : null;
         agent = b.agent ? new NodeAgent(cluster, b.node, workers) : null;
         // the autoscaler (on whichever member is the oldest) orders workers from the node agents of the whole cluster
@@ -100,6 +102,22 @@ public final class LocalStack implements AutoCloseable {
         if (b.agent && cluster.agentNodes().size() == 1) { // the only machine: it holds the whole warm floor
             awaitWorkers(poolControl.config().minWarm(), b.dataDir.resolve("logs"));
         }
+    }
+
+    /**
+     * On a node agent whose machine has CUDA devices and whose workers may use them: one device holder per
+     * device for the served image, started (and its handle awaited) before any worker, so every worker
+     * opens the shared copy. None on the CPU, for the naive baseline, or without an image.
+     */
+    private static DeviceHolders deviceHolders(Builder b, Map<String, String> env) throws InterruptedException {
+        Path served = b.naiveModelObjects != null ? null : b.snapshot != null ? b.snapshot.image() : b.image;
+        int devices = b.agent && served != null && !b.backend.equals("cpu") ? io.lorafn.kernels.Backends.cudaDeviceCount() : 0;
+        if (devices == 0) {
+            return null;
+        }
+        DeviceHolders holders = new DeviceHolders(served, devices, d -> DeviceHolders.command(served, d), env, b.dataDir.resolve("logs"));
+        holders.awaitHandles(120_000);
+        return holders;
     }
 
     /** Prompts may fill the model's context but for one generated token, counted with its own tokenizer. */
@@ -224,6 +242,9 @@ public final class LocalStack implements AutoCloseable {
         }
         if (workers != null) {
             workers.close(); // while Redis is up: they drain and leave the pool
+        }
+        if (holders != null) {
+            holders.close(); // after the workers: none is computing on the shared copy any more
         }
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

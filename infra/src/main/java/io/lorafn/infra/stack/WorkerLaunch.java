@@ -24,6 +24,11 @@ public final class WorkerLaunch {
      * (measured on the 1b preset: the second worker on a node added 163 MiB with the default, 154 with 16 MiB).
      */
     public static List<String> command(int heapMb, List<String> extraJvm, List<String> workerArgs) {
+        return command(heapMb, extraJvm, WorkerMain.class.getName(), workerArgs);
+    }
+
+    /** The same JVM set-up for another main class: the device holders the node agent runs, say. */
+    static List<String> command(int heapMb, List<String> extraJvm, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>(List.of(java(), "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "--sun-misc-unsafe-memory-access=allow", "-XX:+UseParallelGC", "-Xms64m", "-Xmn16m", "-Xmx" + heapMb + "m"));
         cmd.addAll(extraJvm);
@@ -31,8 +36,8 @@ public final class WorkerLaunch {
         if (operatorFlags != null && !operatorFlags.isBlank()) {
             cmd.addAll(List.of(operatorFlags.trim().split("\\s+")));
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
-        cmd.addAll(workerArgs);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
+        cmd.addAll(args);
         return cmd;
     }
 
