@@ -133,8 +133,9 @@ void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const flo
     }
 }
 
-/* Decoders for the batched path: a row into floats, prefetching like the fused loops. */
-static void q8_0_decode(const uint8_t *w, float *out, int32_t n) {
+/* Decoders for the batched path: columns of a row into floats, prefetching like the fused loops. */
+static void q8_0_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
+    w += col / 32 * 34;
     for (int32_t i = 0; i < n; i += 32, w += 34) {
         _mm_prefetch((const char *) w + Q8_AHEAD, _MM_HINT_T0);
         __m512 d = f16_scale(w);
@@ -143,7 +144,8 @@ static void q8_0_decode(const uint8_t *w, float *out, int32_t n) {
     }
 }
 
-static void q4_0_decode(const uint8_t *w, float *out, int32_t n) {
+static void q4_0_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
+    w += col / 32 * 18;
     for (int32_t i = 0; i < n; i += 32, w += 18) {
         if (Q4_AHEAD) _mm_prefetch((const char *) w + Q4_AHEAD, _MM_HINT_T0);
         __m512 table = q4_table(w);
@@ -153,7 +155,8 @@ static void q4_0_decode(const uint8_t *w, float *out, int32_t n) {
     }
 }
 
-static void bf16_decode(const uint8_t *w, float *out, int32_t n) {
+static void bf16_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
+    w += 2 * col;
     for (int32_t i = 0; i < n; i += 32) {
         if (BF16_AHEAD) _mm_prefetch((const char *) w + 2 * i + BF16_AHEAD, _MM_HINT_T0);
         _mm512_storeu_ps(out + i, bf16x16(w + 2 * i));
@@ -173,18 +176,6 @@ static float dense_dot(const float *w, const float *x, int32_t n) {
 
 /* Decodes columns [col, col + n) of the row at w; col and n multiples of 32. */
 typedef void (*row_decoder)(const uint8_t *w, int32_t col, float *out, int32_t n);
-
-static void q8_0_decode_at(const uint8_t *w, int32_t col, float *out, int32_t n) {
-    q8_0_decode(w + col / 32 * 34, out, n);
-}
-
-static void q4_0_decode_at(const uint8_t *w, int32_t col, float *out, int32_t n) {
-    q4_0_decode(w + col / 32 * 18, out, n);
-}
-
-static void bf16_decode_at(const uint8_t *w, int32_t col, float *out, int32_t n) {
-    bf16_decode(w + 2 * col, out, n);
-}
 
 /* Each thread's buffer for decoded blocks and accumulators; grown, never shrunk (a thread sees a few shapes). */
 static __thread float *decoded;
@@ -290,15 +281,15 @@ static int32_t matmul(row_decoder decode, const uint8_t *w, int64_t row_bytes, i
 
 int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    return matmul(q8_0_decode_at, w, row_bytes, rows, x, n, batch, out, out_stride);
+    return matmul(q8_0_decode, w, row_bytes, rows, x, n, batch, out, out_stride);
 }
 
 int32_t lf_q4_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    return matmul(q4_0_decode_at, w, row_bytes, rows, x, n, batch, out, out_stride);
+    return matmul(q4_0_decode, w, row_bytes, rows, x, n, batch, out, out_stride);
 }
 
 int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    return matmul(bf16_decode_at, w, row_bytes, rows, x, n, batch, out, out_stride);
+    return matmul(bf16_decode, w, row_bytes, rows, x, n, batch, out, out_stride);
 }

@@ -64,11 +64,7 @@ public final class Backends {
             return 0;
         }
         try {
-            jcuda.driver.JCudaDriver.setExceptionsEnabled(true);
-            jcuda.driver.JCudaDriver.cuInit(0);
-            int[] count = {0};
-            jcuda.driver.JCudaDriver.cuDeviceGetCount(count);
-            return count[0];
+            return CudaBackend.deviceCount();
         } catch (Throwable t) { // UnsatisfiedLinkError included
             return 0;
         }

@@ -65,11 +65,6 @@ public final class CpuBackend implements Backend {
         return products != null ? "native" : "vector";
     }
 
-    /** Why the native kernels are not used by default on this machine, or null where they are. */
-    public static String nativeUnavailableReason() {
-        return NativeProducts.UNAVAILABLE;
-    }
-
     @Override
     public int threads() {
         return threads;
@@ -86,13 +81,7 @@ public final class CpuBackend implements Backend {
             matmulRows(w, x, out, batch, 0, w.rows());
             return;
         }
-        int slice = (w.rows() + threads - 1) / threads;
-        gang.run(part -> {
-            int from = part * slice;
-            if (from < w.rows()) {
-                matmulRows(w, x, out, batch, from, Math.min(w.rows(), from + slice));
-            }
-        });
+        gang.run(part -> matmulSlice(w, x, out, batch, part));
     }
 
     /** Each thread takes its slice of every matrix in turn: one wait for the slowest thread instead of one per matrix. */
@@ -104,20 +93,24 @@ public final class CpuBackend implements Backend {
         }
         gang.run(part -> {
             for (int i = 0; i < ws.size(); i++) {
-                WeightMatrix w = ws.get(i);
-                if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-                    if (part == 0) {
-                        matmulRows(w, x, outs.get(i), batch, 0, w.rows());
-                    }
-                    continue;
-                }
-                int slice = (w.rows() + threads - 1) / threads;
-                int from = part * slice;
-                if (from < w.rows()) {
-                    matmulRows(w, x, outs.get(i), batch, from, Math.min(w.rows(), from + slice));
-                }
+                matmulSlice(ws.get(i), x, outs.get(i), batch, part);
             }
         });
+    }
+
+    /** Thread {@code part}'s share of a product: its contiguous slice, or the whole of a small one on the caller's thread. */
+    private void matmulSlice(WeightMatrix w, float[][] x, float[][] out, int batch, int part) {
+        if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
+            if (part == 0) {
+                matmulRows(w, x, out, batch, 0, w.rows());
+            }
+            return;
+        }
+        int slice = (w.rows() + threads - 1) / threads;
+        int from = part * slice;
+        if (from < w.rows()) {
+            matmulRows(w, x, out, batch, from, Math.min(w.rows(), from + slice));
+        }
     }
 
     /**
@@ -132,8 +125,8 @@ public final class CpuBackend implements Backend {
                 products.matvec(w, x[0], out[0], from, to);
                 return;
             }
-            float[] packed = products.pack(x, batch, w.cols(), packed(batch * w.cols()));
-            if (products.matmul(w, packed, batch, out, from, to, results(batch * (to - from)))) {
+            float[] packed = products.pack(x, batch, w.cols(), scratch(0, batch * w.cols()));
+            if (products.matmul(w, packed, batch, out, from, to, scratch(1, batch * (to - from)))) {
                 return;
             }
         }
@@ -151,20 +144,13 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    private float[] packed(int floats) {
+    /** This thread's scratch array {@code slot} (0: packed sequences, 1: results), grown to at least {@code floats}. */
+    private float[] scratch(int slot, int floats) {
         float[][] p = packing.get();
-        if (p[0].length < floats) {
-            p[0] = new float[floats];
+        if (p[slot].length < floats) {
+            p[slot] = new float[floats];
         }
-        return p[0];
-    }
-
-    private float[] results(int floats) {
-        float[][] p = packing.get();
-        if (p[1].length < floats) {
-            p[1] = new float[floats];
-        }
-        return p[1];
+        return p[slot];
     }
 
     /**

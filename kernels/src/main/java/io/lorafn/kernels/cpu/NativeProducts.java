@@ -155,13 +155,14 @@ final class NativeProducts {
         MemorySegment rows = rowsFrom(w, from);
         MemorySegment outSlice = MemorySegment.ofArray(out).asSlice(4L * from);
         long rowBytes = w.format().rowBytes(w.cols());
+        MethodHandle kernel = switch (w.format()) {
+            case Q8_0 -> q8Matvec;
+            case Q4_0 -> q4Matvec;
+            case BF16 -> bf16Matvec;
+            case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
+        };
         try {
-            switch (w.format()) {
-                case Q8_0 -> q8Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
-                case Q4_0 -> q4Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
-                case BF16 -> bf16Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
-                case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
-            }
+            kernel.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -218,14 +219,15 @@ final class NativeProducts {
         MemorySegment rowsAt = rowsFrom(w, from);
         long rowBytes = w.format().rowBytes(n);
         MemorySegment x = MemorySegment.ofArray(packed), y = MemorySegment.ofArray(results);
+        MethodHandle kernel = switch (w.format()) {
+            case Q8_0 -> q8Matmul;
+            case Q4_0 -> q4Matmul;
+            case BF16 -> bf16Matmul;
+            case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
+        };
         int status;
         try {
-            status = switch (w.format()) {
-                case Q8_0 -> (int) q8Matmul.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
-                case Q4_0 -> (int) q4Matmul.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
-                case BF16 -> (int) bf16Matmul.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
-                case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
-            };
+            status = (int) kernel.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -150,12 +150,9 @@ public final class CudaBackend implements Backend {
      *                    falls back to the CPU) rather than failing mid-call
      */
     public static CudaBackend open(int ordinal, long neededBytes) {
-        JCudaDriver.setExceptionsEnabled(true);
-        cuInit(0);
-        int[] count = {0};
-        cuDeviceGetCount(count);
-        if (count[0] <= ordinal) {
-            throw new IllegalStateException("no CUDA device " + ordinal + " (" + count[0] + " found)");
+        int count = deviceCount();
+        if (count <= ordinal) {
+            throw new IllegalStateException("no CUDA device " + ordinal + " (" + count + " found)");
         }
         CUdevice device = new CUdevice();
         cuDeviceGet(device, ordinal);
@@ -200,6 +197,15 @@ public final class CudaBackend implements Backend {
         CUmodule module = new CUmodule();
         cuModuleLoadData(module, compiled);
         return module;
+    }
+
+    /** CUDA devices the driver sees; throws where JCuda's natives or the driver cannot load. */
+    public static int deviceCount() {
+        JCudaDriver.setExceptionsEnabled(true);
+        cuInit(0);
+        int[] count = {0};
+        cuDeviceGetCount(count);
+        return count[0];
     }
 
     /** The build's PTX for {@code arch}, NUL-terminated as cuModuleLoadData wants it; null when the build has none. */
