@@ -5,6 +5,7 @@ import io.lorafn.bench.BenchModel;
 import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
 import io.lorafn.bench.decode.DecodeResult;
+import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.storage.cli.ImageCommand;
@@ -46,11 +47,21 @@ public final class BenchCommand {
         @Option(names = "--backend", defaultValue = "auto", description = "auto (CUDA where a device is, else the CPU), cpu or cuda (default: ${DEFAULT-VALUE}).")
         String backend;
 
+        @Option(names = "--activations", defaultValue = "f32", description = "What the CPU multiplies Q8_0 and Q4_0 weights with: "
+                + "f32 (exact) or q8 (8-bit per block of 32, llama.cpp's method: about 1%% off, less arithmetic). "
+                + "Sets LORAFN_ACTIVATIONS for this run (default: ${DEFAULT-VALUE}).")
+        String activations;
+
         int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }
 
+        String activations() {
+            return Activations.parse(activations).name().toLowerCase(Locale.ROOT);
+        }
+
         LoadedModel open() {
+            System.setProperty(Activations.PROPERTY, activations()); // what the CPU backend reads when the model opens
             WeightFormat f = ImageCommand.parse(format);
             Path img = BenchModel.image(model, f, image, new ConsoleProgressBar());
             return LoadedModel.open(model, img, effectiveThreads(), backend);
@@ -91,17 +102,20 @@ public final class BenchCommand {
             DType dtype = adapter.dtype();
             List<DecodeResult> results = new ArrayList<>();
             try (LoadedModel m = engine.open()) {
+                ConsoleProgressBar progress = new ConsoleProgressBar();
+                progress.start("decode runs", (long) adapterModes.size() * batches.size() * (engine.runs + 1));
                 for (String mode : adapterModes) {
                     for (int batch : batches) {
                         LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
-                        double tps = DecodeBench.tokensPerSecond(m.engine(), adapters, tokens, engine.runs);
+                        double tps = DecodeBench.tokensPerSecond(m.engine(), adapters, tokens, engine.runs, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
-                        DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), batch, mode, mode.equals("none") ? 0 : adapter.rank,
+                        DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode, mode.equals("none") ? 0 : adapter.rank,
                                 tps, perToken, bandwidth, tps * perToken / (bandwidth * 1e9));
                         System.out.println(r.toJson());
                         results.add(r);
                     }
                 }
+                progress.done();
             }
             if (chart != null) {
                 DecodeChart.write(results, chart);
@@ -137,11 +151,14 @@ public final class BenchCommand {
         @Override
         public Integer call() {
             try (LoadedModel m = engine.open()) {
+                ConsoleProgressBar progress = new ConsoleProgressBar();
+                progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
                 for (int n : lengths) {
-                    double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs);
-                    System.out.printf(Locale.ROOT, "{\"format\": \"%s\", \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.2f}%n",
-                            engine.format.toLowerCase(Locale.ROOT), n, tps);
+                    double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
+                    System.out.printf(Locale.ROOT, "{\"format\": \"%s\", \"activations\": \"%s\", \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.2f}%n",
+                            engine.format.toLowerCase(Locale.ROOT), engine.activations(), n, tps);
                 }
+                progress.done();
             }
             return 0;
         }

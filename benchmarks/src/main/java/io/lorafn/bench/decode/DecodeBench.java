@@ -22,13 +22,14 @@ public final class DecodeBench {
     }
 
     /** Median tokens/s over {@code runs} timed runs, after one warm-up run. */
-    public static double tokensPerSecond(LlamaEngine engine, LoraAdapter[] adapters, int tokens, int runs) {
+    public static double tokensPerSecond(LlamaEngine engine, LoraAdapter[] adapters, int tokens, int runs, Runnable afterEachRun) {
         double[] rates = new double[runs];
         for (int run = -1; run < runs; run++) {
             double rate = once(engine, adapters, run < 0 ? Math.min(tokens, 8) : tokens);
             if (run >= 0) {
                 rates[run] = rate;
             }
+            afterEachRun.run();
         }
         return Stats.median(rates);
     }
@@ -78,7 +79,7 @@ public final class DecodeBench {
     }
 
     /** Prompt tokens per second of one prefill step over {@code promptTokens} tokens; median of runs. */
-    public static double prefillTokensPerSecond(LlamaEngine engine, LoraAdapter adapter, int promptTokens, int runs) {
+    public static double prefillTokensPerSecond(LlamaEngine engine, LoraAdapter adapter, int promptTokens, int runs, Runnable afterEachRun) {
         double[] rates = new double[runs];
         for (int run = -1; run < runs; run++) {
             KvCache cache = engine.newCache(promptTokens);
@@ -92,6 +93,7 @@ public final class DecodeBench {
             if (run >= 0) {
                 rates[run] = rate;
             }
+            afterEachRun.run();
         }
         return Stats.median(rates);
     }

@@ -6,13 +6,14 @@ import java.util.Locale;
  * One decode configuration's result. {@code weightBytesPerToken} is the bytes one step reads (base
  * weights, plus every distinct adapter's A and B) divided by the tokens the step produces, so
  * {@code bandwidthFraction = tokensPerS × weightBytesPerToken / bandwidth} is the share of the machine's
- * bandwidth the run actually used.
+ * bandwidth the run actually used. {@code activations} is what Q8_0 and Q4_0 weights were multiplied with
+ * ({@code f32} or {@code q8}).
  */
-public record DecodeResult(String format, int batch, String adapters, int rank, double tokensPerS, long weightBytesPerToken,
+public record DecodeResult(String format, String activations, int batch, String adapters, int rank, double tokensPerS, long weightBytesPerToken,
                            double bandwidthGbS, double bandwidthFraction) {
     public String toJson() {
-        return String.format(Locale.ROOT, "{\"format\": \"%s\", \"batch\": %d, \"adapters\": \"%s\", \"rank\": %d, "
+        return String.format(Locale.ROOT, "{\"format\": \"%s\", \"activations\": \"%s\", \"batch\": %d, \"adapters\": \"%s\", \"rank\": %d, "
                         + "\"tokens_per_s\": %.2f, \"weight_bytes_per_token\": %d, \"bandwidth_gb_s\": %.2f, \"bandwidth_fraction\": %.3f}",
-                format, batch, adapters, rank, tokensPerS, weightBytesPerToken, bandwidthGbS, bandwidthFraction);
+                format, activations, batch, adapters, rank, tokensPerS, weightBytesPerToken, bandwidthGbS, bandwidthFraction);
     }
 }

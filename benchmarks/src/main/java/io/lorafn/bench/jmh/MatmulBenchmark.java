@@ -1,5 +1,6 @@
 package io.lorafn.bench.jmh;
 
+import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.kernels.cpu.CpuBackend;
@@ -41,6 +42,10 @@ public class MatmulBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    /** What Q8_0 and Q4_0 weights multiply (the other formats ignore it). */
+    @Param({"f32", "q8"})
+    public String activations;
+
     private Arena arena;
     private CpuBackend backend;
     private WeightMatrix w;
@@ -50,7 +55,7 @@ public class MatmulBenchmark {
     @Setup(Level.Trial)
     public void setup() {
         arena = Arena.ofShared();
-        backend = new CpuBackend(threads);
+        backend = new CpuBackend(threads, Activations.parse(activations));
         w = KernelState.matrix("w", WeightFormat.valueOf(format), 8192, 2048, 0.05, 1, arena);
         x = KernelState.activations(batch, 2048, 2);
         out = new float[batch][8192];

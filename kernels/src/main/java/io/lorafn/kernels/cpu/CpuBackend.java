@@ -1,5 +1,6 @@
 package io.lorafn.kernels.cpu;
 
+import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.Backend;
 import io.lorafn.kernels.LoraSegment;
 import io.lorafn.kernels.WeightFormat;
@@ -21,20 +22,37 @@ public final class CpuBackend implements Backend {
     private final KernelThreads gang;
     /** Null: the Vector API computes every product. */
     private final NativeProducts products;
+    /** What Q8_0 and Q4_0 weights are multiplied with. */
+    private final Activations activations;
     /** Per thread: the sequences packed one after another, and the results, for a native batched product. */
     private final ThreadLocal<float[][]> packing = ThreadLocal.withInitial(() -> new float[2][0]);
 
+    /** The process's {@link Activations#configured() configured} activations. */
     public CpuBackend(int threads) {
-        this(threads, NativeProducts.LOADED);
+        this(threads, Activations.configured());
     }
 
-    /** The Vector API kernels only, whatever this machine could load: tests and benchmarks compare the two. */
+    public CpuBackend(int threads, Activations activations) {
+        this(threads, NativeProducts.LOADED, activations);
+    }
+
+    /** The Java kernels only, whatever this machine could load: tests and benchmarks compare the two. */
     public static CpuBackend vectorOnly(int threads) {
-        return new CpuBackend(threads, null);
+        return vectorOnly(threads, Activations.F32);
     }
 
-    private CpuBackend(int threads, NativeProducts products) {
+    public static CpuBackend vectorOnly(int threads, Activations activations) {
+        return new CpuBackend(threads, null, activations);
+    }
+
+    private CpuBackend(int threads, NativeProducts products, Activations activations) {
         this.products = products;
+        this.activations = activations;
+        if (activations == Activations.Q8 && !int8InNative()) {
+            System.getLogger(CpuBackend.class.getName()).log(System.Logger.Level.WARNING,
+                    "8-bit activations without the C products (this CPU lacks AVX-512 VNNI and VBMI, or the library is not loaded): "
+                            + "the Java definition computes them, many times slower than f32 activations");
+        }
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
@@ -65,6 +83,15 @@ public final class CpuBackend implements Backend {
         return products != null ? "native" : "vector";
     }
 
+    public Activations activations() {
+        return activations;
+    }
+
+    /** Whether the 8-bit activation products run in C here (else in Java, far slower). */
+    public boolean int8InNative() {
+        return products != null && products.hasInt8Products();
+    }
+
     @Override
     public int threads() {
         return threads;
@@ -77,11 +104,17 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
+        QuantizedActivations q = quantized(w, x, batch);
         if (gang == null || w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-            matmulRows(w, x, out, batch, 0, w.rows());
+            matmulRows(w, x, q, out, batch, 0, w.rows());
             return;
         }
-        gang.run(part -> matmulSlice(w, x, out, batch, part));
+        gang.run(part -> matmulSlice(w, x, q, out, batch, part));
+    }
+
+    /** The activations quantized, once for all threads, where this product takes 8-bit ones; else null. */
+    private QuantizedActivations quantized(WeightMatrix w, float[][] x, int batch) {
+        return activations.quantizes(w.format()) ? QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products : null) : null;
     }
 
     /** Each thread takes its slice of every matrix in turn: one wait for the slowest thread instead of one per matrix. */
@@ -91,25 +124,30 @@ public final class CpuBackend implements Backend {
             Backend.super.matmulEach(ws, x, outs, batch);
             return;
         }
+        QuantizedActivations[] q = new QuantizedActivations[ws.size()];
+        for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize it once
+            q[i] = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && activations.quantizes(ws.get(i).format())
+                    ? q[i - 1] : quantized(ws.get(i), x, batch);
+        }
         gang.run(part -> {
             for (int i = 0; i < ws.size(); i++) {
-                matmulSlice(ws.get(i), x, outs.get(i), batch, part);
+                matmulSlice(ws.get(i), x, q[i], outs.get(i), batch, part);
             }
         });
     }
 
     /** Thread {@code part}'s share of a product: its contiguous slice, or the whole of a small one on the caller's thread. */
-    private void matmulSlice(WeightMatrix w, float[][] x, float[][] out, int batch, int part) {
+    private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int part) {
         if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
             if (part == 0) {
-                matmulRows(w, x, out, batch, 0, w.rows());
+                matmulRows(w, x, q, out, batch, 0, w.rows());
             }
             return;
         }
         int slice = (w.rows() + threads - 1) / threads;
         int from = part * slice;
         if (from < w.rows()) {
-            matmulRows(w, x, out, batch, from, Math.min(w.rows(), from + slice));
+            matmulRows(w, x, q, out, batch, from, Math.min(w.rows(), from + slice));
         }
     }
 
@@ -119,7 +157,13 @@ public final class CpuBackend implements Backend {
      * Quantized and BF16 weights go to the C products where they are loaded ({@link NativeProducts}). Every
      * path sums in the same order, so they give the same bits.
      */
-    private void matmulRows(WeightMatrix w, float[][] x, float[][] out, int batch, int from, int to) {
+    private void matmulRows(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int from, int to) {
+        if (q != null) {
+            if (products == null || !products.multiplyInt8(w, q, out, from, to, scratch(1, batch * (to - from)))) {
+                Int8Products.multiply(w, q, out, from, to);
+            }
+            return;
+        }
         if (products != null && NativeProducts.handles(w, batch)) {
             if (batch == 1) {
                 products.matvec(w, x[0], out[0], from, to);
@@ -180,7 +224,7 @@ public final class CpuBackend implements Backend {
         int rank = s.a().rows(), out = s.bTransposed().cols();
         float[][] shrunk = new float[rows.length][rank];
         float[][] expanded = new float[rows.length][out];
-        matmulRows(s.a(), xs, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
+        matmulRows(s.a(), xs, null, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
         expand(s.bTransposed(), shrunk, expanded, rows.length);
         for (int i = 0; i < rows.length; i++) {
             VectorMath.addScaled(y[rows[i]], expanded[i], s.scale(), out);

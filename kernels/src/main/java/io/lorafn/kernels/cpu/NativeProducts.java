@@ -41,6 +41,9 @@ final class NativeProducts {
     private static final Set<String> REQUIRED_FLAGS = Set.of("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl",
             "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "abm");
 
+    /** What the 8-bit activation products use beyond {@link #REQUIRED_FLAGS}: vpdpbusd and vpermb. */
+    private static final Set<String> INT8_FLAGS = Set.of("avx512_vnni", "avx512vbmi");
+
     /** The loaded library, or null where the Vector API computes; {@link #UNAVAILABLE} says why. */
     static final NativeProducts LOADED;
     static final String UNAVAILABLE;
@@ -72,6 +75,8 @@ final class NativeProducts {
     }
 
     private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
+    /** Null where the CPU lacks {@link #INT8_FLAGS}: {@link Int8Products} then computes in Java. */
+    private final MethodHandle q8MatvecInt8, q4MatvecInt8, q8MatmulInt8, q4MatmulInt8, quantizeActivations;
 
     private NativeProducts(Path library) {
         SymbolLookup symbols = SymbolLookup.libraryLookup(library, Arena.global());
@@ -87,6 +92,33 @@ final class NativeProducts {
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
         q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), matmul, heapAccess);
         bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
+        FunctionDescriptor int8Matvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+        FunctionDescriptor int8Matmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+        boolean int8 = cpuFlags().containsAll(INT8_FLAGS);
+        q8MatvecInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matvec_int8"), int8Matvec, heapAccess) : null;
+        q4MatvecInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec_int8"), int8Matvec, heapAccess) : null;
+        q8MatmulInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul_int8"), int8Matmul, heapAccess) : null;
+        q4MatmulInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul_int8"), int8Matmul, heapAccess) : null;
+        quantizeActivations = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_quantize_activations"), FunctionDescriptor.ofVoid(
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
+                heapAccess) : null;
+    }
+
+    private static Set<String> cpuFlags() {
+        try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return Set.of(lines.filter(l -> l.startsWith("flags")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("").split("\\s+"));
+        } catch (IOException | UncheckedIOException e) {
+            return Set.of();
+        }
+    }
+
+    /** Whether this CPU runs the 8-bit activation products in C. */
+    boolean hasInt8Products() {
+        return q8MatvecInt8 != null;
     }
 
     /** Null where this machine can run the library, else why not. */
@@ -98,15 +130,9 @@ final class NativeProducts {
         if (NativeProducts.class.getResource(RESOURCE) == null) {
             return "this build has no native library (gcc was not found when it was built)";
         }
-        try {
-            Set<String> flags = Set.of(Files.lines(Path.of("/proc/cpuinfo")).filter(l -> l.startsWith("flags")).findFirst()
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("").split("\\s+"));
-            Set<String> missing = new java.util.TreeSet<>(REQUIRED_FLAGS);
-            missing.removeAll(flags);
-            return missing.isEmpty() ? null : "the CPU lacks " + String.join(", ", missing);
-        } catch (IOException | UncheckedIOException e) {
-            return "cannot read /proc/cpuinfo: " + e.getMessage();
-        }
+        Set<String> missing = new java.util.TreeSet<>(REQUIRED_FLAGS);
+        missing.removeAll(cpuFlags());
+        return missing.isEmpty() ? null : "the CPU lacks " + String.join(", ", missing) + " (or /proc/cpuinfo is unreadable)";
     }
 
     /**
@@ -237,6 +263,76 @@ final class NativeProducts {
             return false;
         }
         for (int b = 0; b < batch; b++) {
+            System.arraycopy(results, b * rows, out[b], from, rows);
+        }
+        return true;
+    }
+
+    /** Quantizes sequence {@code s} of {@code q} from {@code x} as {@link QuantizedActivations} defines; false where this CPU cannot. */
+    boolean quantize(float[] x, QuantizedActivations q, int s) {
+        if (quantizeActivations == null) {
+            return false;
+        }
+        int n = q.n, lanes = n / 4;
+        if (x.length < n) {
+            throw new IllegalArgumentException("an input of " + x.length + " floats for " + n + " columns");
+        }
+        try {
+            quantizeActivations.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(q.values).asSlice((long) s * n),
+                    MemorySegment.ofArray(q.laneScales).asSlice(4L * s * lanes), MemorySegment.ofArray(q.q4Starts).asSlice(4L * s * lanes),
+                    MemorySegment.ofArray(q.q8Starts).asSlice(4L * s * lanes));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        return true;
+    }
+
+    /**
+     * out[s][from..to) for every sequence of {@code x}, on 8-bit activations ({@link Int8Products} defines the
+     * bits); the C side writes into {@code results} (batch × (to - from)). Returns false where this CPU has no
+     * C products for it or they could not allocate; the caller then computes in Java.
+     */
+    boolean multiplyInt8(WeightMatrix w, QuantizedActivations x, float[][] out, int from, int to, float[] results) {
+        if (q8MatvecInt8 == null) {
+            return false;
+        }
+        if (w.format() != WeightFormat.Q8_0 && w.format() != WeightFormat.Q4_0) {
+            throw new IllegalArgumentException(w.format() + " takes F32 activations");
+        }
+        if (x.n != w.cols()) {
+            throw new IllegalArgumentException(w.name() + ": " + x.n + " quantized activations for " + w.cols() + " columns");
+        }
+        int rows = to - from;
+        for (int b = 0; b < x.batch; b++) {
+            java.util.Objects.checkFromToIndex(from, to, Math.min(w.rows(), out[b].length));
+        }
+        boolean q4 = w.format() == WeightFormat.Q4_0;
+        long rowBytes = w.format().rowBytes(x.n);
+        try {
+            if (x.batch == 1) {
+                MethodHandle kernel = q4 ? q4MatvecInt8 : q8MatvecInt8;
+                kernel.invokeExact(rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.values),
+                        MemorySegment.ofArray(q4 ? x.q4Starts : x.q8Starts), MemorySegment.ofArray(x.laneScales), x.n,
+                        MemorySegment.ofArray(out[0]).asSlice(4L * from));
+                return true;
+            }
+            if (results.length < x.batch * rows) {
+                throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
+            }
+            MethodHandle kernel = q4 ? q4MatmulInt8 : q8MatmulInt8;
+            int status = (int) kernel.invokeExact(rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.interleavedBytes),
+                    MemorySegment.ofArray(x.interleavedScales), x.n, x.batch, MemorySegment.ofArray(results), rows);
+            if (status != 0) {
+                return false;
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+        for (int b = 0; b < x.batch; b++) {
             System.arraycopy(results, b * rows, out[b], from, rows);
         }
         return true;

@@ -1,0 +1,346 @@
+/*
+ * Q8_0 and Q4_0 products on 8-bit activations (llama.cpp's method), with AVX-512 VNNI and VBMI, called
+ * from Java through the FFM API (io.lorafn.kernels.cpu.NativeProducts, io.lorafn.kernels.cpu.Int8Products).
+ *
+ * Why: the exact products decode every weight to F32 and multiply-add in F32, about ten vector
+ * instructions per 32 weights. Q4_0 at batch 1 and every format at batch 8 are bound by that arithmetic,
+ * not by memory. Here one vpdpbusd multiplies 64 weight bytes by 64 activation bytes and sums them in
+ * fours into sixteen 32-bit lanes, exactly; only the per-block scaling is floating point.
+ *
+ * The result is defined so that Java computes the same bits (Int8Products is the reference):
+ *   - activations are quantized per block of 32 (QuantizedActivations): dx = max|x| / 127, q = rint(x / dx),
+ *     stored as signed bytes, with dx repeated for each of the block's eight lanes of four;
+ *   - lane l of block b is the exact integer s = sum of w_j q_j for j = 4l .. 4l+3 (w_j the weight's integer:
+ *     a Q8_0 byte, or a Q4_0 nibble minus 8);
+ *   - blocks go in pairs into one 16-lane accumulator: block 2p into lanes 0-7, block 2p+1 into lanes 8-15,
+ *     acc = fma(dw·dx, (float) s, acc), pairs in column order (a last unpaired block touches lanes 0-7 only);
+ *   - the row's value is t_0 + t_1 + ... + t_7, left to right, with t_l = acc_l + acc_{l+8}.
+ * Integer sums are exact, so the lanes hold the same values whichever way they were computed, and a batched
+ * product gives each sequence the bits of its solo product.
+ *
+ * vpdpbusd multiplies unsigned by signed bytes, so one side is offset to be unsigned and each lane starts
+ * from minus the offset times the other side's lane sum, which keeps every sum exact:
+ *   - one sequence: the weights are the unsigned side (a Q4_0 nibble as stored, a Q8_0 byte plus 128) and the
+ *     lanes start from the activations' sums (QuantizedActivations computes them once per sequence), so a
+ *     pair costs its decoding plus one vpdpbusd, a conversion, a multiply and a multiply-add;
+ *   - several: the activations are the unsigned side (q + 128) and the lanes start from the weights' sums,
+ *     computed once per weight pair and shared by every sequence, which then costs the same four instructions.
+ *     Their activations are interleaved pair by pair ([pair][sequence][64 bytes]), so one pointer and
+ *     constant offsets reach every sequence.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,f16c,fma")))
+#define INLINE static inline __attribute__((always_inline)) INT8_TARGET
+
+#ifndef Q8_INT8_AHEAD
+#define Q8_INT8_AHEAD 4096
+#endif
+#ifndef Q4_INT8_AHEAD
+#define Q4_INT8_AHEAD 2048
+#endif
+
+/* Two blocks of weights as a product wants them: their bytes, each lane's start (batched only), the scales. */
+typedef struct {
+    __m512i weights;   /* block A's 32 bytes, then block B's */
+    __m512i start;
+    __m512 scale;      /* dw of A in lanes 0-7, of B in lanes 8-15 */
+} weight_pair;
+
+/* The F16 scales at word offsets a (lanes 0-7) and b (lanes 8-15) of the 36 bytes at w. */
+INLINE __m512 two_scales(const uint8_t *w, short a, short b) {
+    __m512i words = _mm512_maskz_loadu_epi16(0x3FFFF, w);
+    __m512i index = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a);
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(index, words)));
+}
+
+INLINE __m512 one_scale(const uint8_t *w) {
+    return _mm512_set1_ps(_cvtsh_ss(*(const uint16_t *) w));
+}
+
+/* -128 times the sum of each lane's four signed weights. */
+INLINE __m512i weight_start(__m512i weights) {
+    __m512i sums = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_set1_epi8((char) 0x80), weights);
+    return _mm512_sub_epi32(_mm512_setzero_si512(), sums);
+}
+
+/* Q8_0 blocks are 34 bytes: an F16 scale, then 32 signed bytes. */
+INLINE __m512i q8_bytes(const uint8_t *w) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (w + 2))),
+                              _mm256_loadu_si256((const __m256i *) (w + 36)), 1);
+}
+
+INLINE weight_pair q8_unsigned(const uint8_t *w) {
+    weight_pair p = {_mm512_xor_si512(q8_bytes(w), _mm512_set1_epi8((char) 0x80)), _mm512_setzero_si512(), two_scales(w, 0, 17)};
+    return p;
+}
+
+INLINE weight_pair q8_unsigned_single(const uint8_t *w) {
+    __m512i q = _mm512_zextsi256_si512(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *) (w + 2)), _mm256_set1_epi8((char) 0x80)));
+    weight_pair p = {q, _mm512_setzero_si512(), one_scale(w)};
+    return p;
+}
+
+INLINE weight_pair q8_signed(const uint8_t *w) {
+    __m512i q = q8_bytes(w);
+    weight_pair p = {q, weight_start(q), two_scales(w, 0, 17)};
+    return p;
+}
+
+INLINE weight_pair q8_signed_single(const uint8_t *w) {
+    __m512i q = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *) (w + 2)));
+    weight_pair p = {q, weight_start(q), one_scale(w)};
+    return p;
+}
+
+/*
+ * Q4_0 blocks are 18 bytes: an F16 scale, then 16 bytes; byte j holds weight j (low nibble) and weight j+16.
+ * One masked load takes both blocks of a pair (36 bytes; the mask keeps it inside the pair), vpermb lays out
+ * [A's bytes, A's bytes, B's bytes, B's bytes], and a per-word shift (0 or 4) with a mask picks the nibbles
+ * in weight order.
+ */
+INLINE __m512i q4_nibbles(__m512i raw) {
+    const __m512i pick = _mm512_set_epi8(
+            35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
+            35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
+            17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
+            17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+    const __m512i shifts = _mm512_set_epi16(4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0,
+                                            4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0);
+    return _mm512_and_si512(_mm512_srlv_epi16(_mm512_permutexvar_epi8(pick, raw), shifts), _mm512_set1_epi8(0x0F));
+}
+
+INLINE __m512i q4_single_nibbles(const uint8_t *w) {
+    return _mm512_maskz_mov_epi8(0xFFFFFFFFULL, q4_nibbles(_mm512_maskz_loadu_epi8(0x3FFFFULL, w)));
+}
+
+INLINE weight_pair q4_unsigned(const uint8_t *w) {
+    weight_pair p = {q4_nibbles(_mm512_maskz_loadu_epi8(0xFFFFFFFFFULL, w)), _mm512_setzero_si512(), two_scales(w, 0, 9)};
+    return p;
+}
+
+INLINE weight_pair q4_unsigned_single(const uint8_t *w) {
+    weight_pair p = {q4_single_nibbles(w), _mm512_setzero_si512(), one_scale(w)};
+    return p;
+}
+
+INLINE weight_pair q4_signed(const uint8_t *w) {
+    __m512i q = _mm512_sub_epi8(q4_nibbles(_mm512_maskz_loadu_epi8(0xFFFFFFFFFULL, w)), _mm512_set1_epi8(8));
+    weight_pair p = {q, weight_start(q), two_scales(w, 0, 9)};
+    return p;
+}
+
+INLINE weight_pair q4_signed_single(const uint8_t *w) {
+    __m512i q = _mm512_maskz_sub_epi8(0xFFFFFFFFULL, q4_single_nibbles(w), _mm512_set1_epi8(8));
+    weight_pair p = {q, weight_start(q), one_scale(w)};
+    return p;
+}
+
+typedef weight_pair (*pair_reader)(const uint8_t *w);
+
+INLINE __m512 scaled_add(__m512 scale, const float *dxv, __m512i s, __m512 acc) {
+    return _mm512_fmadd_ps(_mm512_mul_ps(scale, _mm512_loadu_ps(dxv)), _mm512_cvtepi32_ps(s), acc);
+}
+
+INLINE float fold16(__m512 acc) {
+    float t[8];
+    _mm256_storeu_ps(t, _mm256_add_ps(_mm512_castps512_ps256(acc), _mm512_extractf32x8_ps(acc, 1)));
+    return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+}
+
+/* One row · one sequence: xq its signed bytes, start its lanes' starts for this format, dxv its lane scales. */
+INLINE float row_dot(pair_reader pair, pair_reader single, int32_t block_bytes, int32_t ahead,
+                     const uint8_t *w, const int8_t *xq, const int32_t *start, const float *dxv, int32_t blocks) {
+    __m512 acc = _mm512_setzero_ps();
+    int32_t b = 0;
+    for (; b + 1 < blocks; b += 2, w += 2 * block_bytes) {
+        _mm_prefetch((const char *) w + ahead, _MM_HINT_T0);
+        weight_pair p = pair(w);
+        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(start + 8 * b), p.weights, _mm512_loadu_si512(xq + 32 * b));
+        acc = scaled_add(p.scale, dxv + 8 * b, s, acc);
+    }
+    if (b < blocks) { /* a last unpaired block: lanes 8-15 keep their value */
+        weight_pair p = single(w);
+        __m512i s = _mm512_dpbusd_epi32(_mm512_maskz_loadu_epi32(0x00FF, start + 8 * b), p.weights,
+                                        _mm512_maskz_loadu_epi8(0xFFFFFFFFULL, xq + 32 * b));
+        __m512 scale = _mm512_mul_ps(p.scale, _mm512_maskz_loadu_ps(0x00FF, dxv + 8 * b));
+        acc = _mm512_mask3_fmadd_ps(scale, _mm512_cvtepi32_ps(s), acc, 0x00FF);
+    }
+    return fold16(acc);
+}
+
+/* Each thread's accumulators for the batched product; grown, never shrunk. */
+static __thread __m512 *accumulators;
+static __thread int32_t accumulator_capacity;
+
+INT8_TARGET static __m512 *accumulator_buffer(int32_t count) {
+    if (count > accumulator_capacity) {
+        free(accumulators);
+        accumulators = aligned_alloc(64, (size_t) count * sizeof(__m512));
+        accumulator_capacity = accumulators == NULL ? 0 : count;
+    }
+    return accumulators;
+}
+
+/*
+ * Several sequences: each pair of weight blocks is read and prepared once and multiplied with every
+ * sequence. Rows go four at a time over KB_PAIRS pairs at a time, so the sequences' activations for those
+ * columns stay in L1 while the four rows pass over them, two rows sharing each load of a sequence's bytes and
+ * scales (one row per load ran at 52 G multiply-adds/s per core, two at 58); each (row, sequence) keeps one
+ * accumulator, which adds its pairs in column order as the solo product does. Up to eight sequences at a time,
+ * their accumulators in registers for the length of a column block (the group size a constant once inlined).
+ * xu: [pair][sequence][64 unsigned bytes]; dxv: [pair][sequence][16 lane scales]; an unpaired last block is
+ * padded with zero scales and its second half is never added.
+ */
+#define ROWS 4
+#define KB_PAIRS 8
+#define MAX_GROUP 8
+INLINE void row_block(pair_reader pair, pair_reader single, int32_t block_bytes, int32_t ahead, const uint8_t *w0,
+                      int64_t row_bytes, int32_t p0, int32_t end, int32_t blocks, const uint8_t *xu, const float *dxv,
+                      int32_t batch, const int32_t group, __m512 *acc0, __m512 *acc1) {
+    __m512 a[MAX_GROUP], b[MAX_GROUP];
+    const uint8_t *w1 = w0 + row_bytes;
+    for (int32_t s = 0; s < group; s++) {
+        a[s] = acc0[s];
+        b[s] = acc1[s];
+    }
+    for (int32_t q = p0; q < end; q++, w0 += 2 * block_bytes, w1 += 2 * block_bytes) {
+        const uint8_t *x = xu + (int64_t) q * batch * 64;
+        const float *d = dxv + (int64_t) q * batch * 16;
+        if (2 * q + 1 < blocks) {
+            _mm_prefetch((const char *) w0 + ahead, _MM_HINT_T0);
+            _mm_prefetch((const char *) w1 + ahead, _MM_HINT_T0);
+            weight_pair p = pair(w0), r = pair(w1);
+            for (int32_t s = 0; s < group; s++) {
+                __m512i xs = _mm512_loadu_si512(x + 64 * s);
+                __m512 dx = _mm512_loadu_ps(d + 16 * s);
+                a[s] = _mm512_fmadd_ps(_mm512_mul_ps(p.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(p.start, xs, p.weights)), a[s]);
+                b[s] = _mm512_fmadd_ps(_mm512_mul_ps(r.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(r.start, xs, r.weights)), b[s]);
+            }
+        } else {
+            weight_pair p = single(w0), r = single(w1);
+            for (int32_t s = 0; s < group; s++) {
+                __m512i xs = _mm512_loadu_si512(x + 64 * s);
+                __m512 dx = _mm512_loadu_ps(d + 16 * s);
+                a[s] = _mm512_mask3_fmadd_ps(_mm512_mul_ps(p.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(p.start, xs, p.weights)), a[s], 0x00FF);
+                b[s] = _mm512_mask3_fmadd_ps(_mm512_mul_ps(r.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(r.start, xs, r.weights)), b[s], 0x00FF);
+            }
+        }
+    }
+    for (int32_t s = 0; s < group; s++) {
+        acc0[s] = a[s];
+        acc1[s] = b[s];
+    }
+}
+
+/* Rows r .. r+height-1 (height even, or the last row paired with itself and its results dropped). */
+INLINE void group_rows(pair_reader pair, pair_reader single, int32_t block_bytes, int32_t ahead, const uint8_t *w, int64_t row_bytes,
+                       int32_t r, int32_t height, const uint8_t *xu, const float *dxv, int32_t n, int32_t batch,
+                       const int32_t group, __m512 *acc) {
+    int32_t blocks = n / 32, pairs = (blocks + 1) / 2;
+    for (int32_t p0 = 0; p0 < pairs; p0 += KB_PAIRS) {
+        int32_t end = p0 + KB_PAIRS < pairs ? p0 + KB_PAIRS : pairs;
+        for (int32_t k = 0; k < height; k += 2) {
+            int64_t second = k + 1 < height ? row_bytes : 0;
+            row_block(pair, single, block_bytes, ahead, w + (r + k) * row_bytes + (int64_t) p0 * 2 * block_bytes, second, p0, end, blocks,
+                      xu, dxv, batch, group, acc + k * MAX_GROUP, acc + (k + 1) * MAX_GROUP);
+        }
+    }
+}
+
+INLINE int32_t batched(pair_reader pair, pair_reader single, int32_t block_bytes, int32_t ahead,
+                       const uint8_t *w, int64_t row_bytes, int32_t rows, const uint8_t *xu, const float *dxv,
+                       int32_t n, int32_t batch, float *out, int32_t out_stride) {
+    __m512 *acc = accumulator_buffer(ROWS * MAX_GROUP);
+    if (acc == NULL) {
+        return -1;
+    }
+    for (int32_t r = 0; r < rows; r += ROWS) {
+        int32_t height = rows - r < ROWS ? rows - r : ROWS;
+        for (int32_t s0 = 0; s0 < batch; s0 += MAX_GROUP) {
+            int32_t group = batch - s0 < MAX_GROUP ? batch - s0 : MAX_GROUP;
+            for (int32_t k = 0; k < ROWS * MAX_GROUP; k++) {
+                acc[k] = _mm512_setzero_ps();
+            }
+            const uint8_t *xs = xu + (int64_t) s0 * 64;
+            const float *ds = dxv + (int64_t) s0 * 16;
+            switch (group) { /* a constant group size lets the compiler keep the accumulators in registers */
+                case 1: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 1, acc); break;
+                case 2: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 2, acc); break;
+                case 3: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 3, acc); break;
+                case 4: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 4, acc); break;
+                case 5: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 5, acc); break;
+                case 6: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 6, acc); break;
+                case 7: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 7, acc); break;
+                default: group_rows(pair, single, block_bytes, ahead, w, row_bytes, r, height, xs, ds, n, batch, 8, acc); break;
+            }
+            for (int32_t k = 0; k < height; k++) {
+                for (int32_t s = 0; s < group; s++) {
+                    out[(int64_t) (s0 + s) * out_stride + r + k] = fold16(acc[k * MAX_GROUP + s]);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * out[r] = row r · x for rows [0, rows) at w + r·row_bytes: xq n signed bytes; start, dxv n/4 lane starts
+ * (for this format) and lane scales; n a multiple of 32.
+ */
+INT8_TARGET void lf_q8_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start,
+                                     const float *dxv, int32_t n, float *out) {
+    for (int32_t r = 0; r < rows; r++) {
+        out[r] = row_dot(q8_unsigned, q8_unsigned_single, 34, Q8_INT8_AHEAD, w + r * row_bytes, xq, start, dxv, n / 32);
+    }
+}
+
+INT8_TARGET void lf_q4_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start,
+                                     const float *dxv, int32_t n, float *out) {
+    for (int32_t r = 0; r < rows; r++) {
+        out[r] = row_dot(q4_unsigned, q4_unsigned_single, 18, Q4_INT8_AHEAD, w + r * row_bytes, xq, start, dxv, n / 32);
+    }
+}
+
+/*
+ * out[s·out_stride + r] = row r · sequence s for batch sequences, interleaved as above (xu, dxv).
+ * Returns 0, or -1 where the accumulators could not be allocated.
+ */
+INT8_TARGET int32_t lf_q8_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint8_t *xu, const float *dxv,
+                                        int32_t n, int32_t batch, float *out, int32_t out_stride) {
+    return batched(q8_signed, q8_signed_single, 34, Q8_INT8_AHEAD, w, row_bytes, rows, xu, dxv, n, batch, out, out_stride);
+}
+
+INT8_TARGET int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint8_t *xu, const float *dxv,
+                                        int32_t n, int32_t batch, float *out, int32_t out_stride) {
+    return batched(q4_signed, q4_signed_single, 18, Q4_INT8_AHEAD, w, row_bytes, rows, xu, dxv, n, batch, out, out_stride);
+}
+
+/*
+ * QuantizedActivations.quantize in C: for each block of 32 of x (n a multiple of 32), dx = max|x| / 127,
+ * q = rint(x / dx) clamped to ±127 (rint through the default rounding mode, nearest even, as Java's
+ * Math.rint), each lane's scale, and each lane's start for Q4_0 (-8 times its sum) and Q8_0 (-128 times).
+ */
+INT8_TARGET void lf_quantize_activations(const float *x, int32_t n, int8_t *values, float *lane_scales, int32_t *q4_starts,
+                                         int32_t *q8_starts) {
+    const __m512i limit = _mm512_set1_epi32(127);
+    for (int32_t i = 0; i < n; i += 32) {
+        __m512 lo = _mm512_loadu_ps(x + i), hi = _mm512_loadu_ps(x + i + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(lo), _mm512_abs_ps(hi)));
+        float dx = amax / 127.0f;
+        float inverse = dx != 0.0f ? 1.0f / dx : 0.0f;
+        __m512 scale = _mm512_set1_ps(inverse);
+        __m512i qlo = _mm512_cvt_roundps_epi32(_mm512_mul_ps(lo, scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m512i qhi = _mm512_cvt_roundps_epi32(_mm512_mul_ps(hi, scale), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        qlo = _mm512_max_epi32(_mm512_min_epi32(qlo, limit), _mm512_sub_epi32(_mm512_setzero_si512(), limit));
+        qhi = _mm512_max_epi32(_mm512_min_epi32(qhi, limit), _mm512_sub_epi32(_mm512_setzero_si512(), limit));
+        __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(qlo)), _mm512_cvtepi32_epi8(qhi), 1);
+        _mm256_storeu_si256((__m256i *) (values + i), q);
+        __m256i sums = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
+        _mm256_storeu_ps(lane_scales + i / 4, _mm256_set1_ps(dx));
+        _mm256_storeu_si256((__m256i *) (q4_starts + i / 4), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sums, 3)));
+        _mm256_storeu_si256((__m256i *) (q8_starts + i / 4), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sums, 7)));
+    }
+}

@@ -1,0 +1,110 @@
+package io.lorafn.kernels.cpu;
+
+/**
+ * A batch of activation vectors quantized to 8 bits per block of 32, as {@link Int8Products} multiplies
+ * them: for each block, dx = max|x| / 127 and q = rint(x / dx), clamped to ±127. Stored for the C
+ * products' convenience: q as signed bytes, dx repeated for each of the block's eight lanes of four, and
+ * each lane's starting value for the formats whose weights the C products offset to make them unsigned
+ * (Q4_0 nibbles are q + 8, Q8_0 bytes are shifted by 128): minus the offset times the lane's sum of q.
+ * Sequence s starts at byte {@code s·n} and lane {@code s·n/4}. Batches are also laid out pair of blocks
+ * by pair ({@link #interleavedBytes}, {@link #interleavedScales}), the order in which the batched C products
+ * read them.
+ *
+ * <p>Each sequence is quantized on its own, so its bytes never depend on the rest of the batch.
+ */
+final class QuantizedActivations {
+    static final int BLOCK = 32;
+
+    final int n;
+    final int batch;
+    /** q per value. */
+    final byte[] values;
+    /** dx per lane of four values. */
+    final float[] laneScales;
+    /** -8 and -128 times each lane's sum of q: where the Q4_0 and Q8_0 C products start each lane. */
+    final int[] q4Starts, q8Starts;
+    /** Batches only, else null: q + 128 as [pair of blocks][sequence][64 bytes], an unpaired last block padded with zeros. */
+    final byte[] interleavedBytes;
+    /** Batches only, else null: the lane scales as [pair][sequence][16], padded with zeros. */
+    final float[] interleavedScales;
+
+    private QuantizedActivations(int n, int batch) {
+        this.n = n;
+        this.batch = batch;
+        this.values = new byte[n * batch];
+        this.laneScales = new float[n / 4 * batch];
+        this.q4Starts = new int[n / 4 * batch];
+        this.q8Starts = new int[n / 4 * batch];
+        int pairs = (n / BLOCK + 1) / 2;
+        this.interleavedBytes = batch > 1 ? new byte[pairs * batch * 64] : null;
+        this.interleavedScales = batch > 1 ? new float[pairs * batch * 16] : null;
+    }
+
+    /** Quantizes the first {@code n} values of {@code x[0..batch)}; n a multiple of 32. */
+    static QuantizedActivations of(float[][] x, int batch, int n) {
+        return of(x, batch, n, null);
+    }
+
+    /** The same, through the C quantizer where {@code products} has one (the same bits, faster). */
+    static QuantizedActivations of(float[][] x, int batch, int n, NativeProducts products) {
+        if (n % BLOCK != 0) {
+            throw new IllegalArgumentException("8-bit activations need a multiple of 32 values, got " + n);
+        }
+        QuantizedActivations q = new QuantizedActivations(n, batch);
+        for (int s = 0; s < batch; s++) {
+            if (x[s].length < n) {
+                throw new IllegalArgumentException("an input of " + x[s].length + " floats for " + n + " columns");
+            }
+            if (products == null || !products.quantize(x[s], q, s)) {
+                q.quantize(x[s], s);
+            }
+        }
+        if (batch > 1) {
+            q.interleave();
+        }
+        return q;
+    }
+
+    private void quantize(float[] x, int s) {
+        for (int i = 0; i < n; i += BLOCK) {
+            float amax = 0f;
+            for (int j = 0; j < BLOCK; j++) {
+                amax = Math.max(amax, Math.abs(x[i + j]));
+            }
+            float dx = amax / 127f;
+            float inverse = dx != 0f ? 1f / dx : 0f;
+            for (int j = 0; j < BLOCK; j++) {
+                values[s * n + i + j] = (byte) Math.clamp((int) Math.rint(x[i + j] * inverse), -127, 127);
+            }
+            for (int lane = (s * n + i) / 4; lane < (s * n + i + BLOCK) / 4; lane++) {
+                int sum = values[4 * lane] + values[4 * lane + 1] + values[4 * lane + 2] + values[4 * lane + 3];
+                laneScales[lane] = dx;
+                q4Starts[lane] = -8 * sum;
+                q8Starts[lane] = -128 * sum;
+            }
+        }
+    }
+
+    private void interleave() {
+        for (int s = 0; s < batch; s++) {
+            for (int i = 0; i < n; i++) {
+                int pair = i / (2 * BLOCK), within = i % (2 * BLOCK);
+                interleavedBytes[(pair * batch + s) * 64 + within] = (byte) (values[s * n + i] + 128);
+            }
+            for (int lane = 0; lane < n / 4; lane++) {
+                int pair = lane / 16, within = lane % 16;
+                interleavedScales[(pair * batch + s) * 16 + within] = laneScales[s * (n / 4) + lane];
+            }
+        }
+    }
+
+    /** The signed integer of value {@code i} of sequence {@code s}. */
+    int q(int s, int i) {
+        return values[s * n + i];
+    }
+
+    /** dx of the block holding value {@code i} of sequence {@code s}. */
+    float scale(int s, int i) {
+        return laneScales[(s * n + i) / 4];
+    }
+}
