@@ -36,10 +36,10 @@
 #define INLINE static inline __attribute__((always_inline)) INT8_TARGET
 
 #ifndef Q8_INT8_AHEAD
-#define Q8_INT8_AHEAD 4096
+#define Q8_INT8_AHEAD 16384
 #endif
 #ifndef Q4_INT8_AHEAD
-#define Q4_INT8_AHEAD 2048
+#define Q4_INT8_AHEAD 8192
 #endif
 
 /* Two blocks of weights as a product wants them: their bytes, each lane's start (batched only), the scales. */
@@ -150,25 +150,45 @@ INLINE float fold16(__m512 acc) {
     return t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
 }
 
-/* One row · one sequence: xq its signed bytes, start its lanes' starts for this format, dxv its lane scales. */
-INLINE float row_dot(pair_reader pair, pair_reader single, int32_t block_bytes, int32_t ahead,
-                     const uint8_t *w, const int8_t *xq, const int32_t *start, const float *dxv, int32_t blocks) {
-    __m512 acc = _mm512_setzero_ps();
+/*
+ * Two rows · one sequence (w1 may equal w0 for a last odd row): xq its signed bytes, start its lanes' starts for
+ * this format, dxv its lane scales. Two rows at once share each load of the sequence's bytes, starts and
+ * scales, and keep two streams of weights in flight.
+ */
+INLINE void two_rows_dot(pair_reader pair, pair_reader single, int32_t block_bytes, int32_t ahead, const uint8_t *w0,
+                         const uint8_t *w1, const int8_t *xq, const int32_t *start, const float *dxv, int32_t blocks,
+                         float *out0, float *out1) {
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
     int32_t b = 0;
-    for (; b + 1 < blocks; b += 2, w += 2 * block_bytes) {
-        _mm_prefetch((const char *) w + ahead, _MM_HINT_T0);
-        weight_pair p = pair(w);
-        __m512i s = _mm512_dpbusd_epi32(_mm512_loadu_si512(start + 8 * b), p.weights, _mm512_loadu_si512(xq + 32 * b));
-        acc = scaled_add(p.scale, dxv + 8 * b, s, acc);
+    for (; b + 1 < blocks; b += 2, w0 += 2 * block_bytes, w1 += 2 * block_bytes) {
+        _mm_prefetch((const char *) w0 + ahead, _MM_HINT_T0);
+        _mm_prefetch((const char *) w1 + ahead, _MM_HINT_T0);
+        weight_pair p = pair(w0), r = pair(w1);
+        __m512i x = _mm512_loadu_si512(xq + 32 * b), s0 = _mm512_loadu_si512(start + 8 * b);
+        __m512 dx = _mm512_loadu_ps(dxv + 8 * b);
+        acc0 = _mm512_fmadd_ps(_mm512_mul_ps(p.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(s0, p.weights, x)), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_mul_ps(r.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(s0, r.weights, x)), acc1);
     }
     if (b < blocks) { /* a last unpaired block: lanes 8-15 keep their value */
-        weight_pair p = single(w);
-        __m512i s = _mm512_dpbusd_epi32(_mm512_maskz_loadu_epi32(0x00FF, start + 8 * b), p.weights,
-                                        _mm512_maskz_loadu_epi8(0xFFFFFFFFULL, xq + 32 * b));
-        __m512 scale = _mm512_mul_ps(p.scale, _mm512_maskz_loadu_ps(0x00FF, dxv + 8 * b));
-        acc = _mm512_mask3_fmadd_ps(scale, _mm512_cvtepi32_ps(s), acc, 0x00FF);
+        weight_pair p = single(w0), r = single(w1);
+        __m512i x = _mm512_maskz_loadu_epi8(0xFFFFFFFFULL, xq + 32 * b), s0 = _mm512_maskz_loadu_epi32(0x00FF, start + 8 * b);
+        __m512 dx = _mm512_maskz_loadu_ps(0x00FF, dxv + 8 * b);
+        acc0 = _mm512_mask3_fmadd_ps(_mm512_mul_ps(p.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(s0, p.weights, x)), acc0, 0x00FF);
+        acc1 = _mm512_mask3_fmadd_ps(_mm512_mul_ps(r.scale, dx), _mm512_cvtepi32_ps(_mm512_dpbusd_epi32(s0, r.weights, x)), acc1, 0x00FF);
     }
-    return fold16(acc);
+    *out0 = fold16(acc0);
+    *out1 = fold16(acc1);
+}
+
+INLINE void matvec(pair_reader pair, pair_reader single, int32_t block_bytes, int32_t ahead, const uint8_t *w, int64_t row_bytes,
+                   int32_t rows, const int8_t *xq, const int32_t *start, const float *dxv, int32_t n, float *out) {
+    float spare;
+    for (int32_t r = 0; r < rows; r += 2) {
+        const uint8_t *w0 = w + r * row_bytes;
+        int last = r + 1 == rows;
+        two_rows_dot(pair, single, block_bytes, ahead, w0, last ? w0 : w0 + row_bytes, xq, start, dxv, n / 32, out + r,
+                     last ? &spare : out + r + 1);
+    }
 }
 
 /* Each thread's accumulators for the batched product; grown, never shrunk. */
@@ -299,16 +319,12 @@ INLINE int32_t batched(pair_reader pair, pair_reader single, int32_t block_bytes
  */
 INT8_TARGET void lf_q8_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start,
                                      const float *dxv, int32_t n, float *out) {
-    for (int32_t r = 0; r < rows; r++) {
-        out[r] = row_dot(q8_unsigned, q8_unsigned_single, 34, Q8_INT8_AHEAD, w + r * row_bytes, xq, start, dxv, n / 32);
-    }
+    matvec(q8_unsigned, q8_unsigned_single, 34, Q8_INT8_AHEAD, w, row_bytes, rows, xq, start, dxv, n, out);
 }
 
 INT8_TARGET void lf_q4_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start,
                                      const float *dxv, int32_t n, float *out) {
-    for (int32_t r = 0; r < rows; r++) {
-        out[r] = row_dot(q4_unsigned, q4_unsigned_single, 18, Q4_INT8_AHEAD, w + r * row_bytes, xq, start, dxv, n / 32);
-    }
+    matvec(q4_unsigned, q4_unsigned_single, 18, Q4_INT8_AHEAD, w, row_bytes, rows, xq, start, dxv, n, out);
 }
 
 /*
