@@ -245,19 +245,45 @@ class CliTest {
             assertTrue(Files.size(out.resolve(f)) > 0, f);
         }
         assertEquals(planned, Files.readAllLines(out.resolve("trace.jsonl")).size(), "one trace line per call");
+        JsonNode restore = results.get("memory").get("restore_ms");
+        String report = Files.readString(out.resolve("report.md"));
+        assertTrue(restore.isNull() ? report.contains("restore time (not measured") && designs.get(3).has("not_computed")
+                : restore.asDouble() > 0 && designs.get(3).get("usd").asDouble() > 0, "a restore measured, or said not to be: " + restore);
 
         Path sim = root.resolve("sim");
         Run replay = run("pool", "simulate", "--trace", out.resolve("trace.jsonl").toString(), "--validate", "--min-warm", "1",
                 "--max-workers", "1", "--slots", "4", "--min-warm-values", "0,1", "--prewarm-values", "0", "--idle-timeout-values", "5,30",
-                "--out", sim.toString());
+                "--p99-target-ms", "60000", "--out", sim.toString());
         assertEquals(0, replay.exit(), replay.err());
         JsonNode sweep = new ObjectMapper().readTree(Files.readString(sim.resolve("sweep.json")));
         assertEquals(4, sweep.get("sweep").size(), "2 min_warm x 1 prewarm x 2 idle_timeout_s");
         assertEquals(results.get("cold_starts").asLong(), sweep.get("validation").get("measured_cold_starts").asLong());
         assertTrue(sweep.get("validation").has("simulated_p99_ttft_ms"));
+        assertEquals(60000, sweep.get("p99_target_ms").asDouble(), "the target the recommendation was made for");
+        // a minute's p99 is met by every setting on this trace: the recommendation is the row with the fewest worker-seconds
+        JsonNode recommended = sweep.get("recommended");
+        assertTrue(recommended.isObject(), "a setting meets a 60 s target: " + sweep);
+        assertTrue(recommended.get("p99_ttft_ms").asDouble() <= 60000);
+        for (JsonNode row : sweep.get("sweep")) {
+            assertTrue(row.get("p99_ttft_ms").asDouble() > 60000 || row.get("worker_seconds").asDouble() >= recommended.get("worker_seconds").asDouble(),
+                    "no qualifying setting is cheaper: " + row);
+        }
+        assertTrue(Files.readString(sim.resolve("sweep.md")).contains("p99 TTFT <= 60000 ms"), "the table says what target it was read against");
         for (String f : List.of("sweep.md", "cold-start-rate.png", "p99-ttft.png", "idle-worker-seconds.png")) {
             assertTrue(Files.size(sim.resolve(f)) > 0, f);
         }
+    }
+
+    @Test
+    void benchJmhListsTheKernelBenchmarksWithoutRunningThem() {
+        assertTrue(io.lorafn.bench.cli.JmhCommand.class.getClassLoader().getResource("META-INF/BenchmarkList") != null,
+                "JMH's annotation processor wrote the benchmark list onto the class path");
+        Run r = run("bench", "jmh", "-l");
+        assertEquals(0, r.exit(), r.err());
+        List<String> listed = r.out().lines().map(String::strip).toList();
+        assertTrue(listed.contains("io.lorafn.bench.jmh.MatmulBenchmark.matmul"), r.out());
+        assertTrue(listed.contains("io.lorafn.bench.jmh.LoraBenchmark.addLora"), r.out());
+        assertTrue(listed.stream().noneMatch(l -> l.startsWith("org.openjdk.jmh")), "only lorafn's benchmarks: " + r.out());
     }
 
     @Test

@@ -84,7 +84,8 @@ public final class SimulateCommand implements Callable<Integer> {
         if (calls.isEmpty()) {
             throw new IllegalArgumentException(trace + " has no finished calls");
         }
-        PoolModel defaults = new PoolModel(restoreMs != null ? restoreMs : 3000, 10, 150, 100, 5, 80, 0, slots, hotAdapters, warmAdapters);
+        // no lone decode in the trace: no floor under the prefill line (0), rather than a guessed one
+        PoolModel defaults = new PoolModel(restoreMs != null ? restoreMs : 3000, 10, 150, 100, 5, 0, 0, slots, hotAdapters, warmAdapters);
         PoolModel fitted = PoolModel.fit(calls, defaults);
         PoolModel model = restoreMs != null ? new PoolModel(restoreMs, fitted.warmLoadMs(), fitted.coldLoadMs(), fitted.prefillFixedMs(),
                 fitted.prefillMsPerToken(), fitted.decodeMsPerToken(), fitted.firstCallMs(), slots, hotAdapters, warmAdapters) : fitted;
@@ -99,7 +100,7 @@ public final class SimulateCommand implements Callable<Integer> {
         results.forEach(r -> rows.add(json(r)));
         summary.put("p99_target_ms", p99TargetMs).put("sweep", rows).put("recommended", best.map(SimulateCommand::json).orElse(null));
         Files.writeString(out.resolve("sweep.json"), summary.encodePrettily());
-        Files.writeString(out.resolve("sweep.md"), table(results, best, model, summary.getJsonObject("validation")));
+        Files.writeString(out.resolve("sweep.md"), table(results, best, model, summary.getJsonObject("validation"), p99TargetMs));
         SweepCharts.write(results, out);
         System.out.println(summary.copy().put("sweep", rows.size() + " settings, in " + out.resolve("sweep.json")).encodePrettily());
         System.err.println(best.map(b -> "cheapest setting with p99 TTFT <= " + (long) p99TargetMs + " ms: " + knobs(b.knobs()) + " ("
@@ -122,20 +123,26 @@ public final class SimulateCommand implements Callable<Integer> {
                 .put("measured_p50_ttft_ms", Stats.percentile(ttfts, 0.5)).put("simulated_p50_ttft_ms", sim.p50TtftMs());
     }
 
-    private static String table(List<SimResult> results, Optional<SimResult> best, PoolModel model, JsonObject validation) {
+    private static String table(List<SimResult> results, Optional<SimResult> best, PoolModel model, JsonObject validation, double p99TargetMs) {
         StringBuilder md = new StringBuilder("# Pool simulation\n\n");
         md.append(String.format(Locale.ROOT, "Model fitted from the trace: a call at an empty pool waits %.0f ms for its worker, adapter load %.0f ms "
-                        + "cold / %.0f ms warm, a batch step %.0f ms + %.2f ms a token it carries (from calls that had their worker to themselves), a "
-                        + "restored worker's first step %.0f ms more; %d slots, %d hot and %d warm adapters a worker. (Decode as the loaded run saw it: "
-                        + "%.0f ms a token.)%n%n", model.restoreMs(), model.coldLoadMs(), model.warmLoadMs(), model.prefillFixedMs(),
-                model.prefillMsPerToken(), model.firstCallMs(), model.slots(), model.hotAdapters(), model.warmAdapters(), model.decodeMsPerToken()));
+                        + "cold / %.0f ms warm, a restored worker's first step %.0f ms more; %d slots, %d hot and %d warm adapters a worker.%n%n"
+                        + "Step model: a worker runs its calls as one batch, a step at a time; a step carrying n tokens (prompt tokens and one "
+                        + "per decoding call alike) costs max(%.0f, %.0f + %.2f n) ms. The line is fitted from prefills of calls that had "
+                        + "their worker to themselves; the floor is a decode step of a call alone on its worker (%s), what a step of few tokens "
+                        + "costs (a pass over the weights). Decode under load is not fitted: it follows from the steps the calls share.%n%n",
+                model.restoreMs(), model.coldLoadMs(), model.warmLoadMs(), model.firstCallMs(), model.slots(), model.hotAdapters(),
+                model.warmAdapters(), model.decodeMsPerToken(), Math.max(0, model.prefillFixedMs()), model.prefillMsPerToken(),
+                model.decodeMsPerToken() > 0 ? "measured" : "the trace had none: no floor"));
         if (validation != null) {
             md.append(String.format(Locale.ROOT, "Validation at the run's own knobs (%s): p99 TTFT measured %.0f ms, simulated %.0f ms (error %+.1f%%); "
                             + "cold starts measured %d, simulated %d.%n%n", validation.getString("knobs"), validation.getDouble("measured_p99_ttft_ms"),
                     validation.getDouble("simulated_p99_ttft_ms"), 100 * validation.getDouble("p99_error"), validation.getLong("measured_cold_starts"),
                     validation.getInteger("simulated_cold_starts")));
         }
-        md.append(best.map(b -> "Cheapest setting that meets the target: **" + knobs(b.knobs()) + "**.\n\n").orElse("No setting meets the target.\n\n"));
+        String target = String.format(Locale.ROOT, "p99 TTFT <= %.0f ms", p99TargetMs);
+        md.append(best.map(b -> "Cheapest setting (fewest worker-seconds, then fewest idle ones) that meets the target " + target + ": **"
+                + knobs(b.knobs()) + "**.\n\n").orElse("No setting meets the target " + target + ".\n\n"));
         md.append("| min_warm | prewarm | idle_timeout_s | cold-start rate | p50 TTFT ms | p99 TTFT ms | worker-s | idle worker-s | peak workers |\n");
         md.append("|---|---|---|---|---|---|---|---|---|\n");
         results.stream().sorted(Comparator.comparingDouble(SimResult::workerSeconds)).forEach(r -> md.append(String.format(Locale.ROOT,

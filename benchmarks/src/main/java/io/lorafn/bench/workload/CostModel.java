@@ -14,14 +14,23 @@ import java.util.TreeMap;
  *   <li>the same pool without backbone sharing: each worker also holds its own copy of the image;</li>
  *   <li>one dedicated instance per tenant, always on: every tenant that called holds a whole instance;</li>
  *   <li>one dedicated instance per tenant that scales to zero after the same idle timeout: each restores
- *       (the measured restore time) when a call finds it down.</li>
+ *       (the measured restore time) when a call finds it down. A run in which no worker restored measured no restore
+ *       time ({@code restoreMs} NaN): this design's cost is then not computed rather than priced as if restores were free.</li>
  * </ul>
+ *
+ * @param restoreMs a restore's measured time; NaN when the run saw none
  */
 public record CostModel(double imageGiB, double workerPrivateGiB, double restoreMs, double idleTimeoutS, double pricePerGiBHour) {
 
-    /** One design's cost for the run. */
-    public record Cost(String design, double gibHours, double usd, double usdPer1MTokens, long coldStarts) {
+    /**
+     * One design's cost for the run.
+     *
+     * @param notComputed why the cost could not be computed (a figure it needs was not measured; its numbers are then NaN); null when it was
+     */
+    public record Cost(String design, double gibHours, double usd, double usdPer1MTokens, long coldStarts, String notComputed) {
     }
+
+    static final String SCALE_TO_ZERO = "dedicated instance per tenant, scale to zero";
 
     /**
      * @param workerSeconds the pool's workers alive, integrated over the run
@@ -48,13 +57,17 @@ public record CostModel(double imageGiB, double workerPrivateGiB, double restore
                 upUntil = at + idleTimeoutS * 1000;
             }
         }
-        out.add(cost("dedicated instance per tenant, scale to zero", dedicatedSeconds / 3600 * (workerPrivateGiB + imageGiB), tokens,
-                dedicatedColdStarts));
+        if (dedicatedColdStarts > 0 && Double.isNaN(restoreMs)) {
+            out.add(new Cost(SCALE_TO_ZERO, Double.NaN, Double.NaN, Double.NaN, dedicatedColdStarts,
+                    "no worker restored during the run, so a restore's time was not measured"));
+        } else {
+            out.add(cost(SCALE_TO_ZERO, dedicatedSeconds / 3600 * (workerPrivateGiB + imageGiB), tokens, dedicatedColdStarts));
+        }
         return out;
     }
 
     private Cost cost(String design, double gibHours, long tokens, long coldStarts) {
         double usd = gibHours * pricePerGiBHour;
-        return new Cost(design, gibHours, usd, tokens == 0 ? 0 : usd / tokens * 1e6, coldStarts);
+        return new Cost(design, gibHours, usd, tokens == 0 ? 0 : usd / tokens * 1e6, coldStarts, null);
     }
 }

@@ -41,8 +41,11 @@ public record WorkloadReport(JsonObject json, String markdown) {
         records.forEach(r -> arrivalsByTenant.computeIfAbsent(r.tenant(), t -> new ArrayList<>()).add(r.acceptedAtMs()));
         List<CostModel.Cost> costs = costModel.costs(workerSeconds, elapsedS, arrivalsByTenant, promptTokens + completionTokens, coldStarts);
         JsonArray costJson = new JsonArray();
-        costs.forEach(c -> costJson.add(new JsonObject().put("design", c.design()).put("gib_hours", num(c.gibHours())).put("usd", num(c.usd()))
-                .put("usd_per_1m_tokens", num(c.usdPer1MTokens())).put("cold_starts", c.coldStarts())));
+        costs.forEach(c -> {
+            JsonObject design = new JsonObject().put("design", c.design()).put("gib_hours", num(c.gibHours())).put("usd", num(c.usd()))
+                    .put("usd_per_1m_tokens", num(c.usdPer1MTokens())).put("cold_starts", c.coldStarts());
+            costJson.add(c.notComputed() == null ? design : design.put("not_computed", c.notComputed()));
+        });
         JsonObject json = new JsonObject()
                 .put("workload", new JsonObject().put("rate_per_s", plan.rate()).put("duration_s", plan.durationS()).put("tenants", plan.tenants())
                         .put("zipf_s", plan.zipfS()).put("prompt_tokens", plan.promptTokens().toString()).put("output_tokens", plan.outputTokens().toString())
@@ -60,7 +63,7 @@ public record WorkloadReport(JsonObject json, String markdown) {
                 .put("queue_ms", new JsonObject().put("p50", pct(ok, r -> r.timings().queueMs(), 0.5)).put("p99", pct(ok, r -> r.timings().queueMs(), 0.99)))
                 .put("pool", new JsonObject().put("worker_seconds", workerSeconds).put("peak_workers", pool.stream().mapToInt(PoolSample::alive).max().orElse(0)))
                 .put("memory", new JsonObject().put("image_gib", num(costModel.imageGiB())).put("worker_private_gib", num(costModel.workerPrivateGiB()))
-                        .put("restore_ms", costModel.restoreMs()))
+                        .put("restore_ms", num(costModel.restoreMs())))
                 .put("cost", new JsonObject().put("price_per_gib_hour_usd", costModel.pricePerGiBHour()).put("designs", costJson)
                         .put("price_sheet_usd_per_1m_tokens", revenuePer1MTokens));
         return new WorkloadReport(json, markdown(json, costs));
@@ -119,14 +122,18 @@ public record WorkloadReport(JsonObject json, String markdown) {
             md.append("Cost: not measured (the image's size needs --image, a worker's memory a worker on this machine).\n");
             return md.toString();
         }
+        Double restore = m.getDouble("restore_ms");
         md.append(String.format(Locale.ROOT, "Cost at $%.4f per GiB-hour, from measured memory (image %.2f GiB, a worker's own %.2f GiB) and "
-                        + "restore time (%.0f ms); the price sheet charges $%.2f per 1M tokens.%n%n", j.getJsonObject("cost").getDouble("price_per_gib_hour_usd"),
-                m.getDouble("image_gib"), m.getDouble("worker_private_gib"), m.getDouble("restore_ms"),
+                        + "restore time (%s); the price sheet charges $%.2f per 1M tokens.%n%n", j.getJsonObject("cost").getDouble("price_per_gib_hour_usd"),
+                m.getDouble("image_gib"), m.getDouble("worker_private_gib"),
+                restore == null ? "not measured: no worker restored during the run" : String.format(Locale.ROOT, "%.0f ms", restore),
                 j.getJsonObject("cost").getDouble("price_sheet_usd_per_1m_tokens")));
         md.append("| design | GiB-hours | USD | USD per 1M tokens | cold starts |\n|---|---|---|---|---|\n");
         for (CostModel.Cost cost : costs) {
-            md.append(String.format(Locale.ROOT, "| %s | %.3f | %.5f | %.4f | %d |%n", cost.design(), cost.gibHours(), cost.usd(), cost.usdPer1MTokens(),
-                    cost.coldStarts()));
+            md.append(cost.notComputed() != null
+                    ? String.format(Locale.ROOT, "| %s | not computed: %s | - | - | %d |%n", cost.design(), cost.notComputed(), cost.coldStarts())
+                    : String.format(Locale.ROOT, "| %s | %.3f | %.5f | %.4f | %d |%n", cost.design(), cost.gibHours(), cost.usd(),
+                            cost.usdPer1MTokens(), cost.coldStarts()));
         }
         return md.toString();
     }

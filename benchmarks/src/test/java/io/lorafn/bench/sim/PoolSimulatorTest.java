@@ -78,4 +78,32 @@ class PoolSimulatorTest {
         assertEquals(2900 - 2600 - 120 - (40 + 2 * 10), fitted.firstCallMs(), 1e-6, "and its first step took the rest");
         assertEquals(MODEL.slots(), fitted.slots(), "what a trace cannot tell keeps its default");
     }
+
+    @Test
+    void aStepCostsItsTokensButNeverLessThanALoneDecodeStep() {
+        // the line alone would make a step of 10 tokens 10 ms; a lone decode step measured 20 ms, a pass over the weights
+        PoolModel roofline = new PoolModel(3000, 10, 100, 0, 1, 20, 0, 2, 1, 1);
+        List<TraceCall> calls = List.of(call(1000, "a"), new TraceCall("long", 5000, "a", 30, 5, true, 0, 0, 0, 0, 0, false, null, null));
+        SimResult r = PoolSimulator.run(calls, new PoolConfig(1, 1, 0, 60, 8), roofline);
+        // first: cold load 100 + max(20, 0 + 1 x 10) = 120; second, hot: max(20, 0 + 1 x 30) = 30, the line above the floor
+        assertEquals(120, r.p99TtftMs(), 1e-9);
+        assertEquals(30, r.p50TtftMs(), 1e-9);
+    }
+
+    @Test
+    void theDecodeFloorIsFittedFromCallsThatDecodedAloneNotFromTheLoadedRun() {
+        List<TraceCall> trace = new ArrayList<>();
+        // alone on w1: ten decode steps in 300 ms, 30 ms a step
+        trace.add(new TraceCall("l0", 0, "a", 10, 11, true, 0, 0, 0, 100, 400, false, "hot", "w1"));
+        trace.add(new TraceCall("l1", 10_000, "a", 10, 11, true, 0, 0, 0, 100, 400, false, "hot", "w1"));
+        // three at once on w2: each of their steps carried the others' tokens too, 60 ms a token
+        List<TraceCall> loaded = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            loaded.add(new TraceCall("b" + i, 0, "b", 10, 11, true, 0, 0, 0, 100, 700, false, "hot", "w2"));
+        }
+        trace.addAll(loaded);
+        assertEquals(30, PoolModel.fit(trace, MODEL).decodeMsPerToken(), 1e-9, "the median of all five would be 60");
+        assertEquals(MODEL.decodeMsPerToken(), PoolModel.fit(loaded, MODEL).decodeMsPerToken(), 1e-9,
+                "no call decoded alone: the default, not the loaded time");
+    }
 }

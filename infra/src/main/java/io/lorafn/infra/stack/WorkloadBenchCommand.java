@@ -221,9 +221,13 @@ public final class WorkloadBenchCommand implements java.util.concurrent.Callable
         }
         double imageGiB = target.imageBytes() / (double) (1L << 30);
         double workerGiB = privateBytes.isEmpty() ? Double.NaN : Stats.median(privateBytes.stream().mapToDouble(Double::doubleValue).toArray()) / (1L << 30);
-        double restore = restoreMs.isEmpty() ? 0 : Stats.median(restoreMs.values().stream().mapToDouble(Long::doubleValue).toArray());
+        // no worker restored while the run watched: not measured (NaN), never a free restore in the scale-to-zero design
+        double restore = restoreMs.isEmpty() ? Double.NaN : Stats.median(restoreMs.values().stream().mapToDouble(Long::doubleValue).toArray());
         if (target.imageBytes() < 0 || Double.isNaN(workerGiB)) {
             System.err.println("the cost models need the image's size (--image) and a worker on this machine to measure; their figures are NaN");
+        }
+        if (Double.isNaN(restore)) {
+            System.err.println("no worker restored during the run: the restore time is not measured and the scale-to-zero design's cost not computed");
         }
         CostModel costs = new CostModel(target.imageBytes() < 0 ? Double.NaN : imageGiB, workerGiB, restore, idleTimeoutS, pricePerGiBHour);
         List<ActivationRecord> ok = records.stream().filter(r -> r.status() == ActivationStatus.SUCCEEDED).toList();
