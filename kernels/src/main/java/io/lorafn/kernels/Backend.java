@@ -35,6 +35,16 @@ public interface Backend extends AutoCloseable {
      */
     void addLora(List<LoraSegment> segments, float[][] x, float[][] y);
 
+    /**
+     * {@link #addLora} for several outputs of the same input ({@code segments.get(i)} into {@code ys.get(i)}: q, k
+     * and v; gate and up): the same results, in one hand-off to the backend's threads instead of one per output.
+     */
+    default void addLoraEach(List<List<LoraSegment>> segments, float[][] x, List<float[][]> ys) {
+        for (int i = 0; i < segments.size(); i++) {
+            addLora(segments.get(i), x, ys.get(i));
+        }
+    }
+
     /** Decodes one row (an embedding lookup). */
     void dequantizeRow(WeightMatrix w, int row, float[] out);
 

@@ -204,13 +204,29 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public void addLora(List<LoraSegment> segments, float[][] x, float[][] y) {
-        if (gang == null || segments.size() < 2) {
-            segments.forEach(s -> applySegment(s, x, y));
+        addLoraEach(List.of(segments), x, List.<float[][]>of(y));
+    }
+
+    /** Every output's segments dealt to the threads together (segments of one output touch disjoint rows). */
+    @Override
+    public void addLoraEach(List<List<LoraSegment>> segments, float[][] x, List<float[][]> ys) {
+        List<LoraSegment> all = new java.util.ArrayList<>();
+        List<float[][]> into = new java.util.ArrayList<>();
+        for (int i = 0; i < segments.size(); i++) {
+            for (LoraSegment s : segments.get(i)) {
+                all.add(s);
+                into.add(ys.get(i));
+            }
+        }
+        if (gang == null || all.size() < 2) {
+            for (int i = 0; i < all.size(); i++) {
+                applySegment(all.get(i), x, into.get(i));
+            }
             return;
         }
         gang.run(part -> {
-            for (int i = part; i < segments.size(); i += threads) {
-                applySegment(segments.get(i), x, y);
+            for (int i = part; i < all.size(); i += threads) {
+                applySegment(all.get(i), x, into.get(i));
             }
         });
     }
@@ -236,6 +252,14 @@ public final class CpuBackend implements Backend {
         int n = t.cols();
         for (int b = 0; b < batch; b++) {
             java.util.Arrays.fill(out[b], 0, n, 0f);
+        }
+        if (t.format() == WeightFormat.F32) { // straight from the slab: the copy into a row cost a pass per row
+            for (int r = 0; r < t.rows(); r++) {
+                for (int b = 0; b < batch; b++) {
+                    VectorMath.addScaled(out[b], t.data(), t.rowOffset(r), u[b][r], n);
+                }
+            }
+            return;
         }
         float[] row = new float[n];
         RowKernel k = kernel(t.format());

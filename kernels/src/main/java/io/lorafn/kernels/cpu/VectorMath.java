@@ -1,11 +1,15 @@
 package io.lorafn.kernels.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /** The small per-row operations of a Llama block. They run on activations, which are heap arrays. */
 public final class VectorMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private VectorMath() {
     }
@@ -73,6 +77,18 @@ public final class VectorMath {
         }
         for (; i < n; i++) {
             y[i] = Math.fma(x[i], scale, y[i]);
+        }
+    }
+
+    /** y += scale · the n floats at {@code offset} of {@code x}, in {@link #addScaled(float[], float[], float, int)}'s order. */
+    static void addScaled(float[] y, MemorySegment x, long offset, float scale, int n) {
+        int i = 0;
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector.fromMemorySegment(S, x, offset + 4L * i, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.broadcast(S, scale),
+                    FloatVector.fromArray(S, y, i)).intoArray(y, i);
+        }
+        for (; i < n; i++) {
+            y[i] = Math.fma(x.get(FLOAT, offset + 4L * i), scale, y[i]);
         }
     }
 

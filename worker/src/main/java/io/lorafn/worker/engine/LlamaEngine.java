@@ -156,8 +156,8 @@ public final class LlamaEngine {
     private void projectEach(int l, List<Projection> ps, LlamaWeights.Layer layer, float[][] in, List<float[][]> ys, int n,
                              Map<LoraAdapter, int[]> groups) {
         backend.matmulEach(ps.stream().map(layer::projection).toList(), in, ys, n);
-        for (int i = 0; i < ps.size(); i++) {
-            addAdapters(l, ps.get(i), in, ys.get(i), groups);
+        if (!groups.isEmpty()) {
+            backend.addLoraEach(ps.stream().map(p -> segments(l, p, groups)).toList(), in, ys);
         }
     }
 
@@ -169,9 +169,13 @@ public final class LlamaEngine {
     }
 
     private void addAdapters(int l, Projection p, float[][] in, float[][] y, Map<LoraAdapter, int[]> groups) {
-        if (groups.isEmpty()) {
-            return;
+        if (!groups.isEmpty()) {
+            backend.addLora(segments(l, p, groups), in, y);
         }
+    }
+
+    /** One segment per adapter group that adapts projection {@code p} of layer {@code l}. */
+    private static List<LoraSegment> segments(int l, Projection p, Map<LoraAdapter, int[]> groups) {
         List<LoraSegment> segments = new ArrayList<>(groups.size());
         for (Map.Entry<LoraAdapter, int[]> g : groups.entrySet()) {
             LoraModule m = g.getKey().module(l, p);
@@ -179,7 +183,7 @@ public final class LlamaEngine {
                 segments.add(new LoraSegment(m.a(), m.bTransposed(), m.scale(), g.getValue()));
             }
         }
-        backend.addLora(segments, in, y);
+        return segments;
     }
 
     private static Map<LoraAdapter, int[]> adapterGroups(List<BatchRow> rows) {
