@@ -54,6 +54,10 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
             + "paths (default: ${DEFAULT-VALUE}).")
     int warmupRounds;
 
+    @Option(names = "--settle-ms", defaultValue = "3000", description = "How long the restored worker idles before the warm path's "
+            + "call, as a warm worker would have (it rehearses its adapter fetch path meanwhile; 0: at once) (default: ${DEFAULT-VALUE}).")
+    long settleMs;
+
     @Option(names = "--skip-naive", description = "Measure only the restore, warm and hot paths (the naive one takes a while on 1b).")
     boolean skipNaive;
 
@@ -98,6 +102,7 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
                 warmObjectStore(stack, first);
                 paths.put("restore", measure(stack, a));
                 progress.advance(1);
+                Thread.sleep(settleMs);
                 paths.put("warm", measure(stack, b));
                 progress.advance(1);
                 paths.put("hot", measure(stack, b));
@@ -113,6 +118,7 @@ public final class ColdStartBenchCommand implements Callable<Integer> {
         }
         JsonObject result = new JsonObject().put("model", model.toString()).put("format", format).put("paths", paths)
                 .put("warmup_rounds", warmupRounds)
+                .put("settle_ms", settleMs)
                 .put("restore_fraction_of_naive", skipNaive ? null
                         : paths.getJsonObject("restore").getDouble("ttft_ms") / paths.getJsonObject("naive").getDouble("ttft_ms"))
                 .put("aot_cache", snapshot.usableAotCache() != null).put("sharing", sharing);

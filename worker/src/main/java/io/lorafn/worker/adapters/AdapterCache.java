@@ -187,6 +187,16 @@ public final class AdapterCache implements AutoCloseable {
         return new Loaded(h, from);
     }
 
+    /**
+     * Takes {@code ref} through the cold path once more (fetch, verify, make compute-ready) and throws the
+     * result away: nothing is cached, counted or evicted. A restored worker's fetch path runs slowly until the
+     * JIT has compiled it; rehearsing it while idle spares the next cold adapter that cost.
+     */
+    public void rehearse(AdapterRef ref) {
+        FetchedAdapter raw = source.fetch(ref);
+        LoraAdapter.fromVerifiedBytes(Path.of(ref.prefix()), raw.configJson(), raw.weights(), model).close();
+    }
+
     private FetchedAdapter fetchCold(AdapterRef ref) {
         try {
             FetchedAdapter raw = source.fetch(ref);

@@ -119,6 +119,7 @@ public final class WorkerProcess implements AutoCloseable {
             throw e;
         }
         state = WorkerState.WARM;
+        FetchRehearsal.start(adapters, intake::inFlight, FetchRehearsal.configuredRounds());
         startHeartbeats();
         connections = new WorkerConnections(redisClient, store, intake::inFlight, this::stopHeartbeats, this::startHeartbeats);
         org.crac.Core.getGlobalContext().register(connections);

@@ -138,6 +138,28 @@ class AdapterCacheTest {
         }
     }
 
+    /** A rehearsal takes the whole cold path (a real fetch, verified) and leaves no trace in tiers or counters. */
+    @Test
+    void aRehearsalFetchesAndConvertsButCachesAndCountsNothing() throws Exception {
+        AdapterRef ref = push("acme", "rehearsed", "1", 9);
+        AtomicInteger fetches = new AtomicInteger();
+        AdapterSource counting = r -> {
+            fetches.incrementAndGet();
+            return registry.fetch(r);
+        };
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        try (AdapterCache cache = cache(counting, 4, 4, meters)) {
+            cache.rehearse(ref);
+            cache.rehearse(ref);
+            assertEquals(2, fetches.get());
+            assertEquals(AdapterTier.COLD, cache.tierOf(ref));
+            assertEquals(0, count(meters, "cold", "hit"));
+            assertEquals(0, cache.residentBytes(AdapterTier.HOT) + cache.residentBytes(AdapterTier.WARM));
+            StorageException missing = assertThrows(StorageException.class, () -> cache.rehearse(new AdapterRef("acme", "never", "1")));
+            assertEquals("ADAPTER_NOT_FOUND", missing.code());
+        }
+    }
+
     @Test
     void aHundredConcurrentCallsForOneColdAdapterFetchItOnce() throws Exception {
         AdapterRef ref = push("acme", "thundering", "1", 2);
