@@ -1,6 +1,6 @@
 /*
  * Q8_0 and Q4_0 products on 8-bit activations (llama.cpp's method), with AVX-512 VNNI and VBMI, called
- * from Java through the FFM API (io.lorafn.kernels.cpu.NativeProducts, io.lorafn.kernels.cpu.Int8Products).
+ * from Java through the FFM API (io.lorafn.kernels.cpu.NativeInt8Products; io.lorafn.kernels.cpu.Int8Products is the reference).
  *
  * Why: the exact products decode every weight to F32 and multiply-add in F32, about ten vector
  * instructions per 32 weights. Q4_0 at batch 1 and every format at batch 8 are bound by that arithmetic,

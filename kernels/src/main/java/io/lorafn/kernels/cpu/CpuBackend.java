@@ -116,7 +116,7 @@ public final class CpuBackend implements Backend {
 
     /** The activations quantized, once for all threads, where this product takes 8-bit ones; else null. */
     private QuantizedActivations quantized(WeightMatrix w, float[][] x, int batch) {
-        return activations.quantizes(w.format()) ? QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products : null) : null;
+        return activations.quantizes(w.format()) ? QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products.int8 : null) : null;
     }
 
     /** Each thread takes its slice of every matrix in turn: one wait for the slowest thread instead of one per matrix. */
@@ -161,7 +161,7 @@ public final class CpuBackend implements Backend {
      */
     private void matmulRows(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int from, int to) {
         if (q != null) {
-            if (products == null || !products.multiplyInt8(w, q, out, from, to, scratch(1, batch * (to - from)))) {
+            if (!int8InNative() || !products.int8.multiply(w, q, out, from, to, scratch(1, batch * (to - from)))) {
                 Int8Products.multiply(w, q, out, from, to);
             }
             return;

@@ -75,8 +75,8 @@ final class NativeProducts {
     }
 
     private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
-    /** Null where the CPU lacks {@link #INT8_FLAGS}: {@link Int8Products} then computes in Java. */
-    private final MethodHandle q8MatvecInt8, q4MatvecInt8, q8MatmulInt8, q4MatmulInt8, quantizeActivations;
+    /** The 8-bit activation products, or null where the CPU lacks {@link #INT8_FLAGS} ({@link Int8Products} then computes in Java). */
+    final NativeInt8Products int8;
 
     private NativeProducts(Path library) {
         SymbolLookup symbols = SymbolLookup.libraryLookup(library, Arena.global());
@@ -92,19 +92,7 @@ final class NativeProducts {
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
         q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), matmul, heapAccess);
         bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
-        FunctionDescriptor int8Matvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
-        FunctionDescriptor int8Matmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-        boolean int8 = cpuFlags().containsAll(INT8_FLAGS);
-        q8MatvecInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matvec_int8"), int8Matvec, heapAccess) : null;
-        q4MatvecInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec_int8"), int8Matvec, heapAccess) : null;
-        q8MatmulInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul_int8"), int8Matmul, heapAccess) : null;
-        q4MatmulInt8 = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul_int8"), int8Matmul, heapAccess) : null;
-        quantizeActivations = int8 ? linker.downcallHandle(symbols.findOrThrow("lf_quantize_activations"), FunctionDescriptor.ofVoid(
-                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
-                heapAccess) : null;
+        int8 = cpuFlags().containsAll(INT8_FLAGS) ? new NativeInt8Products(symbols) : null;
     }
 
     private static Set<String> cpuFlags() {
@@ -118,7 +106,7 @@ final class NativeProducts {
 
     /** Whether this CPU runs the 8-bit activation products in C. */
     boolean hasInt8Products() {
-        return q8MatvecInt8 != null;
+        return int8 != null;
     }
 
     /** Null where this machine can run the library, else why not. */
@@ -203,7 +191,7 @@ final class NativeProducts {
      * SharedSession.release0). The image outlives the engine that computes with it, and the rows were
      * checked against the matrix, which was checked against the mapping.
      */
-    private static MemorySegment rowsFrom(WeightMatrix w, int from) {
+    static MemorySegment rowsFrom(WeightMatrix w, int from) {
         MemorySegment data = w.data();
         return data.isNative() ? MemorySegment.ofAddress(data.address() + w.rowOffset(from)) : data.asSlice(w.rowOffset(from));
     }
@@ -263,76 +251,6 @@ final class NativeProducts {
             return false;
         }
         for (int b = 0; b < batch; b++) {
-            System.arraycopy(results, b * rows, out[b], from, rows);
-        }
-        return true;
-    }
-
-    /** Quantizes sequence {@code s} of {@code q} from {@code x} as {@link QuantizedActivations} defines; false where this CPU cannot. */
-    boolean quantize(float[] x, QuantizedActivations q, int s) {
-        if (quantizeActivations == null) {
-            return false;
-        }
-        int n = q.n, lanes = n / 4;
-        if (x.length < n) {
-            throw new IllegalArgumentException("an input of " + x.length + " floats for " + n + " columns");
-        }
-        try {
-            quantizeActivations.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(q.values).asSlice((long) s * n),
-                    MemorySegment.ofArray(q.laneScales).asSlice(4L * s * lanes), MemorySegment.ofArray(q.q4Starts).asSlice(4L * s * lanes),
-                    MemorySegment.ofArray(q.q8Starts).asSlice(4L * s * lanes));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-        return true;
-    }
-
-    /**
-     * out[s][from..to) for every sequence of {@code x}, on 8-bit activations ({@link Int8Products} defines the
-     * bits); the C side writes into {@code results} (batch × (to - from)). Returns false where this CPU has no
-     * C products for it or they could not allocate; the caller then computes in Java.
-     */
-    boolean multiplyInt8(WeightMatrix w, QuantizedActivations x, float[][] out, int from, int to, float[] results) {
-        if (q8MatvecInt8 == null) {
-            return false;
-        }
-        if (w.format() != WeightFormat.Q8_0 && w.format() != WeightFormat.Q4_0) {
-            throw new IllegalArgumentException(w.format() + " takes F32 activations");
-        }
-        if (x.n != w.cols()) {
-            throw new IllegalArgumentException(w.name() + ": " + x.n + " quantized activations for " + w.cols() + " columns");
-        }
-        int rows = to - from;
-        for (int b = 0; b < x.batch; b++) {
-            java.util.Objects.checkFromToIndex(from, to, Math.min(w.rows(), out[b].length));
-        }
-        boolean q4 = w.format() == WeightFormat.Q4_0;
-        long rowBytes = w.format().rowBytes(x.n);
-        try {
-            if (x.batch == 1) {
-                MethodHandle kernel = q4 ? q4MatvecInt8 : q8MatvecInt8;
-                kernel.invokeExact(rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.values),
-                        MemorySegment.ofArray(q4 ? x.q4Starts : x.q8Starts), MemorySegment.ofArray(x.laneScales), x.n,
-                        MemorySegment.ofArray(out[0]).asSlice(4L * from));
-                return true;
-            }
-            if (results.length < x.batch * rows) {
-                throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
-            }
-            MethodHandle kernel = q4 ? q4MatmulInt8 : q8MatmulInt8;
-            int status = (int) kernel.invokeExact(rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.interleavedBytes),
-                    MemorySegment.ofArray(x.interleavedScales), x.n, x.batch, MemorySegment.ofArray(results), rows);
-            if (status != 0) {
-                return false;
-            }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-        for (int b = 0; b < x.batch; b++) {
             System.arraycopy(results, b * rows, out[b], from, rows);
         }
         return true;

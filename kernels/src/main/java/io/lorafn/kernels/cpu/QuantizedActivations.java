@@ -45,8 +45,8 @@ final class QuantizedActivations {
         return of(x, batch, n, null);
     }
 
-    /** The same, through the C quantizer where {@code products} has one (the same bits, faster). */
-    static QuantizedActivations of(float[][] x, int batch, int n, NativeProducts products) {
+    /** The same, through the C quantizer where one is given (the same bits, faster). */
+    static QuantizedActivations of(float[][] x, int batch, int n, NativeInt8Products products) {
         if (n % BLOCK != 0) {
             throw new IllegalArgumentException("8-bit activations need a multiple of 32 values, got " + n);
         }
@@ -55,7 +55,9 @@ final class QuantizedActivations {
             if (x[s].length < n) {
                 throw new IllegalArgumentException("an input of " + x[s].length + " floats for " + n + " columns");
             }
-            if (products == null || !products.quantize(x[s], q, s)) {
+            if (products != null) {
+                products.quantize(x[s], q, s);
+            } else {
                 q.quantize(x[s], s);
             }
         }

@@ -148,7 +148,7 @@ class Int8ProductsTest {
         x[1][1] = 2.5f;
         x[1][2] = -0.5f;
         java.util.Arrays.fill(x[2], 64, 96, 0f); // a block of zeros
-        QuantizedActivations java = QuantizedActivations.of(x, batch, n), c = QuantizedActivations.of(x, batch, n, NativeProducts.LOADED);
+        QuantizedActivations java = QuantizedActivations.of(x, batch, n), c = QuantizedActivations.of(x, batch, n, NativeProducts.LOADED.int8);
         assertArrayEquals(java.values, c.values);
         assertArrayEquals(java.laneScales, c.laneScales);
         assertArrayEquals(java.q4Starts, c.q4Starts);
