@@ -19,20 +19,31 @@ public final class MemoryAdvice {
     private static final int MADV_HUGEPAGE = 14;
     private static final int MADV_COLLAPSE = 25;
     private static final long PAGE = 4096;
-    private static final MethodHandle MADVISE;
+    private static final int POSIX_FADV_DONTNEED = 4;
+    private static final MethodHandle MADVISE, OPEN, FADVISE, CLOSE;
 
     static {
-        MethodHandle madvise = null;
+        MethodHandle madvise = null, open = null, fadvise = null, close = null;
         if (System.getProperty("os.name", "").equals("Linux")) {
             try {
                 Linker linker = Linker.nativeLinker();
-                madvise = linker.downcallHandle(linker.defaultLookup().findOrThrow("madvise"),
+                var libc = linker.defaultLookup();
+                madvise = linker.downcallHandle(libc.findOrThrow("madvise"),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+                open = linker.downcallHandle(libc.findOrThrow("open"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                        Linker.Option.firstVariadicArg(2));
+                fadvise = linker.downcallHandle(libc.findOrThrow("posix_fadvise"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+                close = linker.downcallHandle(libc.findOrThrow("close"), FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             } catch (RuntimeException | LinkageError e) {
-                madvise = null; // no usable libc: advice is an optimisation, never a requirement
+                madvise = open = fadvise = close = null; // no usable libc: advice is an optimisation, never a requirement
             }
         }
         MADVISE = madvise;
+        OPEN = open;
+        FADVISE = fadvise;
+        CLOSE = close;
     }
 
     private MemoryAdvice() {
@@ -49,6 +60,29 @@ public final class MemoryAdvice {
      */
     public static boolean collapseIntoHugePages(MemorySegment memory) {
         return advise(memory, MADV_HUGEPAGE) && advise(memory, MADV_COLLAPSE);
+    }
+
+    /**
+     * Drops a file's clean pages from the page cache ({@code posix_fadvise(DONTNEED)}), so that the next read
+     * through a {@link #hugePages} mapping brings it back in 2 MiB folios. For an image just written and
+     * synced: writing leaves it cached in 4 KiB pages, and a snapshot's workers, mapping it right after its
+     * build, decoded from those (a quarter of the 1b image: 0.73 of the bandwidth, 0.84 once dropped).
+     */
+    public static boolean dropCachedPages(java.nio.file.Path file) {
+        if (OPEN == null) {
+            return false;
+        }
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            int fd = (int) OPEN.invokeExact(arena.allocateFrom(file.toAbsolutePath().toString()), 0 /* O_RDONLY */, 0);
+            if (fd < 0) {
+                return false;
+            }
+            int advised = (int) FADVISE.invokeExact(fd, 0L, 0L, POSIX_FADV_DONTNEED);
+            int closed = (int) CLOSE.invokeExact(fd);
+            return advised == 0 && closed == 0;
+        } catch (Throwable t) {
+            return false;
+        }
     }
 
     private static boolean advise(MemorySegment memory, int advice) {

@@ -85,6 +85,8 @@ public final class ResidentImageWriter {
                 file.force();
             }
             Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            // written pages stay cached in 4 KiB pages; dropped, the first mapping reads them back in 2 MiB folios
+            io.lorafn.kernels.MemoryAdvice.dropCachedPages(out);
             progress.done();
             Optional<Path> tokenizer = model.tokenizerJson();
             if (tokenizer.isPresent()) {
