@@ -21,7 +21,8 @@ public final class DecodeChart {
         }
         DecodeResult first = results.get(0);
         CategoryChart chart = new CategoryChartBuilder().width(800).height(480)
-                .title(String.format("lorafn decode, %s, %.1f GB/s measured", first.format(), first.bandwidthGbS()))
+                .title(String.format("lorafn decode, %s%s, %.1f GB/s measured", first.format(),
+                        first.activations().equals("q8") ? ", 8-bit activations" : "", first.bandwidthGbS()))
                 .xAxisTitle("batch size").yAxisTitle("tokens/s (all sequences)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setLabelsVisible(true);
