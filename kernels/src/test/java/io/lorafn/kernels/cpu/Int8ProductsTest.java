@@ -10,7 +10,6 @@ import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,19 +22,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class Int8ProductsTest {
     private static final WeightFormat[] FORMATS = {WeightFormat.Q8_0, WeightFormat.Q4_0};
-
-    private static WeightMatrix matrix(Arena arena, WeightFormat format, SplittableRandom r, int rows, int cols) {
-        long rowBytes = format.rowBytes(cols);
-        MemorySegment seg = arena.allocate(rowBytes * rows + 1).asSlice(1); // unaligned, as inside a mapped file
-        float[] row = new float[cols];
-        for (int i = 0; i < rows; i++) {
-            for (int j = 0; j < cols; j++) {
-                row[j] = (float) r.nextGaussian() * (j % 7 == 0 ? 4 : 1);
-            }
-            CpuBackend.encodeRow(format, row, seg, i * rowBytes);
-        }
-        return new WeightMatrix("w", format, seg, rows, cols);
-    }
 
     private static float[][] inputs(SplittableRandom r, int batch, int cols) {
         float[][] x = new float[batch][cols];
@@ -56,15 +42,9 @@ class Int8ProductsTest {
         for (WeightFormat format : FORMATS) {
             try (Arena arena = Arena.ofShared(); CpuBackend c = new CpuBackend(2, Activations.Q8);
                  CpuBackend java = CpuBackend.vectorOnly(2, Activations.Q8)) {
-                WeightMatrix m = matrix(arena, format, r, rows, cols);
+                WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
                 for (int batch : new int[] {1, 2, 3, 8}) {
-                    float[][] x = inputs(r, batch, cols);
-                    float[][] fromC = new float[batch][rows], fromJava = new float[batch][rows];
-                    c.matmul(m, x, fromC, batch);
-                    java.matmul(m, x, fromJava, batch);
-                    for (int b = 0; b < batch; b++) {
-                        assertArrayEquals(fromJava[b], fromC[b], format + " cols " + cols + " batch " + batch + " sequence " + b);
-                    }
+                    NativeProductsTest.assertSameBits(java, c, m, inputs(r, batch, cols), format + " cols " + cols + " batch " + batch);
                 }
             }
         }
@@ -76,7 +56,7 @@ class Int8ProductsTest {
         SplittableRandom r = new SplittableRandom(11);
         int rows = 1500, cols = 1056; // large enough to be split over the threads
         try (Arena arena = Arena.ofShared(); CpuBackend three = new CpuBackend(3, Activations.Q8); CpuBackend one = new CpuBackend(1, Activations.Q8)) {
-            WeightMatrix m = matrix(arena, format, r, rows, cols);
+            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
             float[][] x = inputs(r, 6, cols);
             float[][] batched = new float[6][rows];
             three.matmul(m, x, batched, 6);
@@ -95,7 +75,7 @@ class Int8ProductsTest {
         SplittableRandom r = new SplittableRandom(3);
         int rows = 9, cols = 96;
         try (Arena arena = Arena.ofShared(); CpuBackend backend = new CpuBackend(1, Activations.Q8)) {
-            WeightMatrix m = matrix(arena, format, r, rows, cols);
+            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
             float[] x = new float[cols];
             for (int i = 0; i < cols; i++) {
                 x[i] = i % 32 == 5 ? (i % 64 == 5 ? 63.5f : -63.5f) : 0.5f * (r.nextInt(255) - 127); // amax 63.5 per block: dx = 0.5
@@ -121,7 +101,7 @@ class Int8ProductsTest {
         SplittableRandom r = new SplittableRandom(17);
         int rows = 256, cols = 2048;
         try (Arena arena = Arena.ofShared(); CpuBackend int8 = new CpuBackend(2, Activations.Q8); CpuBackend exact = new CpuBackend(2, Activations.F32)) {
-            WeightMatrix m = matrix(arena, format, r, rows, cols);
+            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
             float[][] x = inputs(r, 2, cols);
             float[][] approximate = new float[2][rows], reference = new float[2][rows];
             int8.matmul(m, x, approximate, 2);
@@ -189,7 +169,7 @@ class Int8ProductsTest {
         assertTrue(!Activations.F32.quantizes(WeightFormat.Q8_0));
         SplittableRandom r = new SplittableRandom(2);
         try (Arena arena = Arena.ofShared(); CpuBackend int8 = new CpuBackend(1, Activations.Q8); CpuBackend exact = new CpuBackend(1, Activations.F32)) {
-            WeightMatrix m = matrix(arena, WeightFormat.BF16, r, 16, 64);
+            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 16, 64);
             float[][] x = inputs(r, 1, 64);
             float[][] a = new float[1][16], b = new float[1][16];
             int8.matmul(m, x, a, 1);

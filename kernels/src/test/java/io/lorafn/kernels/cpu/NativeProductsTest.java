@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.Arena;
@@ -50,7 +51,7 @@ class NativeProductsTest {
     }
 
     /** Unaligned on purpose (an odd offset), like a tensor inside a mapped file need not be. */
-    private static WeightMatrix matrix(Arena arena, WeightFormat format, SplittableRandom r, int rows, int cols) {
+    static WeightMatrix matrix(Arena arena, WeightFormat format, SplittableRandom r, int rows, int cols) {
         long rowBytes = format.rowBytes(cols);
         MemorySegment seg = arena.allocate(rowBytes * rows + 1).asSlice(1);
         float[] row = new float[cols];
@@ -61,6 +62,17 @@ class NativeProductsTest {
             CpuBackend.encodeRow(format, row, seg, i * rowBytes);
         }
         return new WeightMatrix("w", format, seg, rows, cols);
+    }
+
+    /** Both backends' products of {@code m} with every sequence of {@code x}, bit for bit. */
+    static void assertSameBits(CpuBackend expected, CpuBackend actual, WeightMatrix m, float[][] x, String what) {
+        int batch = x.length;
+        float[][] want = new float[batch][m.rows()], got = new float[batch][m.rows()];
+        expected.matmul(m, x, want, batch);
+        actual.matmul(m, x, got, batch);
+        for (int b = 0; b < batch; b++) {
+            assertArrayEquals(want[b], got[b], what + " sequence " + b);
+        }
     }
 
     private static float[][] inputs(SplittableRandom r, int batch, int cols) {
@@ -83,16 +95,10 @@ class NativeProductsTest {
             if (cols % format.blockSize() != 0) {
                 continue;
             }
-            try (Arena arena = Arena.ofShared(); CpuBackend c = new CpuBackend(2); CpuBackend vector = CpuBackend.vectorOnly(2)) {
+            try (Arena arena = Arena.ofShared(); CpuBackend c = new CpuBackend(2, Activations.F32); CpuBackend vector = CpuBackend.vectorOnly(2)) {
                 WeightMatrix m = matrix(arena, format, r, rows, cols);
                 for (int batch : new int[] {1, 2, 3, 8}) {
-                    float[][] x = inputs(r, batch, cols);
-                    float[][] fromC = new float[batch][rows], fromVector = new float[batch][rows];
-                    c.matmul(m, x, fromC, batch);
-                    vector.matmul(m, x, fromVector, batch);
-                    for (int b = 0; b < batch; b++) {
-                        assertArrayEquals(fromVector[b], fromC[b], format + " cols " + cols + " batch " + batch + " sequence " + b);
-                    }
+                    assertSameBits(vector, c, m, inputs(r, batch, cols), format + " cols " + cols + " batch " + batch);
                 }
             }
         }
@@ -104,15 +110,8 @@ class NativeProductsTest {
         SplittableRandom r = new SplittableRandom(5);
         int rows = 1500, cols = 1024; // above the size at which a product is split over the threads
         for (WeightFormat format : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.BF16}) {
-            try (Arena arena = Arena.ofShared(); CpuBackend three = new CpuBackend(3); CpuBackend vector = CpuBackend.vectorOnly(1)) {
-                WeightMatrix m = matrix(arena, format, r, rows, cols);
-                float[][] x = inputs(r, 5, cols);
-                float[][] fromC = new float[5][rows], fromVector = new float[5][rows];
-                three.matmul(m, x, fromC, 5);
-                vector.matmul(m, x, fromVector, 5);
-                for (int b = 0; b < 5; b++) {
-                    assertArrayEquals(fromVector[b], fromC[b], format + " sequence " + b);
-                }
+            try (Arena arena = Arena.ofShared(); CpuBackend three = new CpuBackend(3, Activations.F32); CpuBackend vector = CpuBackend.vectorOnly(1)) {
+                assertSameBits(vector, three, matrix(arena, format, r, rows, cols), inputs(r, 5, cols), format.toString());
             }
         }
     }

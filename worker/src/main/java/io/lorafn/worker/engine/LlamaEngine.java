@@ -165,10 +165,6 @@ public final class LlamaEngine {
     private void project(int l, Projection p, LlamaWeights.Layer layer, float[][] in, float[][] y, int n,
                          Map<LoraAdapter, int[]> groups) {
         backend.matmul(layer.projection(p), in, y, n);
-        addAdapters(l, p, in, y, groups);
-    }
-
-    private void addAdapters(int l, Projection p, float[][] in, float[][] y, Map<LoraAdapter, int[]> groups) {
         if (!groups.isEmpty()) {
             backend.addLora(segments(l, p, groups), in, y);
         }

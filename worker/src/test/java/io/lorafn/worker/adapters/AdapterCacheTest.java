@@ -100,6 +100,14 @@ class AdapterCacheTest {
                 warmAdapters * fileBytes + fileBytes / 2, 2), meters);
     }
 
+    /** The registry as the cold tier, counting its fetches. */
+    static AdapterSource counting(AtomicInteger fetches) {
+        return r -> {
+            fetches.incrementAndGet();
+            return registry.fetch(r);
+        };
+    }
+
     static double count(SimpleMeterRegistry m, String tier, String result) {
         var c = m.find("lorafn.adapter.cache.requests").tag("tier", tier).tag("result", result).counter();
         return c == null ? 0 : c.count();
@@ -143,10 +151,7 @@ class AdapterCacheTest {
     void aRehearsalFetchesAndConvertsButCachesAndCountsNothing() throws Exception {
         AdapterRef ref = push("acme", "rehearsed", "1", 9);
         AtomicInteger fetches = new AtomicInteger();
-        AdapterSource counting = r -> {
-            fetches.incrementAndGet();
-            return registry.fetch(r);
-        };
+        AdapterSource counting = counting(fetches);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         try (AdapterCache cache = cache(counting, 4, 4, meters)) {
             cache.rehearse(ref);
@@ -164,10 +169,7 @@ class AdapterCacheTest {
     void aHundredConcurrentCallsForOneColdAdapterFetchItOnce() throws Exception {
         AdapterRef ref = push("acme", "thundering", "1", 2);
         AtomicInteger fetches = new AtomicInteger();
-        AdapterSource counting = r -> {
-            fetches.incrementAndGet();
-            return registry.fetch(r);
-        };
+        AdapterSource counting = counting(fetches);
         try (AdapterCache cache = cache(counting, 4, 4, new SimpleMeterRegistry())) {
             CountDownLatch go = new CountDownLatch(1);
             List<CompletableFuture<AdapterLease>> calls = new ArrayList<>();
