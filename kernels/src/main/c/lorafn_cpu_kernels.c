@@ -13,6 +13,7 @@
  * a sequence's result never depends on which path or batch computed it. Build with -ffp-contract=off.
  *
  * The matvec functions compute out[r] = dot(row r, x) for rows [0, rows), row r at w + r·row_bytes.
+ * Q4_0, stored in tiles of interleaved rows, has its own products and summation order (at the end).
  * The matmul functions do the same for several sequences (batch > 1): each weight is decoded once, into
  * a thread's L1-resident buffer, and multiplied with every sequence, each output keeping its own
  * accumulators in the solo order and so its solo bits.
@@ -26,7 +27,7 @@
 #define Q8_AHEAD 4096
 #endif
 #ifndef Q4_AHEAD
-#define Q4_AHEAD 2048
+#define Q4_AHEAD 1152
 #endif
 #ifndef BF16_AHEAD
 #define BF16_AHEAD 2048
@@ -58,30 +59,6 @@ static float q8_0_dot(const uint8_t *w, const float *x, int32_t n) {
         __m512 hi = _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 18))), d);
         even = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x + i), even);
         odd = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + i + 16), odd);
-    }
-    return fold(even, odd);
-}
-
-/*
- * Q4_0: per block of 32, an F16 scale d and 16 bytes; byte j holds q_j (low nibble) and q_{j+16}; weight = d·(q - 8).
- * A nibble becomes its weight through a 16-entry table, (q - 8)·d for q = 0..15, built once per block:
- * vpermps reads only the low four bits of each index, so the widened bytes index it directly (low nibbles)
- * or shifted right by 4 (high ones), with no masking, subtracting or converting. Each table entry is the
- * product the plain decoding computes, so the bits are the same; the loop is about a third shorter.
- */
-static inline __m512 q4_table(const uint8_t *w) {
-    const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm512_mul_ps(minus8to7, f16_scale(w));
-}
-
-static float q4_0_dot(const uint8_t *w, const float *x, int32_t n) {
-    __m512 even = _mm512_setzero_ps(), odd = even;
-    for (int32_t i = 0; i < n; i += 32, w += 18) {
-        if (Q4_AHEAD) _mm_prefetch((const char *) w + Q4_AHEAD, _MM_HINT_T0);
-        __m512 table = q4_table(w);
-        __m512i packed = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (w + 2)));
-        even = _mm512_fmadd_ps(_mm512_permutexvar_ps(packed, table), _mm512_loadu_ps(x + i), even);
-        odd = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(packed, 4), table), _mm512_loadu_ps(x + i + 16), odd);
     }
     return fold(even, odd);
 }
@@ -121,12 +98,6 @@ void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const flo
     }
 }
 
-void lf_q4_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
-    for (int32_t r = 0; r < rows; r++) {
-        out[r] = q4_0_dot(w + r * row_bytes, x, n);
-    }
-}
-
 void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
     for (int32_t r = 0; r < rows; r++) {
         out[r] = bf16_dot(w + r * row_bytes, x, n);
@@ -141,17 +112,6 @@ static void q8_0_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
         __m512 d = f16_scale(w);
         _mm512_storeu_ps(out + i, _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 2))), d));
         _mm512_storeu_ps(out + i + 16, _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 18))), d));
-    }
-}
-
-static void q4_0_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
-    w += col / 32 * 18;
-    for (int32_t i = 0; i < n; i += 32, w += 18) {
-        if (Q4_AHEAD) _mm_prefetch((const char *) w + Q4_AHEAD, _MM_HINT_T0);
-        __m512 table = q4_table(w);
-        __m512i packed = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) (w + 2)));
-        _mm512_storeu_ps(out + i, _mm512_permutexvar_ps(packed, table));
-        _mm512_storeu_ps(out + i + 16, _mm512_permutexvar_ps(_mm512_srli_epi32(packed, 4), table));
     }
 }
 
@@ -176,6 +136,7 @@ static float dense_dot(const float *w, const float *x, int32_t n) {
 
 /* Decodes columns [col, col + n) of the row at w; col and n multiples of 32. */
 typedef void (*row_decoder)(const uint8_t *w, int32_t col, float *out, int32_t n);
+
 
 /* Each thread's buffer for decoded blocks and accumulators; grown, never shrunk (a thread sees a few shapes). */
 static __thread float *decoded;
@@ -290,12 +251,99 @@ int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const 
     return matmul(q8_0_decode, 34, w, row_bytes, rows, x, n, batch, out, out_stride);
 }
 
-int32_t lf_q4_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
-                       float *out, int32_t out_stride) {
-    return matmul(q4_0_decode, 18, w, row_bytes, rows, x, n, batch, out, out_stride);
-}
-
 int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
     return matmul(bf16_decode, 64, w, row_bytes, rows, x, n, batch, out, out_stride);
+}
+
+/*
+ * Q4_0 in tiles of 16 interleaved rows (io.lorafn.kernels.WeightFormat), one row per vector lane: word c of
+ * a block (64 bytes, four bytes of each row) holds each row's weights 4c..4c+3 in its bytes' low nibbles and
+ * 16+4c..16+4c+3 in the high ones. A weight becomes (q - 8) through vpermps, which reads only the low four
+ * bits of each lane, so a shift right by 8k (+4) picks weight k of the word: a shift, a permute and a
+ * multiply-add per weight, for 16 rows. Rows one after another needed about that per weight and row pair.
+ *
+ * The result, defined by Q4Kernel (the Java kernel) and computed bit for bit here: for each block b, per word c,
+ * p_c = the multiply-add chain from 0 over its eight weights in the order 4c .. 4c+3, 16+4c .. 16+4c+3 of
+ * (q - 8)·x_j; s_b = (p_0 + p_1) + (p_2 + p_3); acc = fma(d_b, s_b, acc) from acc = 0; the row's value is acc.
+ */
+static inline __m512 q4_word_sum(__m512i word, const float *x) {
+    const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    __m512 p = _mm512_mul_ps(_mm512_permutexvar_ps(word, minus8to7), _mm512_set1_ps(x[0]));
+    p = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(word, 8), minus8to7), _mm512_set1_ps(x[1]), p);
+    p = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(word, 16), minus8to7), _mm512_set1_ps(x[2]), p);
+    p = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(word, 24), minus8to7), _mm512_set1_ps(x[3]), p);
+    p = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(word, 4), minus8to7), _mm512_set1_ps(x[16]), p);
+    p = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(word, 12), minus8to7), _mm512_set1_ps(x[17]), p);
+    p = _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(word, 20), minus8to7), _mm512_set1_ps(x[18]), p);
+    return _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(word, 28), minus8to7), _mm512_set1_ps(x[19]), p);
+}
+
+/* s_b for the 16 rows of a tile: words the block's four words, x its 32 activations. */
+static inline __m512 q4_block_sum(const uint8_t *words, const float *x) {
+    __m512 p0 = q4_word_sum(_mm512_loadu_si512(words), x), p1 = q4_word_sum(_mm512_loadu_si512(words + 64), x + 4);
+    __m512 p2 = q4_word_sum(_mm512_loadu_si512(words + 128), x + 8), p3 = q4_word_sum(_mm512_loadu_si512(words + 192), x + 12);
+    return _mm512_add_ps(_mm512_add_ps(p0, p1), _mm512_add_ps(p2, p3));
+}
+
+/* The 16 rows' scales of block b (a pair's line holds its first block's in the low half of each word). */
+static inline __m512 q4_scales(const uint8_t *tile, int32_t b) {
+    __m512i line = _mm512_loadu_si512(tile + 576 * (b >> 1));
+    if (b & 1) {
+        line = _mm512_srli_epi32(line, 16);
+    }
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(line));
+}
+
+static inline void q4_store_lanes(__m512 v, int32_t from, int32_t to, float *out) {
+    float lanes[16];
+    _mm512_storeu_ps(lanes, v);
+    for (int32_t l = from; l < to; l++) {
+        out[l - from] = lanes[l];
+    }
+}
+
+/*
+ * out[s·out_stride + r - first] = row r · sequence s for rows [first, first + rows) of the tiles at w (tile_bytes
+ * apart, the first holding row first) and batch sequences of n floats one after another (out_stride unused
+ * when batch is 1). Each block's words are loaded once for every sequence; each (row, sequence) adds its
+ * blocks in order, so a sequence's result never depends on the batch.
+ */
+static void q4_tiles(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
+                     float *out, int32_t out_stride) {
+    int32_t blocks = n / 32;
+    for (int32_t t = first / 16; 16 * t < first + rows; t++) {
+        const uint8_t *tile = w + (t - first / 16) * tile_bytes;
+        int32_t from = first > 16 * t ? first - 16 * t : 0, to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
+        for (int32_t s0 = 0; s0 < batch; s0 += 4) {
+            int32_t group = batch - s0 < 4 ? batch - s0 : 4;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int32_t b = 0; b < blocks; b++) {
+                const uint8_t *pair = tile + 576 * (b >> 1);
+                if (s0 == 0 && (b & 1) == 0) {
+                    for (int k = 0; k < 9; k++) {
+                        _mm_prefetch((const char *) pair + Q4_AHEAD + 64 * k, _MM_HINT_T0);
+                    }
+                }
+                const uint8_t *words = pair + 64 + 256 * (b & 1);
+                __m512 d = q4_scales(tile, b);
+                for (int32_t s = 0; s < group; s++) {
+                    acc[s] = _mm512_fmadd_ps(d, q4_block_sum(words, x + (int64_t) (s0 + s) * n + 32 * b), acc[s]);
+                }
+            }
+            for (int32_t s = 0; s < group; s++) {
+                q4_store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
+            }
+        }
+    }
+}
+
+void lf_q4_0_matvec(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, float *out) {
+    q4_tiles(w, tile_bytes, first, rows, x, n, 1, out, 0);
+}
+
+int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
+                       float *out, int32_t out_stride) {
+    q4_tiles(w, tile_bytes, first, rows, x, n, batch, out, out_stride);
+    return 0;
 }

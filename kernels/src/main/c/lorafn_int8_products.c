@@ -1,5 +1,5 @@
 /*
- * Q8_0 and Q4_0 products on 8-bit activations (llama.cpp's method), with AVX-512 VNNI and VBMI, called
+ * Q8_0 and Q4_0 products on 8-bit activations (llama.cpp's method), with AVX-512 VNNI, called
  * from Java through the FFM API (io.lorafn.kernels.cpu.NativeInt8Products; io.lorafn.kernels.cpu.Int8Products is the reference).
  *
  * Why: the exact products decode every weight to F32 and multiply-add in F32, about ten vector
@@ -7,11 +7,12 @@
  * not by memory. Here one vpdpbusd multiplies 64 weight bytes by 64 activation bytes and sums them in
  * fours into sixteen 32-bit lanes, exactly; only the per-block scaling is floating point.
  *
- * The result is defined so that Java computes the same bits (Int8Products is the reference):
+ * Q4_0 is stored in tiles of 16 interleaved rows and has its own products and definition, further down.
+ *
+ * The Q8_0 result is defined so that Java computes the same bits (Int8Products is the reference):
  *   - activations are quantized per block of 32 (QuantizedActivations): dx = max|x| / 127, q = rint(x / dx),
  *     stored as signed bytes, with dx repeated for each of the block's eight lanes of four;
- *   - lane l of block b is the exact integer s = sum of w_j q_j for j = 4l .. 4l+3 (w_j the weight's integer:
- *     a Q8_0 byte, or a Q4_0 nibble minus 8);
+ *   - lane l of block b is the exact integer s = sum of w_j q_j for j = 4l .. 4l+3 (w_j the weight's byte);
  *   - blocks go in pairs into one 16-lane accumulator: block 2p into lanes 0-7, block 2p+1 into lanes 8-15,
  *     acc = fma(dw·dx, (float) s, acc), pairs in column order (a last unpaired block touches lanes 0-7 only);
  *   - the row's value is t_0 + t_1 + ... + t_7, left to right, with t_l = acc_l + acc_{l+8}.
@@ -20,7 +21,7 @@
  *
  * vpdpbusd multiplies unsigned by signed bytes, so one side is offset to be unsigned and each lane starts
  * from minus the offset times the other side's lane sum, which keeps every sum exact:
- *   - one sequence: the weights are the unsigned side (a Q4_0 nibble as stored, a Q8_0 byte plus 128) and the
+ *   - one sequence: the weights are the unsigned side (a byte plus 128) and the
  *     lanes start from the activations' sums (QuantizedActivations computes them once per sequence), so a
  *     pair costs its decoding plus one vpdpbusd, a conversion, a multiply and a multiply-add;
  *   - several: the activations are the unsigned side (q + 128) and the lanes start from the weights' sums,
@@ -32,14 +33,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,avx512vbmi,f16c,fma")))
+#define INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
 #define INLINE static inline __attribute__((always_inline)) INT8_TARGET
 
 #ifndef Q8_INT8_AHEAD
 #define Q8_INT8_AHEAD 16384
-#endif
-#ifndef Q4_INT8_AHEAD
-#define Q4_INT8_AHEAD 8192
 #endif
 
 /* Two blocks of weights as a product wants them: their bytes, each lane's start (batched only), the scales. */
@@ -91,49 +89,6 @@ INLINE weight_pair q8_signed(const uint8_t *w) {
 
 INLINE weight_pair q8_signed_single(const uint8_t *w) {
     __m512i q = _mm512_zextsi256_si512(_mm256_loadu_si256((const __m256i *) (w + 2)));
-    weight_pair p = {q, weight_start(q), one_scale(w)};
-    return p;
-}
-
-/*
- * Q4_0 blocks are 18 bytes: an F16 scale, then 16 bytes; byte j holds weight j (low nibble) and weight j+16.
- * One masked load takes both blocks of a pair (36 bytes; the mask keeps it inside the pair), vpermb lays out
- * [A's bytes, A's bytes, B's bytes, B's bytes], and a per-word shift (0 or 4) with a mask picks the nibbles
- * in weight order.
- */
-INLINE __m512i q4_nibbles(__m512i raw) {
-    const __m512i pick = _mm512_set_epi8(
-            35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
-            35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
-            17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2,
-            17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
-    const __m512i shifts = _mm512_set_epi16(4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0,
-                                            4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0);
-    return _mm512_and_si512(_mm512_srlv_epi16(_mm512_permutexvar_epi8(pick, raw), shifts), _mm512_set1_epi8(0x0F));
-}
-
-INLINE __m512i q4_single_nibbles(const uint8_t *w) {
-    return _mm512_maskz_mov_epi8(0xFFFFFFFFULL, q4_nibbles(_mm512_maskz_loadu_epi8(0x3FFFFULL, w)));
-}
-
-INLINE weight_pair q4_unsigned(const uint8_t *w) {
-    weight_pair p = {q4_nibbles(_mm512_maskz_loadu_epi8(0xFFFFFFFFFULL, w)), _mm512_setzero_si512(), two_scales(w, 0, 9)};
-    return p;
-}
-
-INLINE weight_pair q4_unsigned_single(const uint8_t *w) {
-    weight_pair p = {q4_single_nibbles(w), _mm512_setzero_si512(), one_scale(w)};
-    return p;
-}
-
-INLINE weight_pair q4_signed(const uint8_t *w) {
-    __m512i q = _mm512_sub_epi8(q4_nibbles(_mm512_maskz_loadu_epi8(0xFFFFFFFFFULL, w)), _mm512_set1_epi8(8));
-    weight_pair p = {q, weight_start(q), two_scales(w, 0, 9)};
-    return p;
-}
-
-INLINE weight_pair q4_signed_single(const uint8_t *w) {
-    __m512i q = _mm512_maskz_sub_epi8(0xFFFFFFFFULL, q4_single_nibbles(w), _mm512_set1_epi8(8));
     weight_pair p = {q, weight_start(q), one_scale(w)};
     return p;
 }
@@ -322,11 +277,6 @@ INT8_TARGET void lf_q8_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_
     matvec(q8_unsigned, q8_unsigned_single, 34, Q8_INT8_AHEAD, w, row_bytes, rows, xq, start, dxv, n, out);
 }
 
-INT8_TARGET void lf_q4_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start,
-                                     const float *dxv, int32_t n, float *out) {
-    matvec(q4_unsigned, q4_unsigned_single, 18, Q4_INT8_AHEAD, w, row_bytes, rows, xq, start, dxv, n, out);
-}
-
 /*
  * out[s·out_stride + r] = row r · sequence s for batch sequences, interleaved as above (xu, dxv).
  * Returns 0, or -1 where the accumulators could not be allocated.
@@ -336,15 +286,140 @@ INT8_TARGET int32_t lf_q8_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int
     return batched(q8_signed, q8_signed_single, 34, w, row_bytes, rows, xu, dxv, n, batch, out, out_stride);
 }
 
-INT8_TARGET int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint8_t *xu, const float *dxv,
-                                        int32_t n, int32_t batch, float *out, int32_t out_stride) {
-    return batched(q4_signed, q4_signed_single, 18, w, row_bytes, rows, xu, dxv, n, batch, out, out_stride);
+/*
+ * Q4_0 in tiles of 16 rows (io.lorafn.kernels.WeightFormat), one row per 32-bit lane: vpdpbusd multiplies each
+ * row's four nibbles of a word by the same four activation bytes (broadcast), so a block of 16 rows costs
+ * four loads, eight nibble extractions and eight vpdpbusd, and its scaling is one vector for all 16 rows.
+ * Rows one after another cost the same per 64 weights of one row; this computes at several times the
+ * memory bandwidth, so the product streams.
+ *
+ * The result, defined in Int8Products: for each block b in order, s_b = the exact sum of (q - 8)·x_q over its
+ * 32 weights, and acc = fma(dw_b·dx_b, (float) s_b, acc) from acc = 0; the row's value is acc. The nibbles
+ * are the unsigned side; each lane starts from -8 times the block's sum of activation bytes (block_starts).
+ */
+#ifndef Q4_TILE_AHEAD
+#define Q4_TILE_AHEAD 1152
+#endif
+
+/* The integer sums of one block of a tile for one sequence: words the block's four 64-byte words, x4 its activation bytes in eight words. */
+INLINE __m512i q4_tile_sums(const __m512i nibbles[8], const int32_t *x4, int32_t start) {
+    __m512i s0 = _mm512_set1_epi32(start), s1 = _mm512_setzero_si512();
+    for (int c = 0; c < 4; c++) {
+        s0 = _mm512_dpbusd_epi32(s0, nibbles[c], _mm512_set1_epi32(x4[c]));
+        s1 = _mm512_dpbusd_epi32(s1, nibbles[4 + c], _mm512_set1_epi32(x4[4 + c]));
+    }
+    return _mm512_add_epi32(s0, s1);
+}
+
+/* The 16 rows' nibbles of one block: for word c, the low nibbles (weights 4c..4c+3) then, at 4 + c, the high ones (16 + 4c..). */
+INLINE void q4_tile_nibbles(const uint8_t *words, __m512i nibbles[8]) {
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int c = 0; c < 4; c++) {
+        __m512i q = _mm512_loadu_si512(words + 64 * c);
+        nibbles[c] = _mm512_and_si512(q, low);
+        nibbles[4 + c] = _mm512_and_si512(_mm512_srli_epi16(q, 4), low);
+    }
+}
+
+/* The 16 rows' F16 scales of block b (its pair's line holds the first block's in the low half of each word). */
+INLINE __m512 q4_tile_scales(const uint8_t *tile, int32_t b) {
+    __m512i line = _mm512_loadu_si512(tile + 576 * (b >> 1));
+    if (b & 1) {
+        line = _mm512_srli_epi32(line, 16);
+    }
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(line));
+}
+
+INLINE const uint8_t *q4_tile_words(const uint8_t *tile, int32_t b) {
+    return tile + 576 * (b >> 1) + 64 + 256 * (b & 1);
+}
+
+/* Lanes [from, to) of a tile's 16 results into out[l - from]. */
+INLINE void store_lanes(__m512 v, int32_t from, int32_t to, float *out) {
+    float lanes[16];
+    _mm512_storeu_ps(lanes, v);
+    for (int32_t l = from; l < to; l++) {
+        out[l - from] = lanes[l];
+    }
+}
+
+/* One tile for a group of sequences (a constant once inlined, so the accumulators stay in registers). */
+INLINE void q4_tile_group(const uint8_t *tile, int32_t blocks, const int8_t *xq, const int32_t *block_starts,
+                          const float *lane_scales, int32_t n, const int32_t group, __m512 acc[MAX_GROUP]) {
+    for (int32_t s = 0; s < group; s++) {
+        acc[s] = _mm512_setzero_ps();
+    }
+    for (int32_t b = 0; b < blocks; b++) {
+        if ((b & 1) == 0) {
+            for (int k = 0; k < 9; k++) {
+                _mm_prefetch((const char *) tile + 576 * (b >> 1) + Q4_TILE_AHEAD + 64 * k, _MM_HINT_T0);
+            }
+        }
+        __m512i nibbles[8];
+        q4_tile_nibbles(q4_tile_words(tile, b), nibbles);
+        __m512 dw = q4_tile_scales(tile, b);
+        for (int32_t s = 0; s < group; s++) {
+            __m512i sums = q4_tile_sums(nibbles, (const int32_t *) (xq + (int64_t) s * n + 32 * b), block_starts[s * blocks + b]);
+            __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(lane_scales[(int64_t) s * (n / 4) + 8 * b]));
+            acc[s] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(sums), acc[s]);
+        }
+    }
+}
+
+/*
+ * out[r - first] = row r · x for rows [first, first + rows) of the tiles at w (tile_bytes apart, row r in tile
+ * r / 16): xq n signed bytes, block_starts -8 times each block's sum of them, lane_scales dx per lane of four.
+ */
+INT8_TARGET void lf_q4_0_matvec_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
+                                     const int32_t *block_starts, const float *lane_scales, int32_t n, float *out) {
+    for (int32_t t = first / 16; 16 * t < first + rows; t++) {
+        __m512 acc[MAX_GROUP]; /* one used; the helper's signature names the group's array */
+        q4_tile_group(w + (t - first / 16) * tile_bytes, n / 32, xq, block_starts, lane_scales, n, 1, acc);
+        int32_t from = first > 16 * t ? first - 16 * t : 0, to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
+        store_lanes(acc[0], from, to, out + 16 * t + from - first);
+    }
+}
+
+/*
+ * out[s·out_stride + r - first] = row r · sequence s, as lf_q4_0_matvec_int8 computes it for that sequence alone
+ * (each block's nibbles are decoded once for all of them): xq, block_starts and lane_scales hold the sequences
+ * one after another. Returns 0.
+ */
+INT8_TARGET int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
+                                        const int32_t *block_starts, const float *lane_scales, int32_t n, int32_t batch,
+                                        float *out, int32_t out_stride) {
+    int32_t blocks = n / 32;
+    for (int32_t t = first / 16; 16 * t < first + rows; t++) {
+        const uint8_t *tile = w + (t - first / 16) * tile_bytes;
+        int32_t from = first > 16 * t ? first - 16 * t : 0, to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
+        for (int32_t s0 = 0; s0 < batch; s0 += MAX_GROUP) {
+            int32_t group = batch - s0 < MAX_GROUP ? batch - s0 : MAX_GROUP;
+            const int8_t *xs = xq + (int64_t) s0 * n;
+            const int32_t *st = block_starts + (int64_t) s0 * blocks;
+            const float *ls = lane_scales + (int64_t) s0 * (n / 4);
+            __m512 acc[MAX_GROUP];
+            switch (group) {
+                case 1: q4_tile_group(tile, blocks, xs, st, ls, n, 1, acc); break;
+                case 2: q4_tile_group(tile, blocks, xs, st, ls, n, 2, acc); break;
+                case 3: q4_tile_group(tile, blocks, xs, st, ls, n, 3, acc); break;
+                case 4: q4_tile_group(tile, blocks, xs, st, ls, n, 4, acc); break;
+                case 5: q4_tile_group(tile, blocks, xs, st, ls, n, 5, acc); break;
+                case 6: q4_tile_group(tile, blocks, xs, st, ls, n, 6, acc); break;
+                case 7: q4_tile_group(tile, blocks, xs, st, ls, n, 7, acc); break;
+                default: q4_tile_group(tile, blocks, xs, st, ls, n, 8, acc); break;
+            }
+            for (int32_t s = 0; s < group; s++) {
+                store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
+            }
+        }
+    }
+    return 0;
 }
 
 /*
  * QuantizedActivations.quantize in C: for each block of 32 of x (n a multiple of 32), dx = max|x| / 127,
  * q = rint(x / dx) clamped to ±127 (rint through the default rounding mode, nearest even, as Java's
- * Math.rint), each lane's scale, and each lane's start for Q4_0 (-8 times its sum) and Q8_0 (-128 times).
+ * Math.rint), each lane's scale, each block's start for Q4_0 (-8 times its sum) and each lane's for Q8_0 (-128 times its sum).
  */
 INT8_TARGET void lf_quantize_activations(const float *x, int32_t n, int8_t *values, float *lane_scales, int32_t *q4_starts,
                                          int32_t *q8_starts) {
@@ -363,7 +438,7 @@ INT8_TARGET void lf_quantize_activations(const float *x, int32_t n, int8_t *valu
         _mm256_storeu_si256((__m256i *) (values + i), q);
         __m256i sums = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_set1_epi8(1), q);
         _mm256_storeu_ps(lane_scales + i / 4, _mm256_set1_ps(dx));
-        _mm256_storeu_si256((__m256i *) (q4_starts + i / 4), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sums, 3)));
+        q4_starts[i / 32] = -8 * _mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
         _mm256_storeu_si256((__m256i *) (q8_starts + i / 4), _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sums, 7)));
     }
 }

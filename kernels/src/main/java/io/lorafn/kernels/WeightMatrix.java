@@ -8,7 +8,7 @@ import java.lang.foreign.MemorySegment;
  */
 public record WeightMatrix(String name, WeightFormat format, MemorySegment data, int rows, int cols) {
     public WeightMatrix {
-        long expected = rows * format.rowBytes(cols);
+        long expected = format.matrixBytes(rows, cols);
         if (data.byteSize() != expected) {
             throw new IllegalArgumentException(name + ": " + rows + "x" + cols + " " + format + " needs " + expected
                     + " bytes, the segment has " + data.byteSize());
@@ -16,7 +16,7 @@ public record WeightMatrix(String name, WeightFormat format, MemorySegment data,
     }
 
     public long rowOffset(int row) {
-        return row * format.rowBytes(cols);
+        return format.rowOffset(row, cols);
     }
 
     public long byteSize() {

@@ -13,15 +13,14 @@ final class KernelState {
     }
 
     static WeightMatrix matrix(String name, WeightFormat format, int rows, int cols, double scale, long seed, Arena arena) {
-        long rowBytes = format.rowBytes(cols);
-        MemorySegment data = arena.allocate(rowBytes * rows, 64);
+        MemorySegment data = arena.allocate(format.matrixBytes(rows, cols), 64);
         SplittableRandom random = new SplittableRandom(seed);
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 row[c] = (float) ((random.nextDouble() * 2 - 1) * scale);
             }
-            CpuBackend.encodeRow(format, row, data, r * rowBytes);
+            CpuBackend.encodeRow(format, row, data, format.rowOffset(r, cols));
         }
         return new WeightMatrix(name, format, data, rows, cols);
     }

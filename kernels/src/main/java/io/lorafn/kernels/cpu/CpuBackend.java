@@ -52,7 +52,7 @@ public final class CpuBackend implements Backend {
         this.activations = activations;
         if (activations == Activations.Q8 && !int8InNative()) {
             System.getLogger(CpuBackend.class.getName()).log(System.Logger.Level.WARNING,
-                    "8-bit activations without the C products (this CPU lacks AVX-512 VNNI and VBMI, or the library is not loaded): "
+                    "8-bit activations without the C products (this CPU lacks AVX-512 VNNI, or the library is not loaded): "
                             + "the Java definition computes them, many times slower than f32 activations");
         }
         if (threads < 1) {
@@ -146,7 +146,8 @@ public final class CpuBackend implements Backend {
             }
             return;
         }
-        int slice = (w.rows() + threads - 1) / threads;
+        int group = w.format().rowGroup(); // Q4_0: whole tiles, so no thread reads another's lines
+        int slice = ((w.rows() + threads - 1) / threads + group - 1) / group * group;
         int from = part * slice;
         if (from < w.rows()) {
             matmulRows(w, x, q, out, batch, from, Math.min(w.rows(), from + slice));
@@ -157,7 +158,7 @@ public final class CpuBackend implements Backend {
      * One sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers
      * (the Vector API's Q8_0 one prefetches inside its loop, {@link ReadAhead}). Several: {@link BatchedRows}.
      * Quantized and BF16 weights go to the C products where they are loaded ({@link NativeProducts}). Every
-     * path sums in the same order, so they give the same bits.
+     * path sums in the same order, so they give the same bits (Q4_0 in its own order, see {@link Q4Kernel#dot}).
      */
     private void matmulRows(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int from, int to) {
         if (q != null) {
@@ -177,7 +178,7 @@ public final class CpuBackend implements Backend {
             }
         }
         RowKernel k = kernel(w.format());
-        if (batch > 1 && w.format() != WeightFormat.F32) {
+        if (batch > 1 && w.format() != WeightFormat.F32 && w.format() != WeightFormat.Q4_0) { // Q4_0's order is its own dot's
             new BatchedRows(k, w).multiply(x, out, batch, from, to);
             return;
         }

@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The 8-bit activation products in C ({@code src/main/c/lorafn_int8_products.c}, AVX-512 VNNI and VBMI), from
+ * The 8-bit activation products in C ({@code src/main/c/lorafn_int8_products.c}, AVX-512 VNNI), from
  * the library {@link NativeProducts} loaded, on CPUs that have those instructions. They compute the bits
  * {@link Int8Products} defines. Calls are critical downcalls with heap access, as the exact products' are.
  */
@@ -25,10 +25,16 @@ final class NativeInt8Products {
         FunctionDescriptor matmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+        // Q4_0 tiles: (tiles, tile bytes, first row, rows, values, block starts, lane scales, n[, batch], out[, stride])
+        FunctionDescriptor tileMatvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+        FunctionDescriptor tileMatmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
         q8Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matvec_int8"), matvec, heapAccess);
-        q4Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec_int8"), matvec, heapAccess);
+        q4Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec_int8"), tileMatvec, heapAccess);
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul_int8"), matmul, heapAccess);
-        q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul_int8"), matmul, heapAccess);
+        q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul_int8"), tileMatmul, heapAccess);
         quantize = linker.downcallHandle(symbols.findOrThrow("lf_quantize_activations"), FunctionDescriptor.ofVoid(
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
                 heapAccess);
@@ -36,13 +42,13 @@ final class NativeInt8Products {
 
     /** Quantizes sequence {@code s} of {@code q} from {@code x}, as {@link QuantizedActivations} defines. */
     void quantize(float[] x, QuantizedActivations q, int s) {
-        int n = q.n, lanes = n / 4;
+        int n = q.n, lanes = n / 4, blocks = n / QuantizedActivations.BLOCK;
         if (x.length < n) {
             throw new IllegalArgumentException("an input of " + x.length + " floats for " + n + " columns");
         }
         try {
             quantize.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(q.values).asSlice((long) s * n),
-                    MemorySegment.ofArray(q.laneScales).asSlice(4L * s * lanes), MemorySegment.ofArray(q.q4Starts).asSlice(4L * s * lanes),
+                    MemorySegment.ofArray(q.laneScales).asSlice(4L * s * lanes), MemorySegment.ofArray(q.q4Starts).asSlice(4L * s * blocks),
                     MemorySegment.ofArray(q.q8Starts).asSlice(4L * s * lanes));
         } catch (RuntimeException | Error e) {
             throw e;
@@ -69,19 +75,27 @@ final class NativeInt8Products {
         boolean q4 = w.format() == WeightFormat.Q4_0;
         long rowBytes = w.format().rowBytes(x.n);
         try {
+            if (q4 && x.batch == 1) {
+                q4Matvec.invokeExact(NativeProducts.tileOf(w, from), WeightFormat.q4TileBytes(x.n), from % WeightFormat.Q4_TILE_ROWS, rows,
+                        MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.q4Starts), MemorySegment.ofArray(x.laneScales), x.n,
+                        MemorySegment.ofArray(out[0]).asSlice(4L * from));
+                return true;
+            }
             if (x.batch == 1) {
-                MethodHandle kernel = q4 ? q4Matvec : q8Matvec;
-                kernel.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.values),
-                        MemorySegment.ofArray(q4 ? x.q4Starts : x.q8Starts), MemorySegment.ofArray(x.laneScales), x.n,
+                q8Matvec.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.values),
+                        MemorySegment.ofArray(x.q8Starts), MemorySegment.ofArray(x.laneScales), x.n,
                         MemorySegment.ofArray(out[0]).asSlice(4L * from));
                 return true;
             }
             if (results.length < x.batch * rows) {
                 throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
             }
-            MethodHandle kernel = q4 ? q4Matmul : q8Matmul;
-            int status = (int) kernel.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.interleavedBytes),
-                    MemorySegment.ofArray(x.interleavedScales), x.n, x.batch, MemorySegment.ofArray(results), rows);
+            int status = q4
+                    ? (int) q4Matmul.invokeExact(NativeProducts.tileOf(w, from), WeightFormat.q4TileBytes(x.n), from % WeightFormat.Q4_TILE_ROWS,
+                            rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.q4Starts), MemorySegment.ofArray(x.laneScales),
+                            x.n, x.batch, MemorySegment.ofArray(results), rows)
+                    : (int) q8Matmul.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.interleavedBytes),
+                            MemorySegment.ofArray(x.interleavedScales), x.n, x.batch, MemorySegment.ofArray(results), rows);
             if (status != 0) {
                 return false;
             }

@@ -41,8 +41,8 @@ final class NativeProducts {
     private static final Set<String> REQUIRED_FLAGS = Set.of("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl",
             "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "abm");
 
-    /** What the 8-bit activation products use beyond {@link #REQUIRED_FLAGS}: vpdpbusd and vpermb. */
-    private static final Set<String> INT8_FLAGS = Set.of("avx512_vnni", "avx512vbmi");
+    /** What the 8-bit activation products use beyond {@link #REQUIRED_FLAGS}: vpdpbusd. */
+    private static final Set<String> INT8_FLAGS = Set.of("avx512_vnni");
 
     /** The loaded library, or null where the Vector API computes; {@link #UNAVAILABLE} says why. */
     static final NativeProducts LOADED;
@@ -86,11 +86,17 @@ final class NativeProducts {
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
         FunctionDescriptor matmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+        // Q4_0 tiles take the tile holding the first row, the tile's bytes and the first row's lane
+        FunctionDescriptor tileMatvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+        FunctionDescriptor tileMatmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT);
         q8Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matvec"), matvec, heapAccess);
-        q4Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec"), matvec, heapAccess);
+        q4Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec"), tileMatvec, heapAccess);
         bf16Matvec = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matvec"), matvec, heapAccess);
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
-        q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), matmul, heapAccess);
+        q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), tileMatmul, heapAccess);
         bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
         int8 = cpuFlags().containsAll(INT8_FLAGS) ? new NativeInt8Products(symbols) : null;
     }
@@ -176,7 +182,12 @@ final class NativeProducts {
             case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
         };
         try {
-            kernel.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
+            if (w.format() == WeightFormat.Q4_0) {
+                kernel.invokeExact(tileOf(w, from), WeightFormat.q4TileBytes(w.cols()), from % WeightFormat.Q4_TILE_ROWS, to - from,
+                        MemorySegment.ofArray(x), w.cols(), outSlice);
+            } else {
+                kernel.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
+            }
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -194,6 +205,13 @@ final class NativeProducts {
     static MemorySegment rowsFrom(WeightMatrix w, int from) {
         MemorySegment data = w.data();
         return data.isNative() ? MemorySegment.ofAddress(data.address() + w.rowOffset(from)) : data.asSlice(w.rowOffset(from));
+    }
+
+    /** The Q4_0 tile that holds row {@code row}, as the C side reads it (see {@link #rowsFrom}). */
+    static MemorySegment tileOf(WeightMatrix w, int row) {
+        long offset = w.rowOffset(row - row % WeightFormat.Q4_TILE_ROWS);
+        MemorySegment data = w.data();
+        return data.isNative() ? MemorySegment.ofAddress(data.address() + offset) : data.asSlice(offset);
     }
 
     private static void checkBounds(WeightMatrix w, float[] x, float[] out, int from, int to) {
@@ -241,7 +259,10 @@ final class NativeProducts {
         };
         int status;
         try {
-            status = (int) kernel.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
+            status = w.format() == WeightFormat.Q4_0
+                    ? (int) kernel.invokeExact(tileOf(w, from), WeightFormat.q4TileBytes(n), from % WeightFormat.Q4_TILE_ROWS, rows, x, n,
+                            batch, y, rows)
+                    : (int) kernel.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -4,11 +4,11 @@ package io.lorafn.kernels.cpu;
  * A batch of activation vectors quantized to 8 bits per block of 32, as {@link Int8Products} multiplies
  * them: for each block, dx = max|x| / 127 and q = rint(x / dx), clamped to ±127. Stored for the C
  * products' convenience: q as signed bytes, dx repeated for each of the block's eight lanes of four, and
- * each lane's starting value for the formats whose weights the C products offset to make them unsigned
- * (Q4_0 nibbles are q + 8, Q8_0 bytes are shifted by 128): minus the offset times the lane's sum of q.
- * Sequence s starts at byte {@code s·n} and lane {@code s·n/4}. Batches are also laid out pair of blocks
- * by pair ({@link #interleavedBytes}, {@link #interleavedScales}), the order in which the batched C products
- * read them.
+ * the starting values for the formats whose weights the C products offset to make them unsigned: minus the
+ * offset times the sum of q, per block for Q4_0 (nibbles are q + 8), per lane of four for Q8_0 (bytes shifted
+ * by 128). Sequence s starts at byte {@code s·n}, lane {@code s·n/4} and block {@code s·n/32}. Batches are
+ * also laid out pair of blocks by pair ({@link #interleavedBytes}, {@link #interleavedScales}), the order in
+ * which the batched Q8_0 C product reads them.
  *
  * <p>Each sequence is quantized on its own, so its bytes never depend on the rest of the batch.
  */
@@ -21,8 +21,10 @@ final class QuantizedActivations {
     final byte[] values;
     /** dx per lane of four values. */
     final float[] laneScales;
-    /** -8 and -128 times each lane's sum of q: where the Q4_0 and Q8_0 C products start each lane. */
-    final int[] q4Starts, q8Starts;
+    /** -8 times each block's sum of q: where the Q4_0 C products start each block. */
+    final int[] q4Starts;
+    /** -128 times each lane's sum of q: where the Q8_0 C products start each lane. */
+    final int[] q8Starts;
     /** Batches only, else null: q + 128 as [pair of blocks][sequence][64 bytes], an unpaired last block padded with zeros. */
     final byte[] interleavedBytes;
     /** Batches only, else null: the lane scales as [pair][sequence][16], padded with zeros. */
@@ -33,7 +35,7 @@ final class QuantizedActivations {
         this.batch = batch;
         this.values = new byte[n * batch];
         this.laneScales = new float[n / 4 * batch];
-        this.q4Starts = new int[n / 4 * batch];
+        this.q4Starts = new int[n / BLOCK * batch];
         this.q8Starts = new int[n / 4 * batch];
         int pairs = (n / BLOCK + 1) / 2;
         this.interleavedBytes = batch > 1 ? new byte[pairs * batch * 64] : null;
@@ -78,12 +80,14 @@ final class QuantizedActivations {
             for (int j = 0; j < BLOCK; j++) {
                 values[s * n + i + j] = (byte) Math.clamp((int) Math.rint(x[i + j] * inverse), -127, 127);
             }
+            int blockSum = 0;
             for (int lane = (s * n + i) / 4; lane < (s * n + i + BLOCK) / 4; lane++) {
                 int sum = values[4 * lane] + values[4 * lane + 1] + values[4 * lane + 2] + values[4 * lane + 3];
                 laneScales[lane] = dx;
-                q4Starts[lane] = -8 * sum;
                 q8Starts[lane] = -128 * sum;
+                blockSum += sum;
             }
+            q4Starts[(s * n + i) / BLOCK] = -8 * blockSum;
         }
     }
 

@@ -19,10 +19,9 @@ class CpuBackendTest {
 
     /** A matrix stored at an odd offset, so unaligned access is exercised too. */
     private static WeightMatrix matrix(Arena arena, WeightFormat format, float[] values, int rows, int cols) {
-        long rowBytes = format.rowBytes(cols);
-        MemorySegment seg = arena.allocate(rowBytes * rows + 1).asSlice(1);
+        MemorySegment seg = arena.allocate(format.matrixBytes(rows, cols) + 1).asSlice(1);
         for (int r = 0; r < rows; r++) {
-            CpuBackend.encodeRow(format, java.util.Arrays.copyOfRange(values, r * cols, (r + 1) * cols), seg, r * rowBytes);
+            CpuBackend.encodeRow(format, java.util.Arrays.copyOfRange(values, r * cols, (r + 1) * cols), seg, format.rowOffset(r, cols));
         }
         return new WeightMatrix("w", format, seg, rows, cols);
     }

@@ -52,14 +52,13 @@ class NativeProductsTest {
 
     /** Unaligned on purpose (an odd offset), like a tensor inside a mapped file need not be. */
     static WeightMatrix matrix(Arena arena, WeightFormat format, SplittableRandom r, int rows, int cols) {
-        long rowBytes = format.rowBytes(cols);
-        MemorySegment seg = arena.allocate(rowBytes * rows + 1).asSlice(1);
+        MemorySegment seg = arena.allocate(format.matrixBytes(rows, cols) + 1).asSlice(1);
         float[] row = new float[cols];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
                 row[j] = (float) r.nextGaussian() * (j % 7 == 0 ? 4 : 1); // uneven blocks: scales differ
             }
-            CpuBackend.encodeRow(format, row, seg, i * rowBytes);
+            CpuBackend.encodeRow(format, row, seg, format.rowOffset(i, cols));
         }
         return new WeightMatrix("w", format, seg, rows, cols);
     }

@@ -76,14 +76,13 @@ public final class CudaAgreement {
     }
 
     static WeightMatrix matrix(SplittableRandom random, WeightFormat f, int rows, int cols, double scale, Arena arena) {
-        long rowBytes = f.rowBytes(cols);
-        MemorySegment data = arena.allocate(rowBytes * rows, 64);
+        MemorySegment data = arena.allocate(f.matrixBytes(rows, cols), 64);
         float[] row = new float[cols];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {
                 row[c] = (float) ((random.nextDouble() * 2 - 1) * scale);
             }
-            CpuBackend.encodeRow(f, row, data, r * rowBytes);
+            CpuBackend.encodeRow(f, row, data, f.rowOffset(r, cols));
         }
         return new WeightMatrix("m", f, data, rows, cols);
     }

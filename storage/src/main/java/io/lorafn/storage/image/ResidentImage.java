@@ -74,7 +74,7 @@ public final class ResidentImage implements AutoCloseable {
                 ImageTensor it = new ImageTensor(t.path("name").asText(), WeightFormat.valueOf(t.path("format").asText()),
                         t.path("rows").asInt(), t.path("cols").asInt(), t.path("offset").asLong(), t.path("bytes").asLong());
                 if (it.offset() % ResidentImageFormat.ALIGN != 0 || it.offset() < ResidentImageFormat.PREAMBLE + headerLen
-                        || it.offset() + it.bytes() > size || it.bytes() != it.rows() * it.format().rowBytes(it.cols())) {
+                        || it.offset() + it.bytes() > size || it.bytes() != it.format().matrixBytes(it.rows(), it.cols())) {
                     throw error("IMAGE_CORRUPT", path, "tensor '" + it.name() + "' has a bad table entry (offset " + it.offset()
                             + ", " + it.bytes() + " bytes, file " + size + " bytes)");
                 }

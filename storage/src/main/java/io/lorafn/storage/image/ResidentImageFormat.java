@@ -9,7 +9,8 @@ final class ResidentImageFormat {
     static final byte[] MAGIC = {'L', 'O', 'R', 'A', 'F', 'N', 'I', '1'};
     static final int PREAMBLE = 16;
     static final int ALIGN = 64;
-    static final int VERSION = 1;
+    /** 2: Q4_0 matrices are stored in tiles of 16 interleaved rows (WeightFormat); version 1 had them row by row. */
+    static final int VERSION = 2;
 
     private ResidentImageFormat() {
     }

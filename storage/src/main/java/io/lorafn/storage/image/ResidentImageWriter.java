@@ -54,7 +54,7 @@ public final class ResidentImageWriter {
                 throw new StorageException("IMAGE_UNSUPPORTED_SHAPE", model.dir() + ": tensor '" + t.name() + "' has " + cols
                         + " columns; " + f + " needs a multiple of " + f.blockSize());
             }
-            table.add(new ImageTensor(t.name(), f, rows, cols, 0, rows * f.rowBytes(cols)));
+            table.add(new ImageTensor(t.name(), f, rows, cols, 0, f.matrixBytes(rows, cols)));
             totalElements += t.elementCount();
         }
         progress.start("hash source", 1);
@@ -104,10 +104,9 @@ public final class ResidentImageWriter {
 
     private static void convert(Tensor src, ImageTensor dst, MemorySegment file) {
         float[] row = new float[dst.cols()];
-        long rowBytes = dst.format().rowBytes(dst.cols());
-        for (int r = 0; r < dst.rows(); r++) {
+        for (int r = 0; r < dst.rows(); r++) { // a Q4_0 tile's padding rows stay as the new file's zeros
             src.toFloats((long) r * dst.cols(), row);
-            CpuBackend.encodeRow(dst.format(), row, file, dst.offset() + r * rowBytes);
+            CpuBackend.encodeRow(dst.format(), row, file, dst.offset() + dst.format().rowOffset(r, dst.cols()));
         }
     }
 

@@ -1,0 +1,138 @@
+package io.lorafn.kernels.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.lorafn.kernels.Activations;
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Q4_0's tiles of 16 interleaved rows (WeightFormat): the bytes sit where the format says, and every product
+ * computes any range of rows, including ranges that start or end inside a tile and a last partial tile.
+ */
+class Q4TilesTest {
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Test
+    void sizesAndOffsetsFollowTheTiles() {
+        WeightFormat q4 = WeightFormat.Q4_0;
+        assertEquals(18 * 3, q4.rowBytes(96)); // what a row costs to read
+        assertEquals(1152, WeightFormat.q4TileBytes(96)); // 3 blocks: a pair and an unpaired block, 576 bytes each
+        assertEquals(3 * 1152, q4.matrixBytes(37, 96)); // 37 rows: 3 tiles, the last padded
+        assertEquals(1152 + 4, q4.rowOffset(17, 96));
+        assertEquals(16 * 18 * 64, q4.matrixBytes(16, 2048)); // even blocks, whole tiles: no padding at all
+        assertEquals(37 * 34 * 3, WeightFormat.Q8_0.matrixBytes(37, 96));
+        assertEquals(16, q4.rowGroup());
+        assertEquals(1, WeightFormat.Q8_0.rowGroup());
+    }
+
+    /** Row l's block b: llama.cpp's 18 bytes (scale, then byte j = q[j] | q[j+16] << 4), at the documented places. */
+    @Test
+    void eachRowsBlockIsLlamaCppsBytesInterleaved() {
+        int rows = 20, cols = 96;
+        SplittableRandom r = new SplittableRandom(5);
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, rows, cols);
+            MemorySegment single = arena.allocate(18 * 3);
+            float[] row = new float[cols];
+            for (int i = 0; i < rows; i++) {
+                CpuBackend.decodeRow(m, i, row);
+                long tile = (long) (i / 16) * WeightFormat.q4TileBytes(cols);
+                for (int b = 0; b < 3; b++) {
+                    long pair = tile + 576L * (b / 2);
+                    short scale = m.data().get(SHORT, pair + 4L * (i % 16) + 2 * (b % 2));
+                    for (int j = 0; j < 16; j++) {
+                        byte packed = m.data().get(ValueLayout.JAVA_BYTE, pair + 64 + 256L * (b % 2) + 64L * (j / 4) + 4L * (i % 16) + j % 4);
+                        for (int half = 0; half < 2; half++) {
+                            float q = ((packed >> (4 * half)) & 0x0F) - 8;
+                            assertEquals(Float.float16ToFloat(scale) * q, row[32 * b + j + 16 * half], "row " + i + " block " + b + " weight " + j);
+                        }
+                    }
+                }
+            }
+            assertEquals(0, m.data().get(SHORT, 576 + 2), "an unpaired block's partner has no scale");
+            long tile1 = WeightFormat.q4TileBytes(cols); // rows 16..19: lanes 4..15 of every 64-byte line are padding rows
+            for (long line = tile1; line < 2 * tile1; line += 64) {
+                for (long o = line + 16; o < line + 64; o++) {
+                    assertEquals(0, m.data().get(ValueLayout.JAVA_BYTE, o), "padding at " + o);
+                }
+            }
+        }
+    }
+
+    /** The C products (exact and 8-bit) from rows that start and end inside tiles, against the Java kernels. */
+    @Test
+    void productsOfRowRangesInsideTilesAgreeWithJava() {
+        assumeTrue(NativeProducts.LOADED != null, "no C products on this machine");
+        int rows = 45, cols = 160;
+        SplittableRandom r = new SplittableRandom(9);
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, rows, cols);
+            float[][] x = new float[3][cols];
+            for (float[] v : x) {
+                for (int i = 0; i < cols; i++) {
+                    v[i] = (float) r.nextGaussian();
+                }
+            }
+            float[] packed = NativeProducts.LOADED.pack(x, 3, cols, new float[3 * cols]);
+            int[][] ranges = {{0, 45}, {5, 13}, {3, 40}, {16, 32}, {31, 45}, {44, 45}};
+            for (int[] range : ranges) {
+                int from = range[0], to = range[1];
+                float[] want = new float[rows], got = new float[rows];
+                for (int i = from; i < to; i++) {
+                    want[i] = Q4Kernel.INSTANCE.dot(m.data(), m.rowOffset(i), x[0], cols);
+                }
+                NativeProducts.LOADED.matvec(m, x[0], got, from, to);
+                assertArrayEquals(want, got, "exact matvec rows " + from + ".." + to);
+                float[][] batched = new float[3][rows];
+                NativeProducts.LOADED.matmul(m, packed, 3, batched, from, to, new float[3 * (to - from)]);
+                for (int s = 0; s < 3; s++) {
+                    float[] solo = new float[rows];
+                    for (int i = from; i < to; i++) {
+                        solo[i] = Q4Kernel.INSTANCE.dot(m.data(), m.rowOffset(i), x[s], cols);
+                    }
+                    assertArrayEquals(solo, batched[s], "exact matmul rows " + from + ".." + to + " sequence " + s);
+                }
+                if (NativeProducts.LOADED.hasInt8Products()) {
+                    for (int batch : new int[] {1, 3}) {
+                        QuantizedActivations q = QuantizedActivations.of(x, batch, cols);
+                        float[][] java = new float[batch][rows], c = new float[batch][rows];
+                        Int8Products.multiply(m, q, java, from, to);
+                        NativeProducts.LOADED.int8.multiply(m, q, c, from, to, new float[batch * (to - from)]);
+                        for (int s = 0; s < batch; s++) {
+                            assertArrayEquals(java[s], c[s], "8-bit rows " + from + ".." + to + " batch " + batch + " sequence " + s);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Thread slices start on whole tiles, so a product split over threads equals the one-thread product. */
+    @Test
+    void aProductSplitOverThreadsEqualsTheOneThreadProduct() {
+        int rows = 1000, cols = 1024; // > 512 KiB of Q4_0: split
+        SplittableRandom r = new SplittableRandom(2);
+        for (Activations a : Activations.values()) {
+            try (Arena arena = Arena.ofShared(); CpuBackend three = new CpuBackend(3, a); CpuBackend one = new CpuBackend(1, a)) {
+                WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, rows, cols);
+                float[][] x = {new float[cols]};
+                for (int i = 0; i < cols; i++) {
+                    x[0][i] = (float) r.nextGaussian();
+                }
+                float[][] split = new float[1][rows], whole = new float[1][rows];
+                three.matmul(m, x, split, 1);
+                one.matmul(m, x, whole, 1);
+                assertArrayEquals(whole[0], split[0], a.toString());
+            }
+        }
+    }
+}
