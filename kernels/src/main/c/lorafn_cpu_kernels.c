@@ -29,6 +29,9 @@
 #ifndef Q4_AHEAD
 #define Q4_AHEAD 1152
 #endif
+#ifndef Q4_FAR /* Q4_0 tiles also prefetch into L2 this far ahead (as lorafn_int8_products.c does) */
+#define Q4_FAR 4608
+#endif
 #ifndef BF16_AHEAD
 #define BF16_AHEAD 2048
 #endif
@@ -323,6 +326,7 @@ static void q4_tiles(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_
                 if (s0 == 0 && (b & 1) == 0) {
                     for (int k = 0; k < 9; k++) {
                         _mm_prefetch((const char *) pair + Q4_AHEAD + 64 * k, _MM_HINT_T0);
+                        _mm_prefetch((const char *) pair + Q4_FAR + 64 * k, _MM_HINT_T2);
                     }
                 }
                 const uint8_t *words = pair + 64 + 256 * (b & 1);

@@ -297,8 +297,13 @@ INT8_TARGET int32_t lf_q8_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int
  * 32 weights, and acc = fma(dw_b·dx_b, (float) s_b, acc) from acc = 0; the row's value is acc. The nibbles
  * are the unsigned side; each lane starts from -8 times the block's sum of activation bytes (block_starts).
  */
+/* Into L1 two pairs ahead, and into L2 eight pairs ahead: the second hint added 4-6% over the mapped 1b
+   image in chunks of 9.4 MB, 2 threads (T1 and T2 alike; 2-32 KiB tried, 4.5 KiB best). */
 #ifndef Q4_TILE_AHEAD
 #define Q4_TILE_AHEAD 1152
+#endif
+#ifndef Q4_TILE_FAR
+#define Q4_TILE_FAR 4608
 #endif
 
 /* The integer sums of one block of a tile for one sequence: words the block's four 64-byte words, x4 its activation bytes in eight words. */
@@ -353,6 +358,7 @@ INLINE void q4_tile_group(const uint8_t *tile, int32_t blocks, const int8_t *xq,
         if ((b & 1) == 0) {
             for (int k = 0; k < 9; k++) {
                 _mm_prefetch((const char *) tile + 576 * (b >> 1) + Q4_TILE_AHEAD + 64 * k, _MM_HINT_T0);
+                _mm_prefetch((const char *) tile + 576 * (b >> 1) + Q4_TILE_FAR + 64 * k, _MM_HINT_T2);
             }
         }
         __m512i nibbles[8];
