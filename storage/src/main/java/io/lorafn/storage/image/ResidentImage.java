@@ -65,9 +65,11 @@ public final class ResidentImage implements AutoCloseable {
             }
             JsonNode h = JSON.readTree(new String(file.asSlice(ResidentImageFormat.PREAMBLE, headerLen)
                     .toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
-            if (h.path("version").asInt() != ResidentImageFormat.VERSION) {
+            int version = h.path("version").asInt();
+            if (version != ResidentImageFormat.VERSION && !(version == 1 && !h.path("weight_format").asText().equals("Q4_0"))) {
                 throw error("IMAGE_VERSION", path, "has version " + h.path("version") + "; this build reads "
-                        + ResidentImageFormat.VERSION + ": rebuild it with 'lorafn image build'");
+                        + ResidentImageFormat.VERSION + (version == 1 ? " for Q4_0 (its rows are now stored in tiles)" : "")
+                        + ": rebuild it with 'lorafn image build'");
             }
             Map<String, ImageTensor> tensors = new LinkedHashMap<>();
             for (JsonNode t : h.path("tensors")) {

@@ -9,7 +9,10 @@ final class ResidentImageFormat {
     static final byte[] MAGIC = {'L', 'O', 'R', 'A', 'F', 'N', 'I', '1'};
     static final int PREAMBLE = 16;
     static final int ALIGN = 64;
-    /** 2: Q4_0 matrices are stored in tiles of 16 interleaved rows (WeightFormat); version 1 had them row by row. */
+    /**
+     * 2: Q4_0 matrices are stored in tiles of 16 interleaved rows (WeightFormat); version 1 had them row by row.
+     * Version-1 images of the other formats are laid out exactly as version 2 and are still read.
+     */
     static final int VERSION = 2;
 
     private ResidentImageFormat() {

@@ -91,6 +91,31 @@ class ResidentImageTest {
         assertEquals("IMAGE_BAD_MAGIC", assertThrows(StorageException.class, () -> ResidentImage.open(notAnImage)).code());
     }
 
+    /** Version 2 changed only Q4_0's layout (tiles): a version-1 image of another format is still read, a Q4_0 one is refused. */
+    @Test
+    void versionOneImagesAreReadUnlessTheyHoldQ4_0() throws IOException {
+        Path model = TestModels.model(root, "versions", TestModels.tiny(), DType.F32, 54);
+        for (WeightFormat format : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0}) {
+            Path img = image(model, format);
+            byte[] bytes = Files.readAllBytes(img);
+            String head = new String(bytes, 0, 4096, java.nio.charset.StandardCharsets.ISO_8859_1);
+            int at = head.indexOf("\"version\":2");
+            assertTrue(at > 0, "the header names its version");
+            bytes[at + "\"version\":".length()] = '1';
+            Path old = root.resolve("v1-" + format + ".img");
+            Files.write(old, bytes);
+            if (format == WeightFormat.Q8_0) {
+                try (ResidentImage image = ResidentImage.open(old)) {
+                    assertEquals(WeightFormat.Q8_0, image.weightFormat());
+                }
+            } else {
+                StorageException e = assertThrows(StorageException.class, () -> ResidentImage.open(old));
+                assertEquals("IMAGE_VERSION", e.code());
+                assertTrue(e.getMessage().contains("Q4_0") && e.getMessage().contains("lorafn image build"), e.getMessage());
+            }
+        }
+    }
+
     /** Writes the image's weights back as an F32 Hugging Face directory, for the reference to read. */
     static Path dequantize(Path img, Path model, Path out) throws IOException {
         Files.createDirectories(out);
