@@ -45,6 +45,16 @@ public interface Backend extends AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code task} for 0 .. tasks-1, independent of one another (attention heads), on the backend's CPU
+     * threads where it has several; returns when all are done.
+     */
+    default void forEach(int tasks, java.util.function.IntConsumer task) {
+        for (int i = 0; i < tasks; i++) {
+            task.accept(i);
+        }
+    }
+
     /** Decodes one row (an embedding lookup). */
     void dequantizeRow(WeightMatrix w, int row, float[] out);
 

@@ -1,5 +1,8 @@
 package io.lorafn.kernels.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Causal attention of one query row over a sequence's cached keys and values, stored in pages: position
  * p lives in block {@code blockTable[p / blockPositions]} (an array of its own), and kv-head g of it
@@ -9,7 +12,15 @@ public final class Attention {
     private Attention() {
     }
 
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
     /**
+     * Vectorized over the head's dimensions, in a fixed order (the scalar loops this replaced were dependent
+     * chains, 4 cycles a multiply-add: a tenth of a 1b decode step at 40 positions). A score is the dot of q
+     * and k: whole vectors with multiply-adds into one accumulator, its lanes added in a fixed order
+     * ({@link #sum}), then the remaining dimensions one by one; the output adds p·v position by position with
+     * a multiply-add per element. Nothing depends on the batch, so a sequence's bits never do.
+     *
      * @param q          the rotated query row, {@code heads * headDim}
      * @param from       first visible position (0, or the sliding-window start)
      * @param to         one past the last visible position
@@ -18,10 +29,17 @@ public final class Attention {
      */
     public static void attend(float[] q, float[][] keys, float[][] values, int[] blockTable, int blockPositions,
                               int heads, int kvHeads, int headDim, int from, int to, float[] scores, float[] out) {
+        attendHeads(q, keys, values, blockTable, blockPositions, heads, kvHeads, headDim, from, to, 0, heads, scores, out);
+    }
+
+    /** {@link #attend} for query heads [headFrom, headTo) only: heads are independent, so threads may split them. */
+    public static void attendHeads(float[] q, float[][] keys, float[][] values, int[] blockTable, int blockPositions, int heads,
+                                   int kvHeads, int headDim, int from, int to, int headFrom, int headTo, float[] scores, float[] out) {
         int kvDim = kvHeads * headDim;
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        for (int h = 0; h < heads; h++) {
+        int whole = S.loopBound(headDim);
+        for (int h = headFrom; h < headTo; h++) {
             int qBase = h * headDim;
             int kvBase = (h / group) * headDim;
             int n = to - from;
@@ -30,8 +48,15 @@ public final class Attention {
                 float[] block = keys[blockTable[position / blockPositions]];
                 int kBase = (position % blockPositions) * kvDim + kvBase;
                 float s = 0f;
-                for (int i = 0; i < headDim; i++) {
-                    s += q[qBase + i] * block[kBase + i];
+                if (whole > 0) {
+                    FloatVector acc = FloatVector.fromArray(S, q, qBase).mul(FloatVector.fromArray(S, block, kBase));
+                    for (int i = S.length(); i < whole; i += S.length()) {
+                        acc = FloatVector.fromArray(S, q, qBase + i).fma(FloatVector.fromArray(S, block, kBase + i), acc);
+                    }
+                    s = sum(acc);
+                }
+                for (int i = whole; i < headDim; i++) {
+                    s = Math.fma(q[qBase + i], block[kBase + i], s);
                 }
                 scores[t] = s * scale;
             }
@@ -42,10 +67,29 @@ public final class Attention {
                 float[] block = values[blockTable[position / blockPositions]];
                 int vBase = (position % blockPositions) * kvDim + kvBase;
                 float p = scores[t];
-                for (int i = 0; i < headDim; i++) {
-                    out[qBase + i] += p * block[vBase + i];
+                FloatVector pv = FloatVector.broadcast(S, p);
+                for (int i = 0; i < whole; i += S.length()) {
+                    FloatVector.fromArray(S, block, vBase + i).fma(pv, FloatVector.fromArray(S, out, qBase + i)).intoArray(out, qBase + i);
+                }
+                for (int i = whole; i < headDim; i++) {
+                    out[qBase + i] = Math.fma(p, block[vBase + i], out[qBase + i]);
                 }
             }
         }
+    }
+
+    /** The lanes of v added in a fixed order: 16 lanes folded to 8 (lane i + lane i+8), then left to right. */
+    private static float sum(FloatVector v) {
+        if (v.length() == 16) {
+            return Lanes.sum(v.add(v.slice(8)));
+        }
+        if (v.length() == 8) {
+            return Lanes.sum(v);
+        }
+        float s = v.lane(0);
+        for (int i = 1; i < v.length(); i++) {
+            s += v.lane(i);
+        }
+        return s;
     }
 }

@@ -114,6 +114,20 @@ public final class CpuBackend implements Backend {
         gang.run(part -> matmulSlice(w, x, q, out, batch, part));
     }
 
+    /** Tasks dealt round-robin to the threads (the caller's takes task 0): attention heads of equal cost. */
+    @Override
+    public void forEach(int tasks, java.util.function.IntConsumer task) {
+        if (gang == null || tasks < 2) {
+            Backend.super.forEach(tasks, task);
+            return;
+        }
+        gang.run(part -> {
+            for (int i = part; i < tasks; i += threads) {
+                task.accept(i);
+            }
+        });
+    }
+
     /** The activations quantized, once for all threads, where this product takes 8-bit ones; else null. */
     private QuantizedActivations quantized(WeightMatrix w, float[][] x, int batch) {
         return activations.quantizes(w.format()) ? QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products.int8 : null) : null;

@@ -224,4 +224,58 @@ class CpuBackendTest {
         Attention.attend(q, new float[][] {k}, new float[][] {val}, new int[] {0}, 1, 2, 1, 2, 0, 1, new float[1], out);
         assertArrayEquals(new float[] {0.25f, -2f, 0.25f, -2f}, out);
     }
+
+    /**
+     * Paged attention (head dims 64 and 72: whole vectors and a tail) against a double-precision reference, and
+     * split by heads over a 3-thread backend's forEach: the same bits as one call.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {64, 72})
+    void attentionMatchesAReferenceAndSplitsByHeadsBitForBit(int headDim) {
+        int heads = 8, kvHeads = 2, blockPositions = 4, positions = 23, kvDim = kvHeads * headDim;
+        SplittableRandom r = new SplittableRandom(headDim);
+        float[][] keys = new float[6][blockPositions * kvDim], values = new float[6][blockPositions * kvDim];
+        int[] table = {5, 0, 3, 1, 4, 2}; // pages out of order
+        for (int b = 0; b < 6; b++) {
+            for (int i = 0; i < keys[b].length; i++) {
+                keys[b][i] = (float) r.nextGaussian();
+                values[b][i] = (float) r.nextGaussian();
+            }
+        }
+        float[] q = new float[heads * headDim];
+        for (int i = 0; i < q.length; i++) {
+            q[i] = (float) r.nextGaussian() * 0.3f;
+        }
+        float[] whole = new float[heads * headDim];
+        Attention.attend(q, keys, values, table, blockPositions, heads, kvHeads, headDim, 2, positions, new float[positions], whole);
+        for (int h = 0; h < heads; h++) {
+            int g = h / (heads / kvHeads);
+            double[] score = new double[positions];
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int t = 2; t < positions; t++) {
+                float[] block = keys[table[t / blockPositions]];
+                for (int i = 0; i < headDim; i++) {
+                    score[t] += (double) q[h * headDim + i] * block[(t % blockPositions) * kvDim + g * headDim + i];
+                }
+                score[t] /= Math.sqrt(headDim);
+                max = Math.max(max, score[t]);
+            }
+            for (int t = 2; t < positions; t++) {
+                sum += Math.exp(score[t] - max);
+            }
+            for (int i = 0; i < headDim; i++) {
+                double o = 0;
+                for (int t = 2; t < positions; t++) {
+                    o += Math.exp(score[t] - max) / sum * values[table[t / blockPositions]][(t % blockPositions) * kvDim + g * headDim + i];
+                }
+                assertEquals(o, whole[h * headDim + i], 1e-5, "head " + h + " dim " + i);
+            }
+        }
+        float[] split = new float[heads * headDim];
+        try (CpuBackend three = new CpuBackend(3)) {
+            three.forEach(kvHeads, g -> Attention.attendHeads(q, keys, values, table, blockPositions, heads, kvHeads, headDim, 2, positions,
+                    g * (heads / kvHeads), (g + 1) * (heads / kvHeads), new float[positions], split));
+        }
+        assertArrayEquals(whole, split);
+    }
 }

@@ -25,6 +25,7 @@ public final class LlamaEngine {
     private final ModelConfig c;
     private final Backend backend;
     private final float[] invFreq;
+    private final ThreadLocal<float[]> scoreScratch = ThreadLocal.withInitial(() -> new float[0]);
 
     public LlamaEngine(LlamaWeights weights, Backend backend) {
         this.weights = weights;
@@ -84,7 +85,7 @@ public final class LlamaEngine {
         float[][] gate = new float[n][c.intermediateSize()], up = new float[n][c.intermediateSize()];
         float[][] out = new float[n][hidden];
         float[] cos = new float[invFreq.length], sin = new float[invFreq.length];
-        float[] scores = new float[maxPosition(rows) + 1];
+        int positions = maxPosition(rows) + 1;
         for (int b = 0; b < n; b++) {
             backend.dequantizeRow(weights.embedding(), rows.get(b).token(), x[b]);
         }
@@ -102,12 +103,15 @@ public final class LlamaEngine {
                 VectorMath.rope(k[b], c.numKeyValueHeads(), c.headDim(), cos, sin);
                 r.cache().store(l, r.position(), k[b], v[b]);
             }
-            for (int b = 0; b < n; b++) {
-                BatchRow r = rows.get(b);
+            int layerIndex = l, kvHeads = c.numKeyValueHeads(), group = c.numAttentionHeads() / kvHeads;
+            backend.forEach(n * kvHeads, task -> { // one row's query heads that share a kv head, per task
+                BatchRow r = rows.get(task / kvHeads);
+                int g = task % kvHeads;
                 int from = c.slidingWindow() == null ? 0 : Math.max(0, r.position() - c.slidingWindow() + 1);
-                Attention.attend(q[b], r.cache().keys(l), r.cache().values(l), r.cache().blockTable(), r.cache().blockPositions(),
-                        c.numAttentionHeads(), c.numKeyValueHeads(), c.headDim(), from, r.position() + 1, scores, att[b]);
-            }
+                Attention.attendHeads(q[task / kvHeads], r.cache().keys(layerIndex), r.cache().values(layerIndex), r.cache().blockTable(),
+                        r.cache().blockPositions(), c.numAttentionHeads(), kvHeads, c.headDim(), from, r.position() + 1, g * group,
+                        (g + 1) * group, scores(positions), att[task / kvHeads]);
+            });
             project(l, Projection.O, layer, att, out, n, groups);
             for (int b = 0; b < n; b++) {
                 VectorMath.add(x[b], out[b], hidden);
@@ -150,6 +154,16 @@ public final class LlamaEngine {
             }
         }
         return result;
+    }
+
+    /** This thread's attention scores scratch, at least {@code positions} long (tasks run on the backend's threads). */
+    private float[] scores(int positions) {
+        float[] s = scoreScratch.get();
+        if (s.length < positions) {
+            s = new float[Math.max(positions, 2 * s.length)];
+            scoreScratch.set(s);
+        }
+        return s;
     }
 
     /** {@link #project} for projections of the same input, their base products in one hand-off. */
