@@ -74,7 +74,7 @@ final class NativeProducts {
         LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (AVX-512, through FFM)" : "cpu kernels: Vector API (" + why + ")");
     }
 
-    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
+    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul, loraShrink, loraExpand;
     /** The 8-bit activation products, or null where the CPU lacks {@link #INT8_FLAGS} ({@link Int8Products} then computes in Java). */
     final NativeInt8Products int8;
 
@@ -98,6 +98,10 @@ final class NativeProducts {
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
         q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), tileMatmul, heapAccess);
         bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
+        FunctionDescriptor lora = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+        loraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), lora, heapAccess);
+        loraExpand = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand"), lora, heapAccess);
         int8 = cpuFlags().containsAll(INT8_FLAGS) ? new NativeInt8Products(symbols) : null;
     }
 
@@ -205,6 +209,37 @@ final class NativeProducts {
     static MemorySegment rowsFrom(WeightMatrix w, int from) {
         MemorySegment data = w.data();
         return data.isNative() ? MemorySegment.ofAddress(data.address() + w.rowOffset(from)) : data.asSlice(w.rowOffset(from));
+    }
+
+    /** Whether {@link #loraShrink} and {@link #loraExpand} take this adapter's A and transposed B (F32, whole 32-column blocks in A). */
+    static boolean handlesLora(WeightMatrix a, WeightMatrix bTransposed) {
+        return a.format() == WeightFormat.F32 && bTransposed.format() == WeightFormat.F32 && a.cols() % 32 == 0;
+    }
+
+    /** shrunk[k] = A row k · x for every row of A, in the shared order (F32Kernel.dot's bits). */
+    void loraShrink(WeightMatrix a, float[] x, float[] shrunk) {
+        if (x.length < a.cols() || shrunk.length < a.rows()) {
+            throw new IllegalArgumentException(a.name() + ": " + x.length + " inputs, " + shrunk.length + " outputs for " + a.rows() + "x" + a.cols());
+        }
+        invokeLora(loraShrink, a, x, shrunk);
+    }
+
+    /** out[o] = Σ_k u[k] · t[k][o], k ascending with a multiply-add per element (VectorMath.addScaled's bits). */
+    void loraExpand(WeightMatrix t, float[] u, float[] out) {
+        if (u.length < t.rows() || out.length < t.cols()) {
+            throw new IllegalArgumentException(t.name() + ": " + u.length + " inputs, " + out.length + " outputs for " + t.rows() + "x" + t.cols());
+        }
+        invokeLora(loraExpand, t, u, out);
+    }
+
+    private static void invokeLora(MethodHandle kernel, WeightMatrix m, float[] in, float[] out) {
+        try {
+            kernel.invokeExact(rowsFrom(m, 0), m.rows(), MemorySegment.ofArray(in), m.cols(), MemorySegment.ofArray(out));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     /** The Q4_0 tile that holds row {@code row}, as the C side reads it (see {@link #rowsFrom}). */
