@@ -191,8 +191,14 @@ public final class CpuBackend implements Backend {
                 return;
             }
         }
+        if (w.format() == WeightFormat.Q4_0) { // 16 rows per vector, in Q4Kernel.dot's order
+            for (int b = 0; b < batch; b++) {
+                Q4Kernel.tiles(w, x[b], out[b], from, to);
+            }
+            return;
+        }
         RowKernel k = kernel(w.format());
-        if (batch > 1 && w.format() != WeightFormat.F32 && w.format() != WeightFormat.Q4_0) { // Q4_0's order is its own dot's
+        if (batch > 1 && w.format() != WeightFormat.F32) {
             new BatchedRows(k, w).multiply(x, out, batch, from, to);
             return;
         }

@@ -40,6 +40,68 @@ final class Q4Kernel implements RowKernel {
         return acc;
     }
 
+    private static final VectorSpecies<Integer> TILE_INTS = IntVector.SPECIES_512;
+    private static final VectorSpecies<Float> TILE_FLOATS = FloatVector.SPECIES_512;
+
+    /**
+     * out[r] = row r · x for rows [from, to) of a tiled matrix, a tile's 16 rows at once, one per vector lane
+     * (a 64-byte word line holds one word of each): {@link #dot}'s operations lane by lane, so its bits, at
+     * vector speed. The Java path's Q4_0 product where the C products cannot run.
+     */
+    static void tiles(io.lorafn.kernels.WeightMatrix m, float[] x, float[] out, int from, int to) {
+        MemorySegment w = m.data();
+        int blocks = m.cols() / BLOCK;
+        float[] lanes = new float[16];
+        for (int t = from / 16; 16 * t < to; t++) {
+            long tile = m.rowOffset(16 * t);
+            FloatVector acc = FloatVector.zero(TILE_FLOATS);
+            for (int b = 0, i = 0; b < blocks; b++, i += BLOCK) {
+                long words = wordsAt(tile, b);
+                FloatVector p0 = wordSums(w, words, x, i), p1 = wordSums(w, words + 64, x, i + 4);
+                FloatVector p2 = wordSums(w, words + 128, x, i + 8), p3 = wordSums(w, words + 192, x, i + 12);
+                acc = scales(w, tile, b).fma(p0.add(p1).add(p2.add(p3)), acc);
+            }
+            acc.intoArray(lanes, 0);
+            for (int r = Math.max(from, 16 * t); r < Math.min(to, 16 * t + 16); r++) {
+                out[r] = lanes[r - 16 * t];
+            }
+        }
+    }
+
+    /**
+     * The 16 rows' scales of block b as floats, converted from F16 in vector lanes (one at a time through
+     * {@code Float.float16ToFloat} cost more than the block's arithmetic): the magnitude's bits moved into an
+     * F32's place and multiplied by 2^112 (exact, subnormals included), then the sign. The same value as
+     * {@code float16ToFloat} for every finite F16 (Q4TilesTest checks all of them); the writer never stores
+     * an infinite or NaN scale.
+     */
+    static FloatVector scales(MemorySegment w, long tile, int b) {
+        IntVector half = IntVector.fromMemorySegment(TILE_INTS, w, tile + 576L * (b >> 1), ByteOrder.LITTLE_ENDIAN);
+        if ((b & 1) == 1) {
+            half = half.lanewise(VectorOperators.LSHR, 16);
+        }
+        FloatVector magnitude = half.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        return magnitude.reinterpretAsInts().or(half.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** {@link #wordSum} for the 16 words of a line at {@code words}, lane l being row l's. */
+    private static FloatVector wordSums(MemorySegment w, long words, float[] x, int i) {
+        IntVector word = IntVector.fromMemorySegment(TILE_INTS, w, words, ByteOrder.LITTLE_ENDIAN);
+        FloatVector sum = weights(word, 0).mul(x[i]);
+        for (int k = 1; k < 4; k++) {
+            sum = weights(word, 8 * k).fma(FloatVector.broadcast(TILE_FLOATS, x[i + k]), sum);
+        }
+        for (int k = 0; k < 4; k++) {
+            sum = weights(word, 8 * k + 4).fma(FloatVector.broadcast(TILE_FLOATS, x[i + 16 + k]), sum);
+        }
+        return sum;
+    }
+
+    /** The nibble at {@code shift} of each lane, as the float q - 8. */
+    private static FloatVector weights(IntVector word, int shift) {
+        return (FloatVector) word.lanewise(VectorOperators.LSHR, shift).and(0x0F).sub(8).convertShape(VectorOperators.I2F, TILE_FLOATS, 0);
+    }
+
     /** p_c for the word whose first weight is x[i]: its low nibbles go with x[i..i+3], its high ones with x[i+16..i+19]. */
     private static float wordSum(int word, float[] x, int i) {
         float sum = ((word & 0x0F) - 8) * x[i];

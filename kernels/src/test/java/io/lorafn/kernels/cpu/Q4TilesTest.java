@@ -135,4 +135,30 @@ class Q4TilesTest {
             }
         }
     }
+
+    /** The Java tile kernel converts scales in vector lanes: the same floats as float16ToFloat for every finite F16. */
+    @Test
+    void vectorScaleConversionMatchesFloat16ToFloatForEveryFiniteHalf() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment line = arena.allocate(576 * 2, 64);
+            for (int base = 0; base < 1 << 16; base += 32) {
+                for (int l = 0; l < 16; l++) { // block 0 in the low half of each word, block 1 in the high half
+                    line.set(SHORT, 4L * l, (short) (base + l));
+                    line.set(SHORT, 4L * l + 2, (short) (base + 16 + l));
+                }
+                float[] even = Q4Kernel.scales(line, 0, 0).toArray(), odd = Q4Kernel.scales(line, 0, 1).toArray();
+                for (int l = 0; l < 16; l++) {
+                    check(base + l, even[l]);
+                    check(base + 16 + l, odd[l]);
+                }
+            }
+        }
+    }
+
+    private static void check(int half, float got) {
+        float want = Float.float16ToFloat((short) half);
+        if (Float.isFinite(want)) {
+            assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got), "F16 0x" + Integer.toHexString(half));
+        }
+    }
 }
