@@ -23,15 +23,11 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "lorafn_q4_tiles.h"
+
 /* Bytes ahead of the block being computed; tuned on the 1b shapes (rows of 2048 and 8192), 2 threads. */
 #ifndef Q8_AHEAD
 #define Q8_AHEAD 4096
-#endif
-#ifndef Q4_AHEAD
-#define Q4_AHEAD 1152
-#endif
-#ifndef Q4_FAR /* Q4_0 tiles also prefetch into L2 this far ahead (as lorafn_int8_products.c does) */
-#define Q4_FAR 4608
 #endif
 #ifndef BF16_AHEAD
 #define BF16_AHEAD 2048
@@ -128,19 +124,27 @@ static void bf16_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
     }
 }
 
-/* dot(decoded row, x) in the shared order; n a multiple of 32. */
-static float dense_dot(const float *w, const float *x, int32_t n) {
+/* dot(w, x) in the shared order; n a multiple of 32; ahead > 0 prefetches w's two lines that far ahead (for rows read from memory). */
+static inline float dense_dot_ahead(const float *w, const float *x, int32_t n, int32_t ahead) {
     __m512 even = _mm512_setzero_ps(), odd = even;
     for (int32_t i = 0; i < n; i += 32) {
+        if (ahead) {
+            _mm_prefetch((const char *) (w + i) + ahead, _MM_HINT_T0);
+            _mm_prefetch((const char *) (w + i) + ahead + 64, _MM_HINT_T0);
+        }
         even = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), even);
         odd = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), odd);
     }
     return fold(even, odd);
 }
 
+/* dot(decoded row, x) in the shared order; n a multiple of 32. */
+static float dense_dot(const float *w, const float *x, int32_t n) {
+    return dense_dot_ahead(w, x, n, 0);
+}
+
 /* Decodes columns [col, col + n) of the row at w; col and n multiples of 32. */
 typedef void (*row_decoder)(const uint8_t *w, int32_t col, float *out, int32_t n);
-
 
 /* Each thread's buffer for decoded blocks and accumulators; grown, never shrunk (a thread sees a few shapes). */
 static __thread float *decoded;
@@ -290,23 +294,6 @@ static inline __m512 q4_block_sum(const uint8_t *words, const float *x) {
     return _mm512_add_ps(_mm512_add_ps(p0, p1), _mm512_add_ps(p2, p3));
 }
 
-/* The 16 rows' scales of block b (a pair's line holds its first block's in the low half of each word). */
-static inline __m512 q4_scales(const uint8_t *tile, int32_t b) {
-    __m512i line = _mm512_loadu_si512(tile + 576 * (b >> 1));
-    if (b & 1) {
-        line = _mm512_srli_epi32(line, 16);
-    }
-    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(line));
-}
-
-static inline void q4_store_lanes(__m512 v, int32_t from, int32_t to, float *out) {
-    float lanes[16];
-    _mm512_storeu_ps(lanes, v);
-    for (int32_t l = from; l < to; l++) {
-        out[l - from] = lanes[l];
-    }
-}
-
 /*
  * out[s·out_stride + r - first] = row r · sequence s for rows [first, first + rows) of the tiles at w (tile_bytes
  * apart, the first holding row first) and batch sequences of n floats one after another (out_stride unused
@@ -318,20 +305,17 @@ static void q4_tiles(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_
     int32_t blocks = n / 32;
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         const uint8_t *tile = w + (t - first / 16) * tile_bytes;
-        int32_t from = first > 16 * t ? first - 16 * t : 0, to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
+        int32_t from, to;
+        q4_tile_lanes(t, first, rows, &from, &to);
         for (int32_t s0 = 0; s0 < batch; s0 += 4) {
             int32_t group = batch - s0 < 4 ? batch - s0 : 4;
             __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
             for (int32_t b = 0; b < blocks; b++) {
-                const uint8_t *pair = tile + 576 * (b >> 1);
-                if (s0 == 0 && (b & 1) == 0) {
-                    for (int k = 0; k < 9; k++) {
-                        _mm_prefetch((const char *) pair + Q4_AHEAD + 64 * k, _MM_HINT_T0);
-                        _mm_prefetch((const char *) pair + Q4_FAR + 64 * k, _MM_HINT_T2);
-                    }
+                if (s0 == 0) {
+                    q4_tile_prefetch(tile, b);
                 }
-                const uint8_t *words = pair + 64 + 256 * (b & 1);
-                __m512 d = q4_scales(tile, b);
+                const uint8_t *words = q4_tile_words(tile, b);
+                __m512 d = q4_tile_scales(tile, b);
                 for (int32_t s = 0; s < group; s++) {
                     acc[s] = _mm512_fmadd_ps(d, q4_block_sum(words, x + (int64_t) (s0 + s) * n + 32 * b), acc[s]);
                 }
@@ -365,15 +349,7 @@ int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int3
 
 void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
     for (int32_t k = 0; k < rank; k++) {
-        const float *row = a + (int64_t) k * n;
-        __m512 even = _mm512_setzero_ps(), odd = even;
-        for (int32_t i = 0; i < n; i += 32) {
-            _mm_prefetch((const char *) (row + i) + LORA_AHEAD, _MM_HINT_T0);
-            _mm_prefetch((const char *) (row + i) + LORA_AHEAD + 64, _MM_HINT_T0);
-            even = _mm512_fmadd_ps(_mm512_loadu_ps(row + i), _mm512_loadu_ps(x + i), even);
-            odd = _mm512_fmadd_ps(_mm512_loadu_ps(row + i + 16), _mm512_loadu_ps(x + i + 16), odd);
-        }
-        shrunk[k] = fold(even, odd);
+        shrunk[k] = dense_dot_ahead(a + (int64_t) k * n, x, n, LORA_AHEAD);
     }
 }
 

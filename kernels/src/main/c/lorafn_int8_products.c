@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "lorafn_q4_tiles.h"
+
 #define INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
 #define INLINE static inline __attribute__((always_inline)) INT8_TARGET
 
@@ -301,15 +303,6 @@ INT8_TARGET int32_t lf_q8_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int
  * 32 weights, and acc = fma(dw_b·dx_b, (float) s_b, acc) from acc = 0; the row's value is acc. The nibbles
  * are the unsigned side; each lane starts from -8 times the block's sum of activation bytes (block_starts).
  */
-/* Into L1 two pairs ahead, and into L2 eight pairs ahead: the second hint added 4-6% over the mapped 1b
-   image in chunks of 9.4 MB, 2 threads (T1 and T2 alike; 2-32 KiB tried, 4.5 KiB best). */
-#ifndef Q4_TILE_AHEAD
-#define Q4_TILE_AHEAD 1152
-#endif
-#ifndef Q4_TILE_FAR
-#define Q4_TILE_FAR 4608
-#endif
-
 /* The integer sums of one block of a tile for one sequence: words the block's four 64-byte words, x4 its activation bytes in eight words. */
 INLINE __m512i q4_tile_sums(const __m512i nibbles[8], const int32_t *x4, int32_t start) {
     __m512i s0 = _mm512_set1_epi32(start), s1 = _mm512_setzero_si512();
@@ -330,28 +323,6 @@ INLINE void q4_tile_nibbles(const uint8_t *words, __m512i nibbles[8]) {
     }
 }
 
-/* The 16 rows' F16 scales of block b (its pair's line holds the first block's in the low half of each word). */
-INLINE __m512 q4_tile_scales(const uint8_t *tile, int32_t b) {
-    __m512i line = _mm512_loadu_si512(tile + 576 * (b >> 1));
-    if (b & 1) {
-        line = _mm512_srli_epi32(line, 16);
-    }
-    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(line));
-}
-
-INLINE const uint8_t *q4_tile_words(const uint8_t *tile, int32_t b) {
-    return tile + 576 * (b >> 1) + 64 + 256 * (b & 1);
-}
-
-/* Lanes [from, to) of a tile's 16 results into out[l - from]. */
-INLINE void store_lanes(__m512 v, int32_t from, int32_t to, float *out) {
-    float lanes[16];
-    _mm512_storeu_ps(lanes, v);
-    for (int32_t l = from; l < to; l++) {
-        out[l - from] = lanes[l];
-    }
-}
-
 /* One tile for a group of sequences (a constant once inlined, so the accumulators stay in registers). */
 INLINE void q4_tile_group(const uint8_t *tile, int32_t blocks, const int8_t *xq, const int32_t *block_starts,
                           const float *lane_scales, int32_t n, const int32_t group, __m512 acc[MAX_GROUP]) {
@@ -359,12 +330,7 @@ INLINE void q4_tile_group(const uint8_t *tile, int32_t blocks, const int8_t *xq,
         acc[s] = _mm512_setzero_ps();
     }
     for (int32_t b = 0; b < blocks; b++) {
-        if ((b & 1) == 0) {
-            for (int k = 0; k < 9; k++) {
-                _mm_prefetch((const char *) tile + 576 * (b >> 1) + Q4_TILE_AHEAD + 64 * k, _MM_HINT_T0);
-                _mm_prefetch((const char *) tile + 576 * (b >> 1) + Q4_TILE_FAR + 64 * k, _MM_HINT_T2);
-            }
-        }
+        q4_tile_prefetch(tile, b);
         __m512i nibbles[8];
         q4_tile_nibbles(q4_tile_words(tile, b), nibbles);
         __m512 dw = q4_tile_scales(tile, b);
@@ -385,8 +351,9 @@ INT8_TARGET void lf_q4_0_matvec_int8(const uint8_t *w, int64_t tile_bytes, int32
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         __m512 acc[MAX_GROUP]; /* one used; the helper's signature names the group's array */
         q4_tile_group(w + (t - first / 16) * tile_bytes, n / 32, xq, block_starts, lane_scales, n, 1, acc);
-        int32_t from = first > 16 * t ? first - 16 * t : 0, to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
-        store_lanes(acc[0], from, to, out + 16 * t + from - first);
+        int32_t from, to;
+        q4_tile_lanes(t, first, rows, &from, &to);
+        q4_store_lanes(acc[0], from, to, out + 16 * t + from - first);
     }
 }
 
@@ -401,7 +368,8 @@ INT8_TARGET int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, in
     int32_t blocks = n / 32;
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         const uint8_t *tile = w + (t - first / 16) * tile_bytes;
-        int32_t from = first > 16 * t ? first - 16 * t : 0, to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
+        int32_t from, to;
+        q4_tile_lanes(t, first, rows, &from, &to);
         for (int32_t s0 = 0; s0 < batch; s0 += MAX_GROUP) {
             int32_t group = batch - s0 < MAX_GROUP ? batch - s0 : MAX_GROUP;
             const int8_t *xs = xq + (int64_t) s0 * n;
@@ -419,7 +387,7 @@ INT8_TARGET int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, in
                 default: q4_tile_group(tile, blocks, xs, st, ls, n, 8, acc); break;
             }
             for (int32_t s = 0; s < group; s++) {
-                store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
+                q4_store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
             }
         }
     }

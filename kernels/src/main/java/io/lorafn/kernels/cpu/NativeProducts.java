@@ -244,9 +244,7 @@ final class NativeProducts {
 
     /** The Q4_0 tile that holds row {@code row}, as the C side reads it (see {@link #rowsFrom}). */
     static MemorySegment tileOf(WeightMatrix w, int row) {
-        long offset = w.rowOffset(row - row % WeightFormat.Q4_TILE_ROWS);
-        MemorySegment data = w.data();
-        return data.isNative() ? MemorySegment.ofAddress(data.address() + offset) : data.asSlice(offset);
+        return rowsFrom(w, row - row % WeightFormat.Q4_TILE_ROWS); // a tile's first row starts where the tile does
     }
 
     private static void checkBounds(WeightMatrix w, float[] x, float[] out, int from, int to) {
