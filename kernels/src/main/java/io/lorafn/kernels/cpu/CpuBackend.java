@@ -130,7 +130,8 @@ public final class CpuBackend implements Backend {
 
     /** The activations quantized, once for all threads, where this product takes 8-bit ones; else null. */
     private QuantizedActivations quantized(WeightMatrix w, float[][] x, int batch) {
-        return activations.quantizes(w.format()) ? QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products.int8 : null) : null;
+        return activations.quantizes(w.format())
+                ? QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products.int8 : null, w.format() == WeightFormat.Q8_0) : null;
     }
 
     /** Each thread takes its slice of every matrix in turn: one wait for the slowest thread instead of one per matrix. */
@@ -142,7 +143,7 @@ public final class CpuBackend implements Backend {
         }
         QuantizedActivations[] q = new QuantizedActivations[ws.size()];
         for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize it once
-            q[i] = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && activations.quantizes(ws.get(i).format())
+            q[i] = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format()
                     ? q[i - 1] : quantized(ws.get(i), x, batch);
         }
         gang.run(part -> {

@@ -87,6 +87,9 @@ final class NativeInt8Products {
                         MemorySegment.ofArray(out[0]).asSlice(4L * from));
                 return true;
             }
+            if (!q4 && x.interleavedBytes == null) {
+                throw new IllegalArgumentException("activations quantized without the batched Q8_0 layout");
+            }
             if (results.length < x.batch * rows) {
                 throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
             }

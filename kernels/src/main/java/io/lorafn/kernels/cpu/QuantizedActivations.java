@@ -25,12 +25,15 @@ final class QuantizedActivations {
     final int[] q4Starts;
     /** -128 times each lane's sum of q: where the Q8_0 C products start each lane. */
     final int[] q8Starts;
-    /** Batches only, else null: q + 128 as [pair of blocks][sequence][64 bytes], an unpaired last block padded with zeros. */
+    /**
+     * Batches for Q8_0 only, else null: q + 128 as [pair of blocks][sequence][64 bytes], an unpaired last block
+     * padded with zeros (the batched Q4_0 product reads {@link #values} as they are).
+     */
     final byte[] interleavedBytes;
-    /** Batches only, else null: the lane scales as [pair][sequence][16], padded with zeros. */
+    /** Where {@link #interleavedBytes} is: the lane scales as [pair][sequence][16], padded with zeros. */
     final float[] interleavedScales;
 
-    private QuantizedActivations(int n, int batch) {
+    private QuantizedActivations(int n, int batch, boolean interleaved) {
         this.n = n;
         this.batch = batch;
         this.values = new byte[n * batch];
@@ -38,8 +41,8 @@ final class QuantizedActivations {
         this.q4Starts = new int[n / BLOCK * batch];
         this.q8Starts = new int[n / 4 * batch];
         int pairs = (n / BLOCK + 1) / 2;
-        this.interleavedBytes = batch > 1 ? new byte[pairs * batch * 64] : null;
-        this.interleavedScales = batch > 1 ? new float[pairs * batch * 16] : null;
+        this.interleavedBytes = interleaved ? new byte[pairs * batch * 64] : null;
+        this.interleavedScales = interleaved ? new float[pairs * batch * 16] : null;
     }
 
     /** Quantizes the first {@code n} values of {@code x[0..batch)}; n a multiple of 32. */
@@ -49,10 +52,15 @@ final class QuantizedActivations {
 
     /** The same, through the C quantizer where one is given (the same bits, faster). */
     static QuantizedActivations of(float[][] x, int batch, int n, NativeInt8Products products) {
+        return of(x, batch, n, products, true);
+    }
+
+    /** The same; a batch is also {@link #interleave interleaved} only where {@code forQ8} (the batched Q8_0 product reads that layout). */
+    static QuantizedActivations of(float[][] x, int batch, int n, NativeInt8Products products, boolean forQ8) {
         if (n % BLOCK != 0) {
             throw new IllegalArgumentException("8-bit activations need a multiple of 32 values, got " + n);
         }
-        QuantizedActivations q = new QuantizedActivations(n, batch);
+        QuantizedActivations q = new QuantizedActivations(n, batch, batch > 1 && forQ8);
         for (int s = 0; s < batch; s++) {
             if (x[s].length < n) {
                 throw new IllegalArgumentException("an input of " + x[s].length + " floats for " + n + " columns");
@@ -63,7 +71,7 @@ final class QuantizedActivations {
                 q.quantize(x[s], s);
             }
         }
-        if (batch > 1) {
+        if (q.interleavedBytes != null) {
             q.interleave();
         }
         return q;
