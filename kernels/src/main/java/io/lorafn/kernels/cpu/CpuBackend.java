@@ -26,6 +26,8 @@ public final class CpuBackend implements Backend {
     private final Activations activations;
     /** Per thread: the sequences packed one after another, and the results, for a native batched product. */
     private final ThreadLocal<float[][]> packing = ThreadLocal.withInitial(() -> new float[2][0]);
+    /** Per thread: quantized inputs, written over from product to product (a matmulEach of differing inputs uses several). */
+    private final ThreadLocal<QuantizedActivations[]> quantizedInputs = ThreadLocal.withInitial(() -> new QuantizedActivations[4]);
     /** Per thread: LoRA expansions, one row per sequence of a segment. */
     private final ThreadLocal<float[][]> expansion = ThreadLocal.withInitial(() -> new float[0][0]);
 
@@ -106,7 +108,7 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
-        QuantizedActivations q = quantized(w, x, batch);
+        QuantizedActivations q = quantized(w, x, batch, 0);
         if (gang == null || w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
             matmulRows(w, x, q, out, batch, 0, w.rows());
             return;
@@ -128,10 +130,21 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    /** The activations quantized, once for all threads, where this product takes 8-bit ones; else null. */
-    private QuantizedActivations quantized(WeightMatrix w, float[][] x, int batch) {
-        return activations.quantizes(w.format())
-                ? QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products.int8 : null, w.format() == WeightFormat.Q8_0) : null;
+    /**
+     * The activations quantized, once for all threads, where this product takes 8-bit ones; else null. Written into this
+     * thread's input {@code slot}: it is read until the product ends and rewritten by a later one.
+     */
+    private QuantizedActivations quantized(WeightMatrix w, float[][] x, int batch, int slot) {
+        if (!activations.quantizes(w.format())) {
+            return null;
+        }
+        QuantizedActivations[] inputs = quantizedInputs.get();
+        QuantizedActivations q = QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products.int8 : null,
+                w.format() == WeightFormat.Q8_0, slot < inputs.length ? inputs[slot] : null);
+        if (slot < inputs.length) {
+            inputs[slot] = q;
+        }
+        return q;
     }
 
     /** Each thread takes its slice of every matrix in turn: one wait for the slowest thread instead of one per matrix. */
@@ -142,9 +155,11 @@ public final class CpuBackend implements Backend {
             return;
         }
         QuantizedActivations[] q = new QuantizedActivations[ws.size()];
+        int slots = 0;
         for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize it once
-            q[i] = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format()
-                    ? q[i - 1] : quantized(ws.get(i), x, batch);
+            boolean same = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
+            q[i] = same ? q[i - 1] : quantized(ws.get(i), x, batch, slots);
+            slots += !same && q[i] != null ? 1 : 0;
         }
         gang.run(part -> {
             for (int i = 0; i < ws.size(); i++) {

@@ -68,6 +68,34 @@ class Int8ProductsTest {
         }
     }
 
+    /** The backend writes each product's quantized input over the last one of that shape: nothing of an earlier input leaks into a later product. */
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"Q8_0", "Q4_0"})
+    void aReusedQuantizedInputHoldsOnlyTheCurrentInput(WeightFormat format) {
+        SplittableRandom r = new SplittableRandom(5);
+        int rows = 64, cols = 96; // three blocks: the interleaved batch layout ends on an unpaired, zero-padded block
+        try (Arena arena = Arena.ofShared(); CpuBackend reused = new CpuBackend(2, Activations.Q8)) {
+            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
+            for (int batch : new int[] {1, 3}) {
+                float[][] first = inputs(r, batch, cols), second = inputs(r, batch, cols);
+                float[][] firstOut = new float[batch][rows], secondOut = new float[batch][rows], again = new float[batch][rows];
+                reused.matmul(m, first, firstOut, batch);
+                reused.matmul(m, second, secondOut, batch);
+                reused.matmul(m, first, again, batch);
+                for (int b = 0; b < batch; b++) {
+                    assertArrayEquals(firstOut[b], again[b], format + " batch " + batch + " sequence " + b);
+                }
+                try (CpuBackend fresh = new CpuBackend(2, Activations.Q8)) {
+                    float[][] expected = new float[batch][rows];
+                    fresh.matmul(m, second, expected, batch);
+                    for (int b = 0; b < batch; b++) {
+                        assertArrayEquals(expected[b], secondOut[b], format + " batch " + batch + " sequence " + b);
+                    }
+                }
+            }
+        }
+    }
+
     /** Activations that 8 bits hold exactly (multiples of 0.5 up to ±63.5): the product is the exact one, to F32 rounding. */
     @ParameterizedTest
     @EnumSource(value = WeightFormat.class, names = {"Q8_0", "Q4_0"})
