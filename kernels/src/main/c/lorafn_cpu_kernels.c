@@ -347,13 +347,76 @@ static void q4_tiles(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_
     }
 }
 
+/* p_c of word c (block at column 32b) for four sequences: the word's eight weight vectors decoded once. */
+static inline void q4_word_sums_by_four(__m512i word, const float *const xs[4], int32_t column, __m512 p[4]) {
+    const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    static const int shifts[8] = {0, 8, 16, 24, 4, 12, 20, 28}; /* weight k of a word and its column offset */
+    static const int offsets[8] = {0, 1, 2, 3, 16, 17, 18, 19};
+    __m512 weights[8];
+    for (int k = 0; k < 8; k++) {
+        weights[k] = _mm512_permutexvar_ps(_mm512_srli_epi32(word, shifts[k]), minus8to7);
+    }
+    for (int s = 0; s < 4; s++) {
+        const float *xc = xs[s] + column;
+        __m512 sum = _mm512_mul_ps(weights[0], _mm512_set1_ps(xc[offsets[0]]));
+        for (int k = 1; k < 8; k++) {
+            sum = _mm512_fmadd_ps(weights[k], _mm512_set1_ps(xc[offsets[k]]), sum);
+        }
+        p[s] = sum;
+    }
+}
+
+/*
+ * The same products for a batch, four sequences at a time: each word's eight weight vectors are decoded once (a
+ * shift and a permute each) and feed the four sequences' multiply-adds, where q4_tiles decodes them again for every
+ * sequence (the permutes and the FMAs share two ports). Each (row, sequence) still computes p_c, s_b and acc in
+ * the order above. A last group of fewer than four repeats its last sequence and drops those results.
+ */
+static void q4_tiles_by_four(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n,
+                             int32_t batch, float *out, int32_t out_stride) {
+    int32_t blocks = n / 32;
+    for (int32_t t = first / 16; 16 * t < first + rows; t++) {
+        const uint8_t *tile = w + (t - first / 16) * tile_bytes;
+        int32_t from, to;
+        q4_tile_lanes(t, first, rows, &from, &to);
+        for (int32_t s0 = 0; s0 < batch; s0 += 4) {
+            const float *xs[4];
+            for (int s = 0; s < 4; s++) {
+                xs[s] = x + (int64_t) (s0 + s < batch ? s0 + s : batch - 1) * n;
+            }
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+            for (int32_t b = 0; b < blocks; b++) {
+                if (s0 == 0) {
+                    q4_tile_prefetch(tile, b);
+                }
+                const uint8_t *words = q4_tile_words(tile, b);
+                __m512 p0[4], p1[4], t01[4];
+                q4_word_sums_by_four(_mm512_loadu_si512(words), xs, 32 * b, p0);
+                q4_word_sums_by_four(_mm512_loadu_si512(words + 64), xs, 32 * b + 4, p1);
+                for (int s = 0; s < 4; s++) {
+                    t01[s] = _mm512_add_ps(p0[s], p1[s]);
+                }
+                q4_word_sums_by_four(_mm512_loadu_si512(words + 128), xs, 32 * b + 8, p0);
+                q4_word_sums_by_four(_mm512_loadu_si512(words + 192), xs, 32 * b + 12, p1);
+                __m512 d = q4_tile_scales(tile, b);
+                for (int s = 0; s < 4; s++) {
+                    acc[s] = _mm512_fmadd_ps(d, _mm512_add_ps(t01[s], _mm512_add_ps(p0[s], p1[s])), acc[s]);
+                }
+            }
+            for (int s = 0; s < 4 && s0 + s < batch; s++) {
+                q4_store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
+            }
+        }
+    }
+}
+
 void lf_q4_0_matvec(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, float *out) {
     q4_tiles(w, tile_bytes, first, rows, x, n, 1, out, 0);
 }
 
 int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    q4_tiles(w, tile_bytes, first, rows, x, n, batch, out, out_stride);
+    q4_tiles_by_four(w, tile_bytes, first, rows, x, n, batch, out, out_stride);
     return 0;
 }
 
