@@ -272,22 +272,22 @@ public final class CpuBackend implements Backend {
 
     private void applySegment(LoraSegment s, float[][] x, float[][] y) {
         int[] rows = s.rows();
+        int rank = s.a().rows(), out = s.bTransposed().cols();
+        float[][] shrunk = new float[rows.length][rank];
+        if (products != null && NativeProducts.handlesLora(s.a(), s.bTransposed())) { // C prefetches and sums in registers; the same bits
+            for (int i = 0; i < rows.length; i++) {
+                products.loraShrink(s.a(), x[rows[i]], shrunk[i]);
+                products.loraExpandAdd(s.bTransposed(), shrunk[i], s.scale(), y[rows[i]]);
+            }
+            return;
+        }
         float[][] xs = new float[rows.length][];
         for (int i = 0; i < rows.length; i++) {
             xs[i] = x[rows[i]];
         }
-        int rank = s.a().rows(), out = s.bTransposed().cols();
-        float[][] shrunk = new float[rows.length][rank];
         float[][] expanded = expansionScratch(rows.length, out);
-        if (products != null && NativeProducts.handlesLora(s.a(), s.bTransposed())) { // C prefetches; the same bits
-            for (int i = 0; i < rows.length; i++) {
-                products.loraShrink(s.a(), xs[i], shrunk[i]);
-                products.loraExpand(s.bTransposed(), shrunk[i], expanded[i]);
-            }
-        } else {
-            matmulRows(s.a(), xs, null, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
-            expand(s.bTransposed(), shrunk, expanded, rows.length);
-        }
+        matmulRows(s.a(), xs, null, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
+        expand(s.bTransposed(), shrunk, expanded, rows.length);
         for (int i = 0; i < rows.length; i++) {
             VectorMath.addScaled(y[rows[i]], expanded[i], s.scale(), out);
         }

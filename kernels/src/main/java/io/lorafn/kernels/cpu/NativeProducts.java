@@ -74,7 +74,7 @@ final class NativeProducts {
         LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (AVX-512, through FFM)" : "cpu kernels: Vector API (" + why + ")");
     }
 
-    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul, loraShrink, loraExpand;
+    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul, loraShrink, loraExpandAdd;
     /** The 8-bit activation products, or null where the CPU lacks {@link #INT8_FLAGS} ({@link Int8Products} then computes in Java). */
     final NativeInt8Products int8;
 
@@ -101,7 +101,8 @@ final class NativeProducts {
         FunctionDescriptor lora = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
         loraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), lora, heapAccess);
-        loraExpand = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand"), lora, heapAccess);
+        loraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS), heapAccess);
         int8 = cpuFlags().containsAll(INT8_FLAGS) ? new NativeInt8Products(symbols) : null;
     }
 
@@ -211,7 +212,7 @@ final class NativeProducts {
         return data.isNative() ? MemorySegment.ofAddress(data.address() + w.rowOffset(from)) : data.asSlice(w.rowOffset(from));
     }
 
-    /** Whether {@link #loraShrink} and {@link #loraExpand} take this adapter's A and transposed B (F32, whole 32-column blocks in A). */
+    /** Whether {@link #loraShrink} and {@link #loraExpandAdd} take this adapter's A and transposed B (F32, whole 32-column blocks in A). */
     static boolean handlesLora(WeightMatrix a, WeightMatrix bTransposed) {
         return a.format() == WeightFormat.F32 && bTransposed.format() == WeightFormat.F32 && a.cols() % 32 == 0;
     }
@@ -224,12 +225,21 @@ final class NativeProducts {
         invokeLora(loraShrink, a, x, shrunk);
     }
 
-    /** out[o] = Σ_k u[k] · t[k][o], k ascending with a multiply-add per element (VectorMath.addScaled's bits). */
-    void loraExpand(WeightMatrix t, float[] u, float[] out) {
-        if (u.length < t.rows() || out.length < t.cols()) {
-            throw new IllegalArgumentException(t.name() + ": " + u.length + " inputs, " + out.length + " outputs for " + t.rows() + "x" + t.cols());
+    /**
+     * y[o] += scale · Σ_k u[k] · t[k][o]: per output the multiply-adds k ascending from zero, then one multiply-add into y
+     * (the bits of the Java path's expand followed by VectorMath.addScaled).
+     */
+    void loraExpandAdd(WeightMatrix t, float[] u, float scale, float[] y) {
+        if (u.length < t.rows() || y.length < t.cols()) {
+            throw new IllegalArgumentException(t.name() + ": " + u.length + " inputs, " + y.length + " outputs for " + t.rows() + "x" + t.cols());
         }
-        invokeLora(loraExpand, t, u, out);
+        try {
+            loraExpandAdd.invokeExact(rowsFrom(t, 0), t.rows(), MemorySegment.ofArray(u), t.cols(), scale, MemorySegment.ofArray(y));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void invokeLora(MethodHandle kernel, WeightMatrix m, float[] in, float[] out) {
