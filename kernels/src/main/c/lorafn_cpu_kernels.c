@@ -425,7 +425,27 @@ int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int3
 
 
 void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
-    for (int32_t k = 0; k < rank; k++) {
+    int32_t k = 0;
+    for (; k + 8 <= rank; k += 8) { /* eight rows side by side, each in dense_dot's order: eight streams in flight, x loaded once
+                                       (1b, 8 distinct rank-16 adapters at batch 8: 235 -> 213 us a hand-off; four rows: 220) */
+        __m512 e[8], o[8];
+        for (int j = 0; j < 8; j++) {
+            e[j] = _mm512_setzero_ps();
+            o[j] = e[j];
+        }
+        for (int32_t i = 0; i < n; i += 32) {
+            __m512 xl = _mm512_loadu_ps(x + i), xh = _mm512_loadu_ps(x + i + 16);
+            for (int j = 0; j < 8; j++) {
+                const float *row = a + (int64_t) (k + j) * n + i;
+                e[j] = _mm512_fmadd_ps(_mm512_loadu_ps(row), xl, e[j]);
+                o[j] = _mm512_fmadd_ps(_mm512_loadu_ps(row + 16), xh, o[j]);
+            }
+        }
+        for (int j = 0; j < 8; j++) {
+            shrunk[k + j] = fold(e[j], o[j]);
+        }
+    }
+    for (; k < rank; k++) {
         shrunk[k] = dense_dot_ahead(a + (int64_t) k * n, x, n, LORA_AHEAD);
     }
 }
