@@ -450,6 +450,19 @@ void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n,
     }
 }
 
+/* Element i of an adapter matrix's rows as a float (F32 as it is, BF16 as the top half of one), 16 at a time or one. */
+static inline __m512 lora_load16(const void *t, int64_t i, int bf16) {
+    return bf16 ? bf16x16((const uint8_t *) t + 2 * i) : _mm512_loadu_ps((const float *) t + i);
+}
+
+static inline float lora_load1(const void *t, int64_t i, int bf16) {
+    if (!bf16) {
+        return ((const float *) t)[i];
+    }
+    union { uint32_t u; float f; } v = { (uint32_t) ((const uint16_t *) t)[i] << 16 };
+    return v.f;
+}
+
 /*
  * y[o] += scale · Σ_k u[k]·t[k][o]: for each output, multiply-adds over k ascending from zero, then one multiply-add
  * into y (the Java path's expand, then VectorMath.addScaled). Blocks of 64 outputs read the rank rows side by side,
@@ -457,18 +470,19 @@ void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n,
  * 8 distinct rank-16 adapters at batch 8: 255 -> 235 us a hand-off). The hardware prefetcher follows the rank
  * streams: prefetching 2 KiB ahead in each changed nothing.
  */
-void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
+static inline __attribute__((always_inline)) void lora_expand_add(const void *t, int bf16, int32_t rank, const float *u, int32_t n,
+                                                                  float scale, float *y) {
     __m512 s = _mm512_set1_ps(scale);
     int32_t o = 0;
     for (; o + 64 <= n; o += 64) {
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (int32_t k = 0; k < rank; k++) {
-            const float *row = t + (int64_t) k * n + o;
+            int64_t row = (int64_t) k * n + o;
             __m512 uk = _mm512_set1_ps(u[k]);
-            a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row), uk, a0);
-            a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row + 16), uk, a1);
-            a2 = _mm512_fmadd_ps(_mm512_loadu_ps(row + 32), uk, a2);
-            a3 = _mm512_fmadd_ps(_mm512_loadu_ps(row + 48), uk, a3);
+            a0 = _mm512_fmadd_ps(lora_load16(t, row, bf16), uk, a0);
+            a1 = _mm512_fmadd_ps(lora_load16(t, row + 16, bf16), uk, a1);
+            a2 = _mm512_fmadd_ps(lora_load16(t, row + 32, bf16), uk, a2);
+            a3 = _mm512_fmadd_ps(lora_load16(t, row + 48, bf16), uk, a3);
         }
         _mm512_storeu_ps(y + o, _mm512_fmadd_ps(a0, s, _mm512_loadu_ps(y + o)));
         _mm512_storeu_ps(y + o + 16, _mm512_fmadd_ps(a1, s, _mm512_loadu_ps(y + o + 16)));
@@ -478,15 +492,23 @@ void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_
     for (; o + 16 <= n; o += 16) {
         __m512 a = _mm512_setzero_ps();
         for (int32_t k = 0; k < rank; k++) {
-            a = _mm512_fmadd_ps(_mm512_loadu_ps(t + (int64_t) k * n + o), _mm512_set1_ps(u[k]), a);
+            a = _mm512_fmadd_ps(lora_load16(t, (int64_t) k * n + o, bf16), _mm512_set1_ps(u[k]), a);
         }
         _mm512_storeu_ps(y + o, _mm512_fmadd_ps(a, s, _mm512_loadu_ps(y + o)));
     }
     for (; o < n; o++) {
         float a = 0.0f;
         for (int32_t k = 0; k < rank; k++) {
-            a = fmaf(t[(int64_t) k * n + o], u[k], a);
+            a = fmaf(lora_load1(t, (int64_t) k * n + o, bf16), u[k], a);
         }
         y[o] = fmaf(a, scale, y[o]);
     }
+}
+
+void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
+    lora_expand_add(t, 0, rank, u, n, scale, y);
+}
+
+void lf_bf16_lora_expand_add(const uint8_t *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
+    lora_expand_add(t, 1, rank, u, n, scale, y);
 }

@@ -270,23 +270,32 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /**
+     * Shrink then expand, in C where it takes the matrices (the same bits): the F32 shrink there keeps eight of A's rows
+     * in flight, and a BF16 A goes through the BF16 product; the expansion sums each output over the rank in registers.
+     */
     private void applySegment(LoraSegment s, float[][] x, float[][] y) {
         int[] rows = s.rows();
         int rank = s.a().rows(), out = s.bTransposed().cols();
         float[][] shrunk = new float[rows.length][rank];
-        if (products != null && NativeProducts.handlesLora(s.a(), s.bTransposed())) { // C prefetches and sums in registers; the same bits
+        if (products != null && NativeProducts.shrinksLora(s.a())) {
             for (int i = 0; i < rows.length; i++) {
                 products.loraShrink(s.a(), x[rows[i]], shrunk[i]);
+            }
+        } else {
+            float[][] xs = new float[rows.length][];
+            for (int i = 0; i < rows.length; i++) {
+                xs[i] = x[rows[i]];
+            }
+            matmulRows(s.a(), xs, null, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
+        }
+        if (products != null && NativeProducts.expandsLora(s.bTransposed())) {
+            for (int i = 0; i < rows.length; i++) {
                 products.loraExpandAdd(s.bTransposed(), shrunk[i], s.scale(), y[rows[i]]);
             }
             return;
         }
-        float[][] xs = new float[rows.length][];
-        for (int i = 0; i < rows.length; i++) {
-            xs[i] = x[rows[i]];
-        }
         float[][] expanded = expansionScratch(rows.length, out);
-        matmulRows(s.a(), xs, null, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
         expand(s.bTransposed(), shrunk, expanded, rows.length);
         for (int i = 0; i < rows.length; i++) {
             VectorMath.addScaled(y[rows[i]], expanded[i], s.scale(), out);

@@ -74,7 +74,7 @@ final class NativeProducts {
         LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (AVX-512, through FFM)" : "cpu kernels: Vector API (" + why + ")");
     }
 
-    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul, loraShrink, loraExpandAdd;
+    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul, loraShrink, f32LoraExpandAdd, bf16LoraExpandAdd;
     /** The 8-bit activation products, or null where the CPU lacks {@link #INT8_FLAGS} ({@link Int8Products} then computes in Java). */
     final NativeInt8Products int8;
 
@@ -101,8 +101,10 @@ final class NativeProducts {
         FunctionDescriptor lora = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
         loraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), lora, heapAccess);
-        loraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS), heapAccess);
+        FunctionDescriptor expandAdd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
+        f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
+        bf16LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_expand_add"), expandAdd, heapAccess);
         int8 = cpuFlags().containsAll(INT8_FLAGS) ? new NativeInt8Products(symbols) : null;
     }
 
@@ -212,9 +214,14 @@ final class NativeProducts {
         return data.isNative() ? MemorySegment.ofAddress(data.address() + w.rowOffset(from)) : data.asSlice(w.rowOffset(from));
     }
 
-    /** Whether {@link #loraShrink} and {@link #loraExpandAdd} take this adapter's A and transposed B (F32, whole 32-column blocks in A). */
-    static boolean handlesLora(WeightMatrix a, WeightMatrix bTransposed) {
-        return a.format() == WeightFormat.F32 && bTransposed.format() == WeightFormat.F32 && a.cols() % 32 == 0;
+    /** Whether {@link #loraShrink} takes this adapter's A (F32, whole 32-column blocks). */
+    static boolean shrinksLora(WeightMatrix a) {
+        return a.format() == WeightFormat.F32 && a.cols() % 32 == 0;
+    }
+
+    /** Whether {@link #loraExpandAdd} takes this transposed B (F32 or BF16). */
+    static boolean expandsLora(WeightMatrix bTransposed) {
+        return bTransposed.format() == WeightFormat.F32 || bTransposed.format() == WeightFormat.BF16;
     }
 
     /** shrunk[k] = A row k · x for every row of A, in the shared order (F32Kernel.dot's bits). */
@@ -234,7 +241,12 @@ final class NativeProducts {
             throw new IllegalArgumentException(t.name() + ": " + u.length + " inputs, " + y.length + " outputs for " + t.rows() + "x" + t.cols());
         }
         try {
-            loraExpandAdd.invokeExact(rowsFrom(t, 0), t.rows(), MemorySegment.ofArray(u), t.cols(), scale, MemorySegment.ofArray(y));
+            MethodHandle kernel = switch (t.format()) {
+                case F32 -> f32LoraExpandAdd;
+                case BF16 -> bf16LoraExpandAdd;
+                default -> throw new IllegalArgumentException(t.name() + ": LoRA matrices are F32 or BF16 here, not " + t.format());
+            };
+            kernel.invokeExact(rowsFrom(t, 0), t.rows(), MemorySegment.ofArray(u), t.cols(), scale, MemorySegment.ofArray(y));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {

@@ -13,8 +13,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * Batched LoRA (SGMV) on the CPU: the C shrink and expand (F32 adapters, whole 32-column blocks) give the Java
- * path's bits, every path agrees with a double-precision reference, and rows in no segment are untouched.
+ * Batched LoRA (SGMV) on the CPU: the C shrink (F32 adapters, whole 32-column blocks) and expand (F32 and BF16)
+ * give the Java path's bits, every path agrees with a double-precision reference, and rows in no segment are untouched.
  */
 class LoraProductsTest {
 
