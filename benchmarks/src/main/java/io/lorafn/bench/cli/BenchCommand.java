@@ -148,6 +148,9 @@ public final class BenchCommand {
         @Option(names = "--prompt-tokens", defaultValue = "128", split = ",", description = "Prompt lengths (default: ${DEFAULT-VALUE}).")
         List<Integer> lengths;
 
+        @Option(names = "--json", description = "JSON lines on stdout (always printed; the flag is accepted for scripts, as decode's).")
+        boolean json;
+
         @Override
         public Integer call() {
             try (LoadedModel m = engine.open()) {
