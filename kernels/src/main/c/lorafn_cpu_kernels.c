@@ -324,7 +324,7 @@ static inline __m512 q4_tile_dot(const uint8_t *tile, const float *x, int32_t bl
     return acc;
 }
 
-/* p_c of word c (block at column 32b) for four sequences: the word's eight weight vectors decoded once. */
+/* p_c of one word for four sequences, column = 32b + 4c for word c of block b: the word's eight weight vectors decoded once. */
 static inline void q4_word_sums_by_four(__m512i word, const float *const xs[4], int32_t column, __m512 p[4]) {
     const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
     static const int shifts[8] = {0, 8, 16, 24, 4, 12, 20, 28}; /* weight k of a word and its column offset */
@@ -415,14 +415,13 @@ int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int3
 }
 
 /*
- * LoRA's F32 products (adapters are small matrices read once per step, from memory like the base weights;
- * Java streamed them at about 9 GB/s per thread). Same bits as the Java path: the shrink is dense_dot (the
- * shared order) of each of A's rows with x, n a multiple of 32; the expand below.
+ * LoRA's products (adapters are small matrices read once per step, from memory like the base weights; Java
+ * streamed them at about 9 GB/s per thread). Same bits as the Java path: the F32 shrink is dense_dot (the shared
+ * order) of each of A's rows with x, n a multiple of 32; the expand (F32 or BF16) below.
  */
 #ifndef LORA_AHEAD
 #define LORA_AHEAD 2048
 #endif
-
 
 void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
     int32_t k = 0;
