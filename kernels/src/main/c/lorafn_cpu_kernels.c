@@ -383,9 +383,8 @@ static void q4_tiles(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_
                      float *out, int32_t out_stride) {
     int32_t blocks = n / 32;
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
-        const uint8_t *tile = w + (t - first / 16) * tile_bytes;
         int32_t from, to;
-        q4_tile_lanes(t, first, rows, &from, &to);
+        const uint8_t *tile = q4_tile(w, tile_bytes, first, rows, t, &from, &to);
         if (batch == 1) {
             q4_store_lanes(q4_tile_dot(tile, x, blocks), from, to, out + 16 * t + from - first);
             continue;

@@ -343,33 +343,17 @@ INLINE void q4_tile_group(const uint8_t *tile, int32_t blocks, const int8_t *xq,
 }
 
 /*
- * out[r - first] = row r · x for rows [first, first + rows) of the tiles at w (tile_bytes apart, row r in tile
- * r / 16): xq n signed bytes, block_starts -8 times each block's sum of them, lane_scales dx per lane of four.
- */
-INT8_TARGET void lf_q4_0_matvec_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
-                                     const int32_t *block_starts, const float *lane_scales, int32_t n, float *out) {
-    for (int32_t t = first / 16; 16 * t < first + rows; t++) {
-        __m512 acc[MAX_GROUP]; /* one used; the helper's signature names the group's array */
-        q4_tile_group(w + (t - first / 16) * tile_bytes, n / 32, xq, block_starts, lane_scales, n, 1, acc);
-        int32_t from, to;
-        q4_tile_lanes(t, first, rows, &from, &to);
-        q4_store_lanes(acc[0], from, to, out + 16 * t + from - first);
-    }
-}
-
-/*
- * out[s·out_stride + r - first] = row r · sequence s, as lf_q4_0_matvec_int8 computes it for that sequence alone
- * (each block's nibbles are decoded once for all of them): xq, block_starts and lane_scales hold the sequences
- * one after another. Returns 0.
+ * out[s·out_stride + r - first] = row r · sequence s, the bits of that sequence alone (lf_q4_0_matvec_int8 is this
+ * product with one sequence; each block's nibbles are decoded once for all of them): xq, block_starts and
+ * lane_scales hold the sequences one after another. Returns 0.
  */
 INT8_TARGET int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
                                         const int32_t *block_starts, const float *lane_scales, int32_t n, int32_t batch,
                                         float *out, int32_t out_stride) {
     int32_t blocks = n / 32;
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
-        const uint8_t *tile = w + (t - first / 16) * tile_bytes;
         int32_t from, to;
-        q4_tile_lanes(t, first, rows, &from, &to);
+        const uint8_t *tile = q4_tile(w, tile_bytes, first, rows, t, &from, &to);
         for (int32_t s0 = 0; s0 < batch; s0 += MAX_GROUP) {
             int32_t group = batch - s0 < MAX_GROUP ? batch - s0 : MAX_GROUP;
             const int8_t *xs = xq + (int64_t) s0 * n;
@@ -392,6 +376,15 @@ INT8_TARGET int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, in
         }
     }
     return 0;
+}
+
+/*
+ * out[r - first] = row r · x for rows [first, first + rows) of the tiles at w (tile_bytes apart, row r in tile
+ * r / 16): xq n signed bytes, block_starts -8 times each block's sum of them, lane_scales dx per lane of four.
+ */
+INT8_TARGET void lf_q4_0_matvec_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
+                                     const int32_t *block_starts, const float *lane_scales, int32_t n, float *out) {
+    lf_q4_0_matmul_int8(w, tile_bytes, first, rows, xq, block_starts, lane_scales, n, 1, out, 0); /* a group of one */
 }
 
 /*

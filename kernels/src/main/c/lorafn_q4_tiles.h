@@ -47,10 +47,15 @@ Q4_TILE_INLINE void q4_tile_prefetch(const uint8_t *tile, int32_t b) {
     }
 }
 
-/* Which lanes [*from, *to) of tile t hold rows of [first, first + rows). */
-Q4_TILE_INLINE void q4_tile_lanes(int32_t t, int32_t first, int32_t rows, int32_t *from, int32_t *to) {
+/*
+ * Tile t of the tiles at w (tile_bytes apart, the first holding row first), and which of its lanes [*from, *to)
+ * hold rows of [first, first + rows).
+ */
+Q4_TILE_INLINE const uint8_t *q4_tile(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, int32_t t, int32_t *from,
+                                      int32_t *to) {
     *from = first > 16 * t ? first - 16 * t : 0;
     *to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
+    return w + (t - first / 16) * tile_bytes;
 }
 
 /* Lanes [from, to) of a tile's 16 results into out[l - from]. */

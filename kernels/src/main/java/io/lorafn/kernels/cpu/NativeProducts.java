@@ -98,9 +98,8 @@ final class NativeProducts {
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
         q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), tileMatmul, heapAccess);
         bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
-        FunctionDescriptor lora = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
-        loraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), lora, heapAccess);
+        loraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS), heapAccess);
         FunctionDescriptor expandAdd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
         f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
@@ -229,7 +228,13 @@ final class NativeProducts {
         if (x.length < a.cols() || shrunk.length < a.rows()) {
             throw new IllegalArgumentException(a.name() + ": " + x.length + " inputs, " + shrunk.length + " outputs for " + a.rows() + "x" + a.cols());
         }
-        invokeLora(loraShrink, a, x, shrunk);
+        try {
+            loraShrink.invokeExact(rowsFrom(a, 0), a.rows(), MemorySegment.ofArray(x), a.cols(), MemorySegment.ofArray(shrunk));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /**
@@ -251,16 +256,6 @@ final class NativeProducts {
             throw e;
         } catch (Throwable e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void invokeLora(MethodHandle kernel, WeightMatrix m, float[] in, float[] out) {
-        try {
-            kernel.invokeExact(rowsFrom(m, 0), m.rows(), MemorySegment.ofArray(in), m.cols(), MemorySegment.ofArray(out));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 
