@@ -56,17 +56,13 @@ final class QuantizedActivations {
 
     /** The same, through the C quantizer where one is given (the same bits, faster). */
     static QuantizedActivations of(float[][] x, int batch, int n, NativeInt8Products products) {
-        return of(x, batch, n, products, true);
-    }
-
-    /** The same; a batch is also {@link #interleave interleaved} only where {@code forQ8} (the batched Q8_0 product reads that layout). */
-    static QuantizedActivations of(float[][] x, int batch, int n, NativeInt8Products products, boolean forQ8) {
-        return of(x, batch, n, products, forQ8, null);
+        return of(x, batch, n, products, true, null);
     }
 
     /**
-     * The same, written over {@code reuse} where it has this shape (every byte but the zero padding is rewritten), so a
-     * step's products need not allocate their inputs: at batch 8 they came to about 10 MB a step, all zeroed first.
+     * The same; a batch is also {@link #interleave interleaved} only where {@code forQ8} (the batched Q8_0 product reads
+     * that layout). Written over {@code reuse} where it has this shape (every byte but the zero padding is rewritten), so
+     * a step's products need not allocate their inputs: at batch 8 they came to about 10 MB a step, all zeroed first.
      */
     static QuantizedActivations of(float[][] x, int batch, int n, NativeInt8Products products, boolean forQ8, QuantizedActivations reuse) {
         if (n % BLOCK != 0) {
