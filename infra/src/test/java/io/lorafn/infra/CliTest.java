@@ -149,6 +149,8 @@ class CliTest {
             double expected = j.get("tokens_per_s").asDouble() * j.get("weight_bytes_per_token").asDouble()
                     / (j.get("bandwidth_gb_s").asDouble() * 1e9);
             assertEquals(expected, j.get("bandwidth_fraction").asDouble(), 0.002);
+            JsonNode share = j.get("huge_page_share"); // null only where smaps cannot be read
+            assertTrue(share.isNull() || share.asDouble() >= 0 && share.asDouble() <= 1, line);
         }
         assertTrue(model.resolve("lorafn-q8_0.img").toFile().exists(), "the image is built on first use");
     }

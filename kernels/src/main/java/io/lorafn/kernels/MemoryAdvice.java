@@ -85,6 +85,61 @@ public final class MemoryAdvice {
         }
     }
 
+    /**
+     * The share of {@code memory}'s resident bytes this process maps with 2 MiB entries (file or anonymous), from
+     * {@code /proc/self/smaps}; empty elsewhere than Linux or where nothing of it is resident. An image mapped with
+     * {@link #hugePages} can still sit in 4 KiB pages when the page cache held it in small folios before (a tool read it
+     * through a plain mapping, say); this is how a benchmark or an operator sees that. Reads only what was touched:
+     * call it after a pass over the memory.
+     */
+    public static java.util.OptionalDouble hugePageShare(MemorySegment memory) {
+        java.nio.file.Path smaps = java.nio.file.Path.of("/proc/self/smaps");
+        if (!memory.isNative() || memory.byteSize() == 0 || !java.nio.file.Files.isReadable(smaps)) {
+            return java.util.OptionalDouble.empty();
+        }
+        try {
+            return hugePageShare(java.nio.file.Files.readAllLines(smaps), memory.address(), memory.address() + memory.byteSize());
+        } catch (java.io.IOException | RuntimeException e) {
+            return java.util.OptionalDouble.empty();
+        }
+    }
+
+    /** Over the mappings in {@code smaps} (its lines) that overlap [start, end): 2 MiB-mapped kB over resident kB. */
+    static java.util.OptionalDouble hugePageShare(java.util.List<String> smaps, long start, long end) {
+        long resident = 0, huge = 0;
+        boolean inside = false;
+        for (String line : smaps) {
+            int dash = line.indexOf('-'), space = line.indexOf(' ');
+            if (dash > 0 && space > dash && isHex(line, 0, dash)) { // a mapping's first line: "from-to perms ..."
+                long from = Long.parseUnsignedLong(line, 0, dash, 16), to = Long.parseUnsignedLong(line, dash + 1, space, 16);
+                inside = Long.compareUnsigned(from, end) < 0 && Long.compareUnsigned(to, start) > 0;
+            } else if (inside) {
+                resident += kilobytes(line, "Rss:");
+                huge += kilobytes(line, "FilePmdMapped:") + kilobytes(line, "AnonHugePages:") + kilobytes(line, "ShmemPmdMapped:");
+            }
+        }
+        return resident == 0 ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of((double) huge / resident);
+    }
+
+    private static boolean isHex(String s, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (Character.digit(s.charAt(i), 16) < 0) {
+                return false;
+            }
+        }
+        return to > from;
+    }
+
+    /** The kB of an smaps line that starts with {@code field}, else 0. */
+    private static long kilobytes(String line, String field) {
+        if (!line.startsWith(field)) {
+            return 0;
+        }
+        String v = line.substring(field.length()).trim();
+        int space = v.indexOf(' ');
+        return Long.parseLong(space < 0 ? v : v.substring(0, space));
+    }
+
     private static boolean advise(MemorySegment memory, int advice) {
         if (MADVISE == null || !memory.isNative() || memory.byteSize() == 0) {
             return false;

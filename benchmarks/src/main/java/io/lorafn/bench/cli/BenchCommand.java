@@ -6,6 +6,7 @@ import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
 import io.lorafn.bench.decode.DecodeResult;
 import io.lorafn.kernels.Activations;
+import io.lorafn.kernels.MemoryAdvice;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.storage.cli.ImageCommand;
@@ -52,6 +53,10 @@ public final class BenchCommand {
                 + "Sets LORAFN_ACTIVATIONS for this run (default: ${DEFAULT-VALUE}).")
         String activations;
 
+        @Option(names = "--keep-page-cache", description = "Read the image as the page cache holds it now. By default its cached "
+                + "pages not mapped by a running process are dropped first, so it is read back in 2 MiB pages, as after 'image build'.")
+        boolean keepPageCache;
+
         int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }
@@ -64,6 +69,9 @@ public final class BenchCommand {
             System.setProperty(Activations.PROPERTY, activations()); // what the CPU backend reads when the model opens
             WeightFormat f = ImageCommand.parse(format);
             Path img = BenchModel.image(model, f, image, new ConsoleProgressBar());
+            if (!keepPageCache) { // a tool that read it through a plain mapping leaves 4 KiB pages: runs then depend on history
+                MemoryAdvice.dropCachedPages(img);
+            }
             return LoadedModel.open(model, img, effectiveThreads(), backend);
         }
     }
@@ -110,7 +118,7 @@ public final class BenchCommand {
                         double tps = DecodeBench.tokensPerSecond(m.engine(), adapters, tokens, engine.runs, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
                         DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode, mode.equals("none") ? 0 : adapter.rank,
-                                tps, perToken, bandwidth, tps * perToken / (bandwidth * 1e9));
+                                tps, perToken, bandwidth, tps * perToken / (bandwidth * 1e9), m.imageHugePageShare().orElse(Double.NaN));
                         System.out.println(r.toJson());
                         results.add(r);
                     }

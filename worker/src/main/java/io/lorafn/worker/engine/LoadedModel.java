@@ -127,6 +127,16 @@ public final class LoadedModel implements AutoCloseable {
         return backend;
     }
 
+    /**
+     * The share of the resident image this process maps with 2 MiB pages, read once its weights were touched (after
+     * a step); empty without an image or off Linux. Decode streams the whole image per token, and an image the page
+     * cache holds in 4 KiB pages reads markedly slower (see {@link io.lorafn.kernels.MemoryAdvice}).
+     */
+    public java.util.OptionalDouble imageHugePageShare() {
+        return weightFile instanceof ResidentImage img ? io.lorafn.kernels.MemoryAdvice.hugePageShare(img.mapping())
+                : java.util.OptionalDouble.empty();
+    }
+
     public LlamaEngine engine() {
         return engine;
     }
