@@ -4,6 +4,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -52,11 +53,11 @@ public final class VectorMath {
             max = Math.max(max, x[i]);
         }
         int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) { // the exponentials as swiglu's
-            FloatVector.fromArray(S, x, i).sub(max).lanewise(VectorOperators.EXP).intoArray(x, i);
+        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            exp(FloatVector.fromArray(S, x, i).sub(max)).intoArray(x, i);
         }
         for (; i < n; i++) {
-            x[i] = (float) Math.exp(x[i] - max);
+            x[i] = exp(x[i] - max);
         }
         float sum = 0f;
         for (i = 0; i < n; i++) { // in order, as before
@@ -69,9 +70,8 @@ public final class VectorMath {
     }
 
     /**
-     * gate = silu(gate) * up, Llama's SwiGLU, 8 lanes at a time: the exponential through the Vector API (the JDK's
-     * vector math library where the CPU has one, within 1 ulp of {@link Math#exp}; elsewhere Math.exp per lane).
-     * Per element, so a row's result never depends on the batch. As Math.exp per element this loop, on the caller's
+     * gate = silu(gate) * up, Llama's SwiGLU, 8 lanes at a time with {@link #exp(FloatVector)}. Per element, so a row's
+     * result never depends on the batch. As Math.exp per element this loop, on the caller's
      * thread between two products, held 1b Q4_0 8-bit decode at 166-179 tok/s for batch 8 (195-207 now) and 41-44 for
      * batch 1 (43-44); the 1b logits came out bit for bit the same.
      */
@@ -79,13 +79,64 @@ public final class VectorMath {
         int i = 0;
         for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
-            g.div(e.add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+            g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
-            gate[i] = g / (1f + (float) Math.exp(-g)) * up[i];
+            gate[i] = g / (1f + exp(-g)) * up[i];
         }
+    }
+
+    /*
+     * e^x from IEEE operations alone (Cephes' expf: x = n·ln 2 + r, a degree-7 polynomial in r, times 2^n), within 2 ulps
+     * of e^x. Not VectorOperators.EXP: the JDK computes that with Math.exp per lane until C2 compiles the caller and with
+     * its vector library after, so a row's bits changed mid-run with the JIT (1b logits of one prompt differed between
+     * two runs). Add, multiply, fma and bit moves give the same bits compiled or not, in a lane or in the scalar twin.
+     * Saturates: above 88 to infinity, below -87 to 0 (e^-87 is 1.6e-38); NaN stays NaN.
+     */
+    private static final float LOG2E = 1.44269504088896341f, ROUND = 12582912f; // 1.5·2^23: adding it rounds to an integer
+    private static final float LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
+    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    private static final float HIGHEST = 88f, LOWEST = -87f;
+
+    static FloatVector exp(FloatVector x) {
+        FloatVector c = x.max(LOWEST).min(HIGHEST); // NaN stays NaN through max and min
+        FloatVector t = c.mul(LOG2E).add(ROUND);
+        FloatVector n = t.sub(ROUND);
+        FloatVector r = n.neg().fma(FloatVector.broadcast(S, LN2_HIGH), c);
+        r = n.neg().fma(FloatVector.broadcast(S, LN2_LOW), r);
+        FloatVector y = r.fma(P0, P1);
+        y = y.fma(r, FloatVector.broadcast(S, P2));
+        y = y.fma(r, FloatVector.broadcast(S, P3));
+        y = y.fma(r, FloatVector.broadcast(S, P4));
+        y = y.fma(r, FloatVector.broadcast(S, P5));
+        y = y.fma(r.mul(r), r.add(1f));
+        IntVector bits = t.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector e = y.mul(bits.reinterpretAsFloats());
+        e = e.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, HIGHEST));
+        return e.blend(0f, x.compare(VectorOperators.LT, LOWEST));
+    }
+
+    /** {@link #exp(FloatVector)} for one float, operation for operation: the same bits as a lane. */
+    static float exp(float x) {
+        if (x > HIGHEST) {
+            return Float.POSITIVE_INFINITY;
+        }
+        if (x < LOWEST) {
+            return 0f;
+        }
+        float t = x * LOG2E + ROUND;
+        float n = t - ROUND;
+        float r = Math.fma(-n, LN2_HIGH, x);
+        r = Math.fma(-n, LN2_LOW, r);
+        float y = Math.fma(r, P0, P1);
+        y = Math.fma(y, r, P2);
+        y = Math.fma(y, r, P3);
+        y = Math.fma(y, r, P4);
+        y = Math.fma(y, r, P5);
+        y = Math.fma(y, r * r, r + 1f);
+        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) - (Float.floatToRawIntBits(ROUND) - 127)) << 23);
     }
 
     /** y += scale * x over n elements (a fused multiply-add per element, so the JIT may vectorize it freely). */

@@ -80,4 +80,34 @@ class VectorMathTest {
         assertEquals(0f, p[3]);
         assertEquals(1.0, total, 1e-5);
     }
+
+    @Test
+    void expIsWithinTwoUlpsAndALaneEqualsTheScalarBitForBit() {
+        Random r = new Random(6);
+        jdk.incubator.vector.VectorSpecies<Float> s = jdk.incubator.vector.FloatVector.SPECIES_256;
+        float[] x = new float[8 * 20000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (r.nextDouble() * 180 - 90);
+        }
+        float[] special = {0f, -0f, 1f, -1f, 88f, -87f, 88.5f, -87.5f, 100f, -100f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                Float.NaN, 1e-30f, -1e-30f, 0.5f};
+        System.arraycopy(special, 0, x, 0, special.length);
+        float[] lanes = new float[x.length];
+        for (int i = 0; i < x.length; i += s.length()) {
+            VectorMath.exp(jdk.incubator.vector.FloatVector.fromArray(s, x, i)).intoArray(lanes, i);
+        }
+        for (int i = 0; i < x.length; i++) {
+            float scalar = VectorMath.exp(x[i]);
+            assertEquals(Float.floatToRawIntBits(scalar), Float.floatToRawIntBits(lanes[i]), "x = " + x[i]);
+            if (x[i] >= -87f && x[i] <= 88f) {
+                float want = (float) Math.exp(x[i]);
+                assertTrue(Math.abs(scalar - want) <= 2 * Math.ulp(want), "x = " + x[i] + ": " + scalar + " vs " + want);
+            }
+        }
+        assertEquals(Float.POSITIVE_INFINITY, VectorMath.exp(100f));
+        assertEquals(0f, VectorMath.exp(-100f));
+        assertEquals(0f, VectorMath.exp(Float.NEGATIVE_INFINITY));
+        assertTrue(Float.isNaN(VectorMath.exp(Float.NaN)));
+        assertEquals(1f, VectorMath.exp(0f));
+    }
 }
