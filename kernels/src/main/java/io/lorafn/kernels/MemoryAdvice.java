@@ -1,10 +1,15 @@
 package io.lorafn.kernels;
 
+import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalDouble;
 
 /**
  * Advice to the Linux kernel about weight memory, through libc. Decode streams every weight once per token,
@@ -68,7 +73,7 @@ public final class MemoryAdvice {
      * synced: writing leaves it cached in 4 KiB pages, and a snapshot's workers, mapping it right after its
      * build, decoded from those (a quarter of the 1b image: 0.73 of the bandwidth, 0.84 once dropped).
      */
-    public static boolean dropCachedPages(java.nio.file.Path file) {
+    public static boolean dropCachedPages(Path file) {
         if (OPEN == null) {
             return false;
         }
@@ -92,20 +97,20 @@ public final class MemoryAdvice {
      * through a plain mapping, say); this is how a benchmark or an operator sees that. Reads only what was touched:
      * call it after a pass over the memory.
      */
-    public static java.util.OptionalDouble hugePageShare(MemorySegment memory) {
-        java.nio.file.Path smaps = java.nio.file.Path.of("/proc/self/smaps");
-        if (!memory.isNative() || memory.byteSize() == 0 || !java.nio.file.Files.isReadable(smaps)) {
-            return java.util.OptionalDouble.empty();
+    public static OptionalDouble hugePageShare(MemorySegment memory) {
+        Path smaps = Path.of("/proc/self/smaps");
+        if (!memory.isNative() || memory.byteSize() == 0 || !Files.isReadable(smaps)) {
+            return OptionalDouble.empty();
         }
         try {
-            return hugePageShare(java.nio.file.Files.readAllLines(smaps), memory.address(), memory.address() + memory.byteSize());
-        } catch (java.io.IOException | RuntimeException e) {
-            return java.util.OptionalDouble.empty();
+            return hugePageShare(Files.readAllLines(smaps), memory.address(), memory.address() + memory.byteSize());
+        } catch (IOException | RuntimeException e) {
+            return OptionalDouble.empty();
         }
     }
 
     /** Over the mappings in {@code smaps} (its lines) that overlap [start, end): 2 MiB-mapped kB over resident kB. */
-    static java.util.OptionalDouble hugePageShare(java.util.List<String> smaps, long start, long end) {
+    static OptionalDouble hugePageShare(List<String> smaps, long start, long end) {
         long resident = 0, huge = 0;
         boolean inside = false;
         for (String line : smaps) {
@@ -118,7 +123,7 @@ public final class MemoryAdvice {
                 huge += kilobytes(line, "FilePmdMapped:") + kilobytes(line, "AnonHugePages:") + kilobytes(line, "ShmemPmdMapped:");
             }
         }
-        return resident == 0 ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of((double) huge / resident);
+        return resident == 0 ? OptionalDouble.empty() : OptionalDouble.of((double) huge / resident);
     }
 
     private static boolean isHex(String s, int from, int to) {

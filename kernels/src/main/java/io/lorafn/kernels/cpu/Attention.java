@@ -80,8 +80,7 @@ public final class Attention {
     /**
      * out[o + i] = Σ_t scores[t] · v_t[i] over {@code vectors} (1 to 4) whole vectors of the head's dimensions starting at
      * column {@code column} of each position's values: a multiply-add per element, position by position from 0, in
-     * registers. Through memory, each position's multiply-add waited for the previous one's store (about a fifth of the
-     * attention's time at batch 8).
+     * registers. Through memory, each position's multiply-add waited for the previous one's store to be read back.
      */
     private static void weighValues(float[][] values, int[] blockTable, int blockPositions, int kvDim, int column, int from, int n,
                                     float[] scores, int vectors, float[] out, int o) {
