@@ -43,7 +43,11 @@ public final class Attention {
             int qBase = h * headDim;
             int kvBase = (h / group) * headDim;
             int n = to - from;
-            for (int t = 0; t < n; t++) {
+            boolean byEight = S.length() == 16 && whole == headDim;
+            if (byEight) {
+                scoresByEight(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from, n, scale, scores);
+            }
+            for (int t = byEight ? n : 0; t < n; t++) { // otherwise one position at a time
                 int position = from + t;
                 float[] block = keys[blockTable[position / blockPositions]];
                 int kBase = (position % blockPositions) * kvDim + kvBase;
@@ -75,6 +79,69 @@ public final class Attention {
                 }
             }
         }
+    }
+
+    private static final VectorSpecies<Float> EIGHT = FloatVector.SPECIES_256;
+    /** Lane picks from two 8-lane vectors (0-7 the first, 8-15 the second) that transpose eight vectors in three rounds. */
+    private static final FloatVector EVENS = picks(0, 8, 2, 10, 4, 12, 6, 14), ODDS = picks(1, 9, 3, 11, 5, 13, 7, 15),
+            PAIRS_LOW = picks(0, 1, 8, 9, 4, 5, 12, 13), PAIRS_HIGH = picks(2, 3, 10, 11, 6, 7, 14, 15),
+            QUADS_LOW = picks(0, 1, 2, 3, 8, 9, 10, 11), QUADS_HIGH = picks(4, 5, 6, 7, 12, 13, 14, 15);
+
+    private static FloatVector picks(int... lanes) {
+        float[] f = new float[lanes.length];
+        for (int i = 0; i < lanes.length; i++) {
+            f[i] = lanes[i];
+        }
+        return FloatVector.fromArray(EIGHT, f, 0);
+    }
+
+    /**
+     * The scores of 512-bit heads with no tail, eight positions at a time, with the bits of the one-by-one loop: each
+     * position's 16 products folded to 8 lanes as {@link #sum} does, then the eight 8-lane vectors transposed so that
+     * one vector addition adds lane k of all eight, lanes left to right as {@link Lanes#sum}. A position's own sum had
+     * cost 8 lane extractions and 7 dependent additions. The last group repeats its last position to fill the lanes,
+     * so a score never depends on how many positions follow it.
+     */
+    private static void scoresByEight(float[] q, int qBase, float[][] keys, int[] blockTable, int blockPositions, int kvDim, int kvBase,
+                                      int headDim, int from, int n, float scale, float[] scores) {
+        for (int t0 = 0; t0 < n; t0 += 8) {
+            int last = n - 1;
+            FloatVector w0 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + t0);
+            FloatVector w1 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 1, last));
+            FloatVector w2 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 2, last));
+            FloatVector w3 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 3, last));
+            FloatVector w4 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 4, last));
+            FloatVector w5 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 5, last));
+            FloatVector w6 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 6, last));
+            FloatVector w7 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 7, last));
+            FloatVector e0 = EVENS.selectFrom(w0, w1), o0 = ODDS.selectFrom(w0, w1), e1 = EVENS.selectFrom(w2, w3), o1 = ODDS.selectFrom(w2, w3);
+            FloatVector e2 = EVENS.selectFrom(w4, w5), o2 = ODDS.selectFrom(w4, w5), e3 = EVENS.selectFrom(w6, w7), o3 = ODDS.selectFrom(w6, w7);
+            FloatVector lanes04 = PAIRS_LOW.selectFrom(e0, e1), lanes26 = PAIRS_HIGH.selectFrom(e0, e1);
+            FloatVector lanes15 = PAIRS_LOW.selectFrom(o0, o1), lanes37 = PAIRS_HIGH.selectFrom(o0, o1);
+            FloatVector more04 = PAIRS_LOW.selectFrom(e2, e3), more26 = PAIRS_HIGH.selectFrom(e2, e3);
+            FloatVector more15 = PAIRS_LOW.selectFrom(o2, o3), more37 = PAIRS_HIGH.selectFrom(o2, o3);
+            FloatVector sum = QUADS_LOW.selectFrom(lanes04, more04) // lane 0 of each position, then lanes 1 .. 7
+                    .add(QUADS_LOW.selectFrom(lanes15, more15))
+                    .add(QUADS_LOW.selectFrom(lanes26, more26))
+                    .add(QUADS_LOW.selectFrom(lanes37, more37))
+                    .add(QUADS_HIGH.selectFrom(lanes04, more04))
+                    .add(QUADS_HIGH.selectFrom(lanes15, more15))
+                    .add(QUADS_HIGH.selectFrom(lanes26, more26))
+                    .add(QUADS_HIGH.selectFrom(lanes37, more37));
+            sum.mul(scale).intoArray(scores, t0, EIGHT.indexInRange(t0, n));
+        }
+    }
+
+    /** q·k of one position over whole 512-bit vectors, in the one-by-one loop's order, folded to 8 lanes as {@link #sum}. */
+    private static FloatVector folded(float[] q, int qBase, float[][] keys, int[] blockTable, int blockPositions, int kvDim, int kvBase,
+                                      int headDim, int position) {
+        float[] block = keys[blockTable[position / blockPositions]];
+        int kBase = (position % blockPositions) * kvDim + kvBase;
+        FloatVector acc = FloatVector.fromArray(S, q, qBase).mul(FloatVector.fromArray(S, block, kBase));
+        for (int i = S.length(); i < headDim; i += S.length()) {
+            acc = FloatVector.fromArray(S, q, qBase + i).fma(FloatVector.fromArray(S, block, kBase + i), acc);
+        }
+        return (FloatVector) acc.add(acc.slice(8)).reinterpretShape(EIGHT, 0);
     }
 
     /**
