@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,52 +17,89 @@ import jdk.incubator.vector.VectorSpecies;
  * Measures this machine's memory read bandwidth the way decode uses it: read-only vector passes over a
  * buffer far larger than the caches, split across the same number of threads. Benchmarks report
  * their speed as a fraction of this figure, measured in the same run.
+ *
+ * <p>A probe keeps its buffer, faulted in and with its loop compiled, so that a benchmark can read the
+ * bandwidth again right beside each timed run: on a shared host it moves with the neighbours' load (one
+ * 2-core VM read 34, 41, 64 and 36 GB/s within twenty minutes), and a fraction is only honest against the
+ * bandwidth of its own moment.
  */
-public final class BandwidthProbe {
+public final class BandwidthProbe implements AutoCloseable {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
 
-    private BandwidthProbe() {
+    private final Arena arena = Arena.ofShared();
+    private final ExecutorService pool;
+    private final MemorySegment buf;
+    private final int threads;
+
+    /** A probe over {@code bytes} bytes (at least a few times the last-level cache) read by {@code threads} threads. */
+    public BandwidthProbe(long bytes, int threads) {
+        if (threads < 1 || bytes < 64L * threads) {
+            throw new IllegalArgumentException("a probe needs at least one thread and 64 bytes a thread");
+        }
+        this.threads = threads;
+        this.pool = Executors.newFixedThreadPool(threads);
+        buf = arena.allocate(bytes, 64);
+        MemoryAdvice.collapseIntoHugePages(buf); // 2 MiB pages, as the image is mapped: one page size on both sides of the fraction
+        for (long i = 0; i < bytes; i += 4096) {
+            buf.set(ValueLayout.JAVA_BYTE, i, (byte) 1); // fault every page in before timing
+        }
+        // Compile the loop with C2 before timing: called only a few times, it would otherwise run
+        // partly interpreted (seen in JFR) and under-report the machine.
+        float warm = 0;
+        for (int i = 0; i < 20_000; i++) {
+            warm += sum(buf.asSlice(0, 16 * 1024));
+        }
+        keep(warm);
+        pass(); // the first pass warms the threads
     }
 
-    /** Median GB/s (1e9 bytes) over {@code passes} read passes of {@code bytes} bytes. */
+    /** Median GB/s (1e9 bytes) over {@code passes} read passes of {@code bytes} bytes, on a probe of its own. */
     public static double measure(long bytes, int threads, int passes) {
-        try (Arena arena = Arena.ofShared(); ExecutorService pool = Executors.newFixedThreadPool(threads)) {
-            MemorySegment buf = arena.allocate(bytes, 64);
-            MemoryAdvice.collapseIntoHugePages(buf); // 2 MiB pages, as the image is mapped: one page size on both sides of the fraction
-            for (long i = 0; i < bytes; i += 4096) {
-                buf.set(ValueLayout.JAVA_BYTE, i, (byte) 1); // fault every page in before timing
+        try (BandwidthProbe probe = new BandwidthProbe(bytes, threads)) {
+            return probe.median(passes);
+        }
+    }
+
+    /** The median of {@code passes} passes, GB/s. */
+    public double median(int passes) {
+        double[] gbps = new double[passes];
+        for (int p = 0; p < passes; p++) {
+            gbps[p] = pass();
+        }
+        return Stats.median(gbps);
+    }
+
+    /** One read pass over the whole buffer, every thread its slice: GB/s. */
+    public double pass() {
+        long slice = buf.byteSize() / threads / 64 * 64;
+        long start = System.nanoTime();
+        List<Future<Float>> parts = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            MemorySegment part = buf.asSlice(t * slice, slice);
+            parts.add(pool.submit(() -> sum(part)));
+        }
+        float sink = 0;
+        try {
+            for (Future<Float> f : parts) {
+                sink += f.get();
             }
-            // Compile the loop with C2 before timing: called only a few times, it would otherwise run
-            // partly interpreted (seen in JFR) and under-report the machine.
-            float warm = 0;
-            for (int i = 0; i < 20_000; i++) {
-                warm += sum(buf.asSlice(0, 16 * 1024));
-            }
-            double[] gbps = new double[passes];
-            for (int p = 0; p < passes + 1; p++) {
-                long start = System.nanoTime();
-                long slice = bytes / threads / 64 * 64;
-                List<Future<Float>> parts = new ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    MemorySegment part = buf.asSlice(t * slice, slice);
-                    parts.add(pool.submit(() -> sum(part)));
-                }
-                float sink = warm;
-                for (Future<Float> f : parts) {
-                    sink += f.get();
-                }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                if (p > 0) { // the first pass warms the JIT
-                    gbps[p - 1] = slice * threads / seconds / 1e9;
-                }
-                if (sink == 42.4242f) {
-                    System.err.print(""); // keeps the sum alive
-                }
-            }
-            Arrays.sort(gbps);
-            return gbps[passes / 2];
         } catch (Exception e) {
             throw new IllegalStateException("bandwidth probe failed", e);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        keep(sink);
+        return slice * threads / seconds / 1e9;
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+        arena.close();
+    }
+
+    private static void keep(float sum) {
+        if (sum == 42.4242f) {
+            System.err.print(""); // keeps the sum alive
         }
     }
 

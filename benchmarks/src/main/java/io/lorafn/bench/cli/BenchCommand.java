@@ -5,6 +5,7 @@ import io.lorafn.bench.BenchModel;
 import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
 import io.lorafn.bench.decode.DecodeResult;
+import io.lorafn.bench.decode.PairedRuns;
 import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.MemoryAdvice;
 import io.lorafn.kernels.WeightFormat;
@@ -77,7 +78,7 @@ public final class BenchCommand {
     }
 
     @Command(name = "decode", mixinStandardHelpOptions = true,
-            description = "Decode tokens/s per batch size and adapter mix, as a fraction of the memory bandwidth measured in the same run.")
+            description = "Decode tokens/s per batch size and adapter mix, as a fraction of the memory bandwidth read beside each run.")
     static final class Decode implements Callable<Integer> {
         @Mixin
         EngineOptions engine;
@@ -103,22 +104,22 @@ public final class BenchCommand {
 
         @Override
         public Integer call() {
-            double bandwidth = BandwidthProbe.measure(1L << 30, engine.effectiveThreads(), 5);
-            System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5)%n", bandwidth,
-                    engine.effectiveThreads());
             List<Projection> projections = adapter.projections();
             DType dtype = adapter.dtype();
             List<DecodeResult> results = new ArrayList<>();
-            try (LoadedModel m = engine.open()) {
+            try (LoadedModel m = engine.open(); BandwidthProbe probe = new BandwidthProbe(1L << 30, engine.effectiveThreads())) {
+                System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5); read again beside every run%n",
+                        probe.median(5), engine.effectiveThreads());
                 ConsoleProgressBar progress = new ConsoleProgressBar();
                 progress.start("decode runs", (long) adapterModes.size() * batches.size() * (engine.runs + 1));
                 for (String mode : adapterModes) {
                     for (int batch : batches) {
                         LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
-                        double tps = DecodeBench.tokensPerSecond(m.engine(), adapters, tokens, engine.runs, () -> progress.advance(1));
+                        PairedRuns runs = DecodeBench.run(m.engine(), adapters, tokens, engine.runs, probe, 3, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
                         DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode, mode.equals("none") ? 0 : adapter.rank,
-                                tps, perToken, bandwidth, tps * perToken / (bandwidth * 1e9), m.imageHugePageShare().orElse(Double.NaN));
+                                runs.medianTokensPerS(), perToken, runs.medianBandwidthGbS(), runs.minBandwidthGbS(), runs.maxBandwidthGbS(),
+                                runs.medianFraction(perToken), m.imageHugePageShare().orElse(Double.NaN));
                         System.out.println(r.toJson());
                         results.add(r);
                     }

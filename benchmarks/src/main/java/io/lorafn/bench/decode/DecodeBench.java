@@ -1,5 +1,6 @@
 package io.lorafn.bench.decode;
 
+import io.lorafn.bench.BandwidthProbe;
 import io.lorafn.bench.Stats;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.worker.engine.BatchRow;
@@ -21,17 +22,25 @@ public final class DecodeBench {
     private DecodeBench() {
     }
 
-    /** Median tokens/s over {@code runs} timed runs, after one warm-up run. */
-    public static double tokensPerSecond(LlamaEngine engine, LoraAdapter[] adapters, int tokens, int runs, Runnable afterEachRun) {
+    /**
+     * {@code runs} timed runs after one warm-up run, each between two bandwidth readings (the median of
+     * {@code probePasses} passes of {@code probe}); a run's bandwidth is the mean of the readings on either side.
+     */
+    public static PairedRuns run(LlamaEngine engine, LoraAdapter[] adapters, int tokens, int runs, BandwidthProbe probe, int probePasses,
+                                 Runnable afterEachRun) {
         double[] rates = new double[runs];
-        for (int run = -1; run < runs; run++) {
-            double rate = once(engine, adapters, run < 0 ? Math.min(tokens, 8) : tokens);
-            if (run >= 0) {
-                rates[run] = rate;
-            }
+        double[] bandwidths = new double[runs];
+        once(engine, adapters, Math.min(tokens, 8));
+        afterEachRun.run();
+        double before = probe.median(probePasses);
+        for (int run = 0; run < runs; run++) {
+            rates[run] = once(engine, adapters, tokens);
+            double after = probe.median(probePasses);
+            bandwidths[run] = (before + after) / 2;
+            before = after;
             afterEachRun.run();
         }
-        return Stats.median(rates);
+        return new PairedRuns(rates, bandwidths);
     }
 
     private static double once(LlamaEngine engine, LoraAdapter[] adapters, int tokens) {

@@ -7,16 +7,18 @@ import java.util.Locale;
  * weights, plus every distinct adapter's A and B) divided by the tokens the step produces, so
  * {@code bandwidthFraction = tokensPerS × weightBytesPerToken / bandwidth} is the share of the machine's
  * bandwidth the run actually used. {@code activations} is what Q8_0 and Q4_0 weights were multiplied with
- * ({@code f32} or {@code q8}). {@code hugePageShare} is the share of the mapped image in 2 MiB pages after the run
+ * ({@code f32} or {@code q8}). {@code bandwidthGbS} is the median of the readings taken beside the runs, within
+ * {@code bandwidthMinGbS .. bandwidthMaxGbS}; {@code bandwidthFraction} is the median of the runs' own fractions ({@link PairedRuns}). {@code hugePageShare} is the share of the mapped image in 2 MiB pages after the run
  * (NaN where unknown, printed as null): below 1 the run read part of the weights through 4 KiB pages, and slower.
  */
 public record DecodeResult(String format, String activations, int batch, String adapters, int rank, double tokensPerS, long weightBytesPerToken,
-                           double bandwidthGbS, double bandwidthFraction, double hugePageShare) {
+                           double bandwidthGbS, double bandwidthMinGbS, double bandwidthMaxGbS, double bandwidthFraction, double hugePageShare) {
     public String toJson() {
         return String.format(Locale.ROOT, "{\"format\": \"%s\", \"activations\": \"%s\", \"batch\": %d, \"adapters\": \"%s\", \"rank\": %d, "
-                        + "\"tokens_per_s\": %.2f, \"weight_bytes_per_token\": %d, \"bandwidth_gb_s\": %.2f, \"bandwidth_fraction\": %.3f, "
+                        + "\"tokens_per_s\": %.2f, \"weight_bytes_per_token\": %d, \"bandwidth_gb_s\": %.2f, \"bandwidth_gb_s_range\": [%.2f, %.2f], "
+                        + "\"bandwidth_fraction\": %.3f, "
                         + "\"huge_page_share\": %s}",
-                format, activations, batch, adapters, rank, tokensPerS, weightBytesPerToken, bandwidthGbS, bandwidthFraction,
+                format, activations, batch, adapters, rank, tokensPerS, weightBytesPerToken, bandwidthGbS, bandwidthMinGbS, bandwidthMaxGbS, bandwidthFraction,
                 Double.isNaN(hugePageShare) ? "null" : String.format(Locale.ROOT, "%.3f", hugePageShare));
     }
 }

@@ -1,0 +1,48 @@
+package io.lorafn.bench.decode;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lorafn.bench.BandwidthProbe;
+import io.lorafn.storage.Progress;
+import io.lorafn.storage.safetensors.DType;
+import io.lorafn.storage.synth.ModelPreset;
+import io.lorafn.storage.synth.SyntheticModel;
+import io.lorafn.storage.peft.LoraAdapter;
+import io.lorafn.worker.engine.LoadedModel;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DecodeBenchTest {
+    @TempDir
+    Path root;
+
+    @Test
+    void everyTimedRunGetsTheBandwidthReadBesideIt() {
+        Path dir = root.resolve("tiny");
+        SyntheticModel.write(dir, ModelPreset.named("tiny"), DType.F32, 1, 0, Progress.NONE);
+        AtomicInteger progress = new AtomicInteger();
+        try (LoadedModel m = LoadedModel.open(dir, 1); BandwidthProbe probe = new BandwidthProbe(64L << 20, 1)) {
+            PairedRuns runs = DecodeBench.run(m.engine(), new LoraAdapter[2], 4, 3, probe, 1, progress::incrementAndGet);
+            assertEquals(3, runs.tokensPerS().length);
+            assertEquals(4, progress.get(), "the warm-up run and three timed runs");
+            for (int i = 0; i < 3; i++) {
+                assertTrue(runs.tokensPerS()[i] > 0, "run " + i);
+                assertTrue(runs.bandwidthGbS()[i] > 0.1, "reading " + i + ": " + runs.bandwidthGbS()[i]);
+            }
+            long perToken = DecodeBench.bytesPerStep(m.engine(), new LoraAdapter[2]) / 2;
+            assertEquals(m.engine().weights().bytesPerToken() / 2, perToken);
+            assertTrue(runs.medianFraction(perToken) > 0);
+        }
+    }
+
+    @Test
+    void aProbeReadsItsBufferAgainAndAgain() {
+        try (BandwidthProbe probe = new BandwidthProbe(32L << 20, 2)) {
+            double first = probe.pass(), median = probe.median(3);
+            assertTrue(first > 0.1 && median > 0.1, first + ", " + median + " GB/s");
+        }
+    }
+}
