@@ -38,7 +38,12 @@ public final class BandwidthProbe implements AutoCloseable {
         }
         this.threads = threads;
         this.pool = Executors.newFixedThreadPool(threads);
-        buf = arena.allocate(bytes, 64);
+        try {
+            buf = arena.allocate(bytes, 64);
+        } catch (RuntimeException | OutOfMemoryError e) { // the pool's threads and the arena would outlive a failed probe
+            close();
+            throw e;
+        }
         MemoryAdvice.collapseIntoHugePages(buf); // 2 MiB pages, as the image is mapped: one page size on both sides of the fraction
         for (long i = 0; i < bytes; i += 4096) {
             buf.set(ValueLayout.JAVA_BYTE, i, (byte) 1); // fault every page in before timing

@@ -4,11 +4,11 @@ import java.util.Locale;
 
 /**
  * One decode configuration's result. {@code weightBytesPerToken} is the bytes one step reads (base
- * weights, plus every distinct adapter's A and B) divided by the tokens the step produces, so
- * {@code bandwidthFraction = tokensPerS × weightBytesPerToken / bandwidth} is the share of the machine's
- * bandwidth the run actually used. {@code activations} is what Q8_0 and Q4_0 weights were multiplied with
+ * weights, plus every distinct adapter's A and B) divided by the tokens the step produces, so a run's
+ * {@code tokensPerS × weightBytesPerToken / bandwidth} is the share of the machine's bandwidth it actually used. {@code activations} is what Q8_0 and Q4_0 weights were multiplied with
  * ({@code f32} or {@code q8}). {@code bandwidthGbS} is the median of the readings taken beside the runs, within
- * {@code bandwidthMinGbS .. bandwidthMaxGbS}; {@code bandwidthFraction} is the median of the runs' own fractions ({@link PairedRuns}). {@code hugePageShare} is the share of the mapped image in 2 MiB pages after the run
+ * {@code bandwidthMinGbS .. bandwidthMaxGbS}; {@code bandwidthFraction} is the median of the runs' own fractions ({@link PairedRuns}).
+ * {@code hugePageShare} is the share of the mapped image in 2 MiB pages after the run
  * (NaN where unknown, printed as null): below 1 the run read part of the weights through 4 KiB pages, and slower.
  */
 public record DecodeResult(String format, String activations, int batch, String adapters, int rank, double tokensPerS, long weightBytesPerToken,
