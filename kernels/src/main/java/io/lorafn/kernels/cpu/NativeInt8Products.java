@@ -97,8 +97,8 @@ final class NativeInt8Products {
                     ? (int) q4Matmul.invokeExact(NativeProducts.tileOf(w, from), WeightFormat.q4TileBytes(x.n), from % WeightFormat.Q4_TILE_ROWS,
                             rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.q4Starts), MemorySegment.ofArray(x.laneScales),
                             x.n, x.batch, MemorySegment.ofArray(results), rows)
-                    : (int) q8Matmul.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.interleavedBytes),
-                            MemorySegment.ofArray(x.interleavedScales), x.n, x.batch, MemorySegment.ofArray(results), rows);
+                    : (int) q8Matmul.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, x.interleavedBytes,
+                            x.interleavedScales, x.n, x.batch, MemorySegment.ofArray(results), rows);
             if (status != 0) {
                 return false;
             }

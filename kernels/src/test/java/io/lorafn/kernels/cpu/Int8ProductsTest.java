@@ -10,6 +10,7 @@ import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -161,8 +162,9 @@ class Int8ProductsTest {
         assertArrayEquals(java.laneScales, c.laneScales);
         assertArrayEquals(java.q4Starts, c.q4Starts);
         assertArrayEquals(java.q8Starts, c.q8Starts);
-        assertArrayEquals(java.interleavedBytes, c.interleavedBytes);
-        assertArrayEquals(java.interleavedScales, c.interleavedScales);
+        assertArrayEquals(java.interleavedBytes.toArray(ValueLayout.JAVA_BYTE), c.interleavedBytes.toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(java.interleavedScales.toArray(ValueLayout.JAVA_FLOAT), c.interleavedScales.toArray(ValueLayout.JAVA_FLOAT));
+        assertEquals(0, c.interleavedBytes.address() % 64, "the C product's 64-byte loads must each be one cache line");
         assertEquals(2, c.q(1, 1));
         assertEquals(0, c.q(1, 2));
     }
