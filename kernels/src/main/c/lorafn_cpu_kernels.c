@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lorafn_aligned_inputs.h"
 #include "lorafn_q4_tiles.h"
 
 /* Bytes ahead of the block being computed; tuned on the 1b shapes (rows of 2048 and 8192), 2 threads. */
@@ -32,6 +33,11 @@
 #endif
 #ifndef BF16_AHEAD
 #define BF16_AHEAD 2048
+#endif
+/* and into L2 twice as far (BF16 only): one thread streaming a 268 MB matrix, 19-20 -> 23 GB/s on Zen 4, where
+   Q8_0's exact product, bound by its decoding at about 20 GB/s a thread even from L2, gained nothing */
+#ifndef BF16_FAR
+#define BF16_FAR 4096
 #endif
 
 static inline float fold(__m512 even, __m512 odd) {
@@ -74,6 +80,7 @@ static float bf16_dot(const uint8_t *w, const float *x, int32_t n) {
     int32_t i = 0;
     for (; i + 32 <= n; i += 32) {
         if (BF16_AHEAD) _mm_prefetch((const char *) w + 2 * i + BF16_AHEAD, _MM_HINT_T0);
+        if (BF16_FAR) _mm_prefetch((const char *) w + 2 * i + BF16_FAR, _MM_HINT_T2);
         even = _mm512_fmadd_ps(bf16x16(w + 2 * i), _mm512_loadu_ps(x + i), even);
         odd = _mm512_fmadd_ps(bf16x16(w + 2 * i + 32), _mm512_loadu_ps(x + i + 16), odd);
     }
@@ -94,12 +101,14 @@ static float bf16_dot(const uint8_t *w, const float *x, int32_t n) {
 }
 
 void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
+    x = aligned_input(x, (size_t) n * sizeof(float), aligned_input_room((size_t) n * sizeof(float)), 0);
     for (int32_t r = 0; r < rows; r++) {
         out[r] = q8_0_dot(w + r * row_bytes, x, n);
     }
 }
 
 void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
+    x = aligned_input(x, (size_t) n * sizeof(float), aligned_input_room((size_t) n * sizeof(float)), 0);
     for (int32_t r = 0; r < rows; r++) {
         out[r] = bf16_dot(w + r * row_bytes, x, n);
     }
@@ -172,24 +181,27 @@ static float *decode_buffer(int32_t floats) {
 
 /*
  * x: batch sequences of n floats, one after another; out[b·out_stride + r]; n a multiple of 32.
- * Four rows at a time are decoded KB columns at a time, and each sequence's eight accumulators for them
+ * Four rows at a time are decoded `cols` columns at a time, and each sequence's eight accumulators for them
  * are carried in memory from one column block to the next, so the decoded block, the sequences' block
  * and the accumulators stay in L1 (rows decoded whole did not fit it at 8192 columns: 52 G multiply-adds
- * per second at batch 8 on 2 threads, 65 blocked). Sequences go two at a time: each weight vector loaded
- * feeds two multiply-adds. Each accumulator still adds its products in column order. Rows left over
- * (fewer than four) are decoded whole and dotted one by one, in the same order.
+ * per second at batch 8 on 2 threads, 65 blocked). The block is 512 columns for Q8_0 and 256 for BF16:
+ * at batch 8 and 512, BF16's working set (16 KB of the sequences' columns, 8 KB decoded, 4 KB of
+ * accumulators and the next rows' 4 KB coming in) filled Zen 4's 32 KB L1, and 256 ran 9-13% faster on
+ * the 1b shapes; Q8_0, whose next rows take half the room, ran 5-8% slower at 256. Sequences go two at a
+ * time: each weight vector loaded feeds two multiply-adds. Each accumulator still adds its products in
+ * column order. Rows left over (fewer than four) are decoded whole and dotted one by one, in the same order.
  * Returns 0, or -1 where the buffer could not be allocated (the caller then computes in Java).
  */
-#define KB 512
-static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x,
-                      int32_t n, int32_t batch, float *out, int32_t out_stride) {
+static inline __attribute__((always_inline)) int32_t matmul(row_decoder decode, int32_t bytes_per_32, const int32_t cols,
+                      const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
+                      float *out, int32_t out_stride) {
     int32_t accumulator_floats = 8 * 16 * batch;
     int64_t x_floats = (int64_t) batch * n;
-    float *rowf = decode_buffer(4 * KB + accumulator_floats + 16 + (rows % 4 != 0 ? n : 0) + x_floats);
+    float *rowf = decode_buffer(4 * cols + accumulator_floats + 16 + (rows % 4 != 0 ? n : 0) + x_floats);
     if (rowf == NULL) {
         return -1;
     }
-    __m512 *acc = (__m512 *) (((uintptr_t) (rowf + 4 * KB) + 63) & ~(uintptr_t) 63);
+    __m512 *acc = (__m512 *) (((uintptr_t) (rowf + 4 * cols) + 63) & ~(uintptr_t) 63);
     float *whole_row = (float *) (acc + 8 * batch);
     if ((uintptr_t) x % 64 != 0) { /* a Java array: loads across two lines each cost this loop 12-15% (one thread, 1b rows) */
         float *aligned = whole_row + (rows % 4 != 0 ? n : 0); /* n is a multiple of 32: still 64-byte aligned */
@@ -201,12 +213,12 @@ static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w
         for (int32_t k = 0; k < 8 * batch; k++) {
             acc[k] = _mm512_setzero_ps();
         }
-        for (int32_t c0 = 0; c0 < n; c0 += KB) {
-            int32_t len = n - c0 < KB ? n - c0 : KB;
+        for (int32_t c0 = 0; c0 < n; c0 += cols) {
+            int32_t len = n - c0 < cols ? n - c0 : cols;
             for (int k = 0; k < 4; k++) {
-                decode(w + (r + k) * row_bytes, c0, rowf + k * KB, len);
+                decode(w + (r + k) * row_bytes, c0, rowf + k * cols, len);
                 /* the same columns of the next four rows: prefetching ahead within a row, as the decoders do,
-                   leaves each group's first columns cold when rows are read KB columns at a time */
+                   leaves each group's first columns cold when rows are read cols columns at a time */
                 const char *next = (const char *) w + (r + k + 4) * row_bytes + (int64_t) c0 / 32 * bytes_per_32;
                 for (int64_t o = 0; o < (int64_t) len / 32 * bytes_per_32; o += 64) {
                     _mm_prefetch(next + o, _MM_HINT_T0);
@@ -225,15 +237,15 @@ static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w
                     in_register(&p, &q);
                     a0 = _mm512_fmadd_ps(p, x0, a0); a1 = _mm512_fmadd_ps(q, x1, a1);
                     e0 = _mm512_fmadd_ps(p, y0, e0); e1 = _mm512_fmadd_ps(q, y1, e1);
-                    p = _mm512_loadu_ps(rowf + KB + i); q = _mm512_loadu_ps(rowf + KB + i + 16);
+                    p = _mm512_loadu_ps(rowf + cols + i); q = _mm512_loadu_ps(rowf + cols + i + 16);
                     in_register(&p, &q);
                     a2 = _mm512_fmadd_ps(p, x0, a2); a3 = _mm512_fmadd_ps(q, x1, a3);
                     e2 = _mm512_fmadd_ps(p, y0, e2); e3 = _mm512_fmadd_ps(q, y1, e3);
-                    p = _mm512_loadu_ps(rowf + 2 * KB + i); q = _mm512_loadu_ps(rowf + 2 * KB + i + 16);
+                    p = _mm512_loadu_ps(rowf + 2 * cols + i); q = _mm512_loadu_ps(rowf + 2 * cols + i + 16);
                     in_register(&p, &q);
                     a4 = _mm512_fmadd_ps(p, x0, a4); a5 = _mm512_fmadd_ps(q, x1, a5);
                     e4 = _mm512_fmadd_ps(p, y0, e4); e5 = _mm512_fmadd_ps(q, y1, e5);
-                    p = _mm512_loadu_ps(rowf + 3 * KB + i); q = _mm512_loadu_ps(rowf + 3 * KB + i + 16);
+                    p = _mm512_loadu_ps(rowf + 3 * cols + i); q = _mm512_loadu_ps(rowf + 3 * cols + i + 16);
                     in_register(&p, &q);
                     a6 = _mm512_fmadd_ps(p, x0, a6); a7 = _mm512_fmadd_ps(q, x1, a7);
                     e6 = _mm512_fmadd_ps(p, y0, e6); e7 = _mm512_fmadd_ps(q, y1, e7);
@@ -249,12 +261,12 @@ static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w
                     __m512 x0 = _mm512_loadu_ps(xb + i), x1 = _mm512_loadu_ps(xb + i + 16);
                     a0 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i), x0, a0);
                     a1 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i + 16), x1, a1);
-                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i), x0, a2);
-                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i + 16), x1, a3);
-                    a4 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i), x0, a4);
-                    a5 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i + 16), x1, a5);
-                    a6 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i), x0, a6);
-                    a7 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i + 16), x1, a7);
+                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + cols + i), x0, a2);
+                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + cols + i + 16), x1, a3);
+                    a4 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * cols + i), x0, a4);
+                    a5 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * cols + i + 16), x1, a5);
+                    a6 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * cols + i), x0, a6);
+                    a7 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * cols + i + 16), x1, a7);
                 }
                 a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7;
             }
@@ -276,12 +288,12 @@ static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w
 
 int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    return matmul(q8_0_decode, 34, w, row_bytes, rows, x, n, batch, out, out_stride);
+    return matmul(q8_0_decode, 34, 512, w, row_bytes, rows, x, n, batch, out, out_stride);
 }
 
 int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    return matmul(bf16_decode, 64, w, row_bytes, rows, x, n, batch, out, out_stride);
+    return matmul(bf16_decode, 64, 256, w, row_bytes, rows, x, n, batch, out, out_stride);
 }
 
 /*

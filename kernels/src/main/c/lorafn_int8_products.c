@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "lorafn_aligned_inputs.h"
 #include "lorafn_q4_tiles.h"
 
 #define INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
@@ -280,6 +281,11 @@ INLINE int32_t batched(pair_reader pair, pair_reader single, int32_t block_bytes
  */
 INT8_TARGET void lf_q8_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start,
                                      const float *dxv, int32_t n, float *out) {
+    size_t part = ((size_t) n + 63) & ~(size_t) 63; /* n bytes, n/4 starts and n/4 scales: n bytes each */
+    uint8_t *room = aligned_input_room(3 * part);
+    xq = aligned_input(xq, (size_t) n, room, 0);
+    start = aligned_input(start, (size_t) n, room, part);
+    dxv = aligned_input(dxv, (size_t) n, room, 2 * part);
     matvec(q8_unsigned, q8_unsigned_single, 34, Q8_INT8_AHEAD, w, row_bytes, rows, xq, start, dxv, n, out);
 }
 
