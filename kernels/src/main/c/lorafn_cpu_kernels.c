@@ -179,29 +179,37 @@ static float *decode_buffer(int32_t floats) {
     return decoded;
 }
 
+/* Rows [from, rows) for every sequence, each decoded whole into whole_row (n floats) and dotted in the shared order. */
+static void rows_one_by_one(row_decoder decode, const uint8_t *w, int64_t row_bytes, int32_t from, int32_t rows, const float *x,
+                            int32_t n, int32_t batch, float *whole_row, float *out, int32_t out_stride) {
+    for (int32_t r = from; r < rows; r++) {
+        decode(w + r * row_bytes, 0, whole_row, n);
+        for (int32_t b = 0; b < batch; b++) {
+            out[(int64_t) b * out_stride + r] = dense_dot(whole_row, x + (int64_t) b * n, n);
+        }
+    }
+}
+
 /*
  * x: batch sequences of n floats, one after another; out[b·out_stride + r]; n a multiple of 32.
- * Four rows at a time are decoded `cols` columns at a time, and each sequence's eight accumulators for them
+ * Four rows at a time are decoded KB columns at a time, and each sequence's eight accumulators for them
  * are carried in memory from one column block to the next, so the decoded block, the sequences' block
  * and the accumulators stay in L1 (rows decoded whole did not fit it at 8192 columns: 52 G multiply-adds
- * per second at batch 8 on 2 threads, 65 blocked). The block is 512 columns for Q8_0 and 256 for BF16:
- * at batch 8 and 512, BF16's working set (16 KB of the sequences' columns, 8 KB decoded, 4 KB of
- * accumulators and the next rows' 4 KB coming in) filled Zen 4's 32 KB L1, and 256 ran 9-13% faster on
- * the 1b shapes; Q8_0, whose next rows take half the room, ran 5-8% slower at 256. Sequences go two at a
- * time: each weight vector loaded feeds two multiply-adds. Each accumulator still adds its products in
- * column order. Rows left over (fewer than four) are decoded whole and dotted one by one, in the same order.
+ * per second at batch 8 on 2 threads, 65 blocked). Sequences go two at a time: each weight vector loaded
+ * feeds two multiply-adds. Each accumulator still adds its products in column order. Rows left over
+ * (fewer than four) are decoded whole and dotted one by one, in the same order.
  * Returns 0, or -1 where the buffer could not be allocated (the caller then computes in Java).
  */
-static inline __attribute__((always_inline)) int32_t matmul(row_decoder decode, int32_t bytes_per_32, const int32_t cols,
-                      const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
-                      float *out, int32_t out_stride) {
+#define KB 512
+static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x,
+                      int32_t n, int32_t batch, float *out, int32_t out_stride) {
     int32_t accumulator_floats = 8 * 16 * batch;
     int64_t x_floats = (int64_t) batch * n;
-    float *rowf = decode_buffer(4 * cols + accumulator_floats + 16 + (rows % 4 != 0 ? n : 0) + x_floats);
+    float *rowf = decode_buffer(4 * KB + accumulator_floats + 16 + (rows % 4 != 0 ? n : 0) + x_floats);
     if (rowf == NULL) {
         return -1;
     }
-    __m512 *acc = (__m512 *) (((uintptr_t) (rowf + 4 * cols) + 63) & ~(uintptr_t) 63);
+    __m512 *acc = (__m512 *) (((uintptr_t) (rowf + 4 * KB) + 63) & ~(uintptr_t) 63);
     float *whole_row = (float *) (acc + 8 * batch);
     if ((uintptr_t) x % 64 != 0) { /* a Java array: loads across two lines each cost this loop 12-15% (one thread, 1b rows) */
         float *aligned = whole_row + (rows % 4 != 0 ? n : 0); /* n is a multiple of 32: still 64-byte aligned */
@@ -213,12 +221,12 @@ static inline __attribute__((always_inline)) int32_t matmul(row_decoder decode, 
         for (int32_t k = 0; k < 8 * batch; k++) {
             acc[k] = _mm512_setzero_ps();
         }
-        for (int32_t c0 = 0; c0 < n; c0 += cols) {
-            int32_t len = n - c0 < cols ? n - c0 : cols;
+        for (int32_t c0 = 0; c0 < n; c0 += KB) {
+            int32_t len = n - c0 < KB ? n - c0 : KB;
             for (int k = 0; k < 4; k++) {
-                decode(w + (r + k) * row_bytes, c0, rowf + k * cols, len);
+                decode(w + (r + k) * row_bytes, c0, rowf + k * KB, len);
                 /* the same columns of the next four rows: prefetching ahead within a row, as the decoders do,
-                   leaves each group's first columns cold when rows are read cols columns at a time */
+                   leaves each group's first columns cold when rows are read KB columns at a time */
                 const char *next = (const char *) w + (r + k + 4) * row_bytes + (int64_t) c0 / 32 * bytes_per_32;
                 for (int64_t o = 0; o < (int64_t) len / 32 * bytes_per_32; o += 64) {
                     _mm_prefetch(next + o, _MM_HINT_T0);
@@ -237,15 +245,15 @@ static inline __attribute__((always_inline)) int32_t matmul(row_decoder decode, 
                     in_register(&p, &q);
                     a0 = _mm512_fmadd_ps(p, x0, a0); a1 = _mm512_fmadd_ps(q, x1, a1);
                     e0 = _mm512_fmadd_ps(p, y0, e0); e1 = _mm512_fmadd_ps(q, y1, e1);
-                    p = _mm512_loadu_ps(rowf + cols + i); q = _mm512_loadu_ps(rowf + cols + i + 16);
+                    p = _mm512_loadu_ps(rowf + KB + i); q = _mm512_loadu_ps(rowf + KB + i + 16);
                     in_register(&p, &q);
                     a2 = _mm512_fmadd_ps(p, x0, a2); a3 = _mm512_fmadd_ps(q, x1, a3);
                     e2 = _mm512_fmadd_ps(p, y0, e2); e3 = _mm512_fmadd_ps(q, y1, e3);
-                    p = _mm512_loadu_ps(rowf + 2 * cols + i); q = _mm512_loadu_ps(rowf + 2 * cols + i + 16);
+                    p = _mm512_loadu_ps(rowf + 2 * KB + i); q = _mm512_loadu_ps(rowf + 2 * KB + i + 16);
                     in_register(&p, &q);
                     a4 = _mm512_fmadd_ps(p, x0, a4); a5 = _mm512_fmadd_ps(q, x1, a5);
                     e4 = _mm512_fmadd_ps(p, y0, e4); e5 = _mm512_fmadd_ps(q, y1, e5);
-                    p = _mm512_loadu_ps(rowf + 3 * cols + i); q = _mm512_loadu_ps(rowf + 3 * cols + i + 16);
+                    p = _mm512_loadu_ps(rowf + 3 * KB + i); q = _mm512_loadu_ps(rowf + 3 * KB + i + 16);
                     in_register(&p, &q);
                     a6 = _mm512_fmadd_ps(p, x0, a6); a7 = _mm512_fmadd_ps(q, x1, a7);
                     e6 = _mm512_fmadd_ps(p, y0, e6); e7 = _mm512_fmadd_ps(q, y1, e7);
@@ -261,12 +269,12 @@ static inline __attribute__((always_inline)) int32_t matmul(row_decoder decode, 
                     __m512 x0 = _mm512_loadu_ps(xb + i), x1 = _mm512_loadu_ps(xb + i + 16);
                     a0 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i), x0, a0);
                     a1 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i + 16), x1, a1);
-                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + cols + i), x0, a2);
-                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + cols + i + 16), x1, a3);
-                    a4 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * cols + i), x0, a4);
-                    a5 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * cols + i + 16), x1, a5);
-                    a6 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * cols + i), x0, a6);
-                    a7 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * cols + i + 16), x1, a7);
+                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i), x0, a2);
+                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i + 16), x1, a3);
+                    a4 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i), x0, a4);
+                    a5 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i + 16), x1, a5);
+                    a6 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i), x0, a6);
+                    a7 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i + 16), x1, a7);
                 }
                 a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7;
             }
@@ -277,23 +285,123 @@ static inline __attribute__((always_inline)) int32_t matmul(row_decoder decode, 
             }
         }
     }
-    for (; r < rows; r++) {
-        decode(w + r * row_bytes, 0, whole_row, n);
-        for (int32_t b = 0; b < batch; b++) {
-            out[(int64_t) b * out_stride + r] = dense_dot(whole_row, x + (int64_t) b * n, n);
-        }
-    }
+    rows_one_by_one(decode, w, row_bytes, r, rows, x, n, batch, whole_row, out, out_stride);
     return 0;
 }
 
 int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    return matmul(q8_0_decode, 34, 512, w, row_bytes, rows, x, n, batch, out, out_stride);
+    return matmul(q8_0_decode, 34, w, row_bytes, rows, x, n, batch, out, out_stride);
+}
+
+/*
+ * BF16 for several sequences, without a decode buffer: a 32-bit lane of BF16 weights holds two F32 values' top
+ * halves, so one 64-byte load of 32 weights gives columns 0, 2, .., 30 by a shift left and 1, 3, .., 31 by a
+ * mask, an operation per 16 weights, done again for each pair of sequences instead of stored once and
+ * loaded back. Each sequence's columns are permuted alike once a call (evens, then odds, in each 32); each
+ * accumulator lane still adds one column's products in column order, and the lanes go back in place before
+ * the fold, so every output has its solo bits. The next four rows are prefetched into L2 a line per row per
+ * 32 columns while the first pair of sequences runs. Against decoding into L1 (as Q8_0 does, whose
+ * decoding is three operations per 16 weights), 1b shapes at batch 8 on 2 threads of a Zen 4: 64-71 -> 78-84
+ * G multiply-adds/s.
+ */
+#define BF16_BLOCK 512
+static inline __attribute__((always_inline)) __m512 bf16_even_columns(__m512i v) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+}
+
+static inline __attribute__((always_inline)) __m512 bf16_odd_columns(__m512i v) {
+    return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32((int) 0xFFFF0000u)));
+}
+
+/* One column block of four rows (w0, the others row_bytes apart) for one or two (`two`) sequences' permuted columns. */
+static inline __attribute__((always_inline)) void bf16_block(const uint8_t *w0, int64_t row_bytes, int32_t len, const float *xb,
+                                                            const float *yb, const int two, int prefetch, __m512 *a) {
+    __m512 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
+    __m512 e0, e1, e2, e3, e4, e5, e6, e7;
+    if (two) {
+        e0 = a[8]; e1 = a[9]; e2 = a[10]; e3 = a[11]; e4 = a[12]; e5 = a[13]; e6 = a[14]; e7 = a[15];
+    } else {
+        e0 = e1 = e2 = e3 = e4 = e5 = e6 = e7 = _mm512_setzero_ps();
+    }
+    for (int32_t i = 0; i < len; i += 32) {
+        const uint8_t *at = w0 + 2 * (int64_t) i;
+        if (prefetch) {
+            for (int k = 4; k < 8; k++) {
+                _mm_prefetch((const char *) at + k * row_bytes, _MM_HINT_T1);
+            }
+        }
+        __m512 x0 = _mm512_load_ps(xb + i), x1 = _mm512_load_ps(xb + i + 16);
+        __m512 y0 = two ? _mm512_load_ps(yb + i) : x0, y1 = two ? _mm512_load_ps(yb + i + 16) : x1;
+        __m512i v = _mm512_loadu_si512(at);
+        __m512 p = bf16_even_columns(v), q = bf16_odd_columns(v);
+        a0 = _mm512_fmadd_ps(p, x0, a0); a1 = _mm512_fmadd_ps(q, x1, a1);
+        if (two) { e0 = _mm512_fmadd_ps(p, y0, e0); e1 = _mm512_fmadd_ps(q, y1, e1); }
+        v = _mm512_loadu_si512(at + row_bytes);
+        p = bf16_even_columns(v); q = bf16_odd_columns(v);
+        a2 = _mm512_fmadd_ps(p, x0, a2); a3 = _mm512_fmadd_ps(q, x1, a3);
+        if (two) { e2 = _mm512_fmadd_ps(p, y0, e2); e3 = _mm512_fmadd_ps(q, y1, e3); }
+        v = _mm512_loadu_si512(at + 2 * row_bytes);
+        p = bf16_even_columns(v); q = bf16_odd_columns(v);
+        a4 = _mm512_fmadd_ps(p, x0, a4); a5 = _mm512_fmadd_ps(q, x1, a5);
+        if (two) { e4 = _mm512_fmadd_ps(p, y0, e4); e5 = _mm512_fmadd_ps(q, y1, e5); }
+        v = _mm512_loadu_si512(at + 3 * row_bytes);
+        p = bf16_even_columns(v); q = bf16_odd_columns(v);
+        a6 = _mm512_fmadd_ps(p, x0, a6); a7 = _mm512_fmadd_ps(q, x1, a7);
+        if (two) { e6 = _mm512_fmadd_ps(p, y0, e6); e7 = _mm512_fmadd_ps(q, y1, e7); }
+    }
+    a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7;
+    if (two) {
+        a[8] = e0; a[9] = e1; a[10] = e2; a[11] = e3; a[12] = e4; a[13] = e5; a[14] = e6; a[15] = e7;
+    }
 }
 
 int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    return matmul(bf16_decode, 64, 256, w, row_bytes, rows, x, n, batch, out, out_stride);
+    int64_t x_floats = (int64_t) batch * n;
+    float *buffer = decode_buffer(16 + 8 * 16 * batch + (rows % 4 != 0 ? n : 0) + (int32_t) x_floats);
+    if (buffer == NULL) {
+        return -1;
+    }
+    __m512 *acc = (__m512 *) (((uintptr_t) buffer + 63) & ~(uintptr_t) 63);
+    float *whole_row = (float *) (acc + 8 * batch);
+    float *xs = whole_row + (rows % 4 != 0 ? n : 0); /* n is a multiple of 32: still 64-byte aligned */
+    const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odds = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    for (int64_t i = 0; i < x_floats; i += 32) {
+        __m512 lo = _mm512_loadu_ps(x + i), hi = _mm512_loadu_ps(x + i + 16);
+        _mm512_store_ps(xs + i, _mm512_permutex2var_ps(lo, evens, hi));
+        _mm512_store_ps(xs + i + 16, _mm512_permutex2var_ps(lo, odds, hi));
+    }
+    /* lane l of [evens | odds] back to column l of the first 16 and of the second 16 */
+    const __m512i first = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i second = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    int32_t r = 0;
+    for (; r + 3 < rows; r += 4) {
+        for (int32_t k = 0; k < 8 * batch; k++) {
+            acc[k] = _mm512_setzero_ps();
+        }
+        for (int32_t c0 = 0; c0 < n; c0 += BF16_BLOCK) {
+            int32_t len = n - c0 < BF16_BLOCK ? n - c0 : BF16_BLOCK;
+            const uint8_t *w0 = w + r * row_bytes + 2 * (int64_t) c0;
+            int32_t b = 0;
+            for (; b + 1 < batch; b += 2) {
+                const float *xb = xs + (int64_t) b * n + c0;
+                bf16_block(w0, row_bytes, len, xb, xb + n, 1, b == 0, acc + 8 * b);
+            }
+            if (b < batch) {
+                bf16_block(w0, row_bytes, len, xs + (int64_t) b * n + c0, NULL, 0, b == 0, acc + 8 * b);
+            }
+        }
+        for (int32_t b = 0; b < batch; b++) {
+            for (int k = 0; k < 4; k++) {
+                __m512 even = acc[8 * b + 2 * k], odd = acc[8 * b + 2 * k + 1];
+                out[(int64_t) b * out_stride + r + k] = fold(_mm512_permutex2var_ps(even, first, odd), _mm512_permutex2var_ps(even, second, odd));
+            }
+        }
+    }
+    rows_one_by_one(bf16_decode, w, row_bytes, r, rows, x, n, batch, whole_row, out, out_stride);
+    return 0;
 }
 
 /*
