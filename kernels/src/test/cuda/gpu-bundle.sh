@@ -13,7 +13,8 @@ JDK="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$ROOT"
-mvn -B -ntp -q -o dependency:build-classpath -pl worker -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt"
+# the plugin pinned and resolved online: offline, Maven 3.8's default (2.8) wanted POMs a fresh ~/.m2 never holds
+mvn -B -ntp -q org.apache.maven.plugins:maven-dependency-plugin:3.9.0:build-classpath -pl worker -Dmdep.includeScope=test -Dmdep.outputFile="$WORK/cp.txt"
 mkdir -p "$WORK/b/lib" "$WORK/b/launcher"
 tr ':' '\n' < "$WORK/cp.txt" | grep -E '/(jcuda|jackson|junit|opentest4j|apiguardian|picocli|crac|caffeine)[^/]*/' | xargs -I{} cp {} "$WORK/b/lib/"
 launcher_version="$(ls "$WORK/b/lib" | sed -n 's/^junit-platform-engine-\(.*\)\.jar$/\1/p')"
