@@ -535,38 +535,12 @@ int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int3
 
 /*
  * LoRA's products (adapters are small matrices read once per step, from memory like the base weights; Java
- * streamed them at about 9 GB/s per thread). Same bits as the Java path: the F32 shrink is dense_dot (the shared
- * order) of each of A's rows with x, n a multiple of 32; the expand (F32 or BF16) below.
+ * streamed them at about 9 GB/s per thread). Same bits as the Java path: the shrink is dense_dot (F32) or bf16_dot
+ * (BF16), the shared order, of each of A's rows with x, n a multiple of 32; the expand (F32 or BF16) below.
  */
 #ifndef LORA_AHEAD
 #define LORA_AHEAD 2048
 #endif
-
-void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
-    int32_t k = 0;
-    for (; k + 8 <= rank; k += 8) { /* eight rows side by side, each in dense_dot's order: eight streams in flight, x loaded once
-                                       (1b, 8 distinct rank-16 adapters at batch 8: 235 -> 213 us a hand-off; four rows: 220) */
-        __m512 e[8], o[8];
-        for (int j = 0; j < 8; j++) {
-            e[j] = _mm512_setzero_ps();
-            o[j] = e[j];
-        }
-        for (int32_t i = 0; i < n; i += 32) {
-            __m512 xl = _mm512_loadu_ps(x + i), xh = _mm512_loadu_ps(x + i + 16);
-            for (int j = 0; j < 8; j++) {
-                const float *row = a + (int64_t) (k + j) * n + i;
-                e[j] = _mm512_fmadd_ps(_mm512_loadu_ps(row), xl, e[j]);
-                o[j] = _mm512_fmadd_ps(_mm512_loadu_ps(row + 16), xh, o[j]);
-            }
-        }
-        for (int j = 0; j < 8; j++) {
-            shrunk[k + j] = fold(e[j], o[j]);
-        }
-    }
-    for (; k < rank; k++) {
-        shrunk[k] = dense_dot_ahead(a + (int64_t) k * n, x, n, LORA_AHEAD);
-    }
-}
 
 /* Element i of an adapter matrix's rows as a float (F32 as it is, BF16 as the top half of one), 16 at a time or one. */
 static inline __m512 lora_load16(const void *t, int64_t i, int bf16) {
@@ -579,6 +553,46 @@ static inline float lora_load1(const void *t, int64_t i, int bf16) {
     }
     union { uint32_t u; float f; } v = { (uint32_t) ((const uint16_t *) t)[i] << 16 };
     return v.f;
+}
+
+/*
+ * Eight of A's rows side by side, each in dense_dot's order (bf16_dot's for BF16, the same with n a multiple of 32):
+ * eight streams in flight, x loaded once (1b, 8 distinct rank-16 adapters at batch 8: 235 -> 213 us a hand-off;
+ * four rows: 220). BF16 adapters' A had gone row by row through the BF16 product.
+ */
+static inline __attribute__((always_inline)) void lora_shrink(const void *a, int bf16, int32_t rank, const float *x, int32_t n,
+                                                             float *shrunk) {
+    int32_t k = 0;
+    for (; k + 8 <= rank; k += 8) {
+        __m512 e[8], o[8];
+        for (int j = 0; j < 8; j++) {
+            e[j] = _mm512_setzero_ps();
+            o[j] = e[j];
+        }
+        for (int32_t i = 0; i < n; i += 32) {
+            __m512 xl = _mm512_loadu_ps(x + i), xh = _mm512_loadu_ps(x + i + 16);
+            for (int j = 0; j < 8; j++) {
+                int64_t at = (int64_t) (k + j) * n + i;
+                e[j] = _mm512_fmadd_ps(lora_load16(a, at, bf16), xl, e[j]);
+                o[j] = _mm512_fmadd_ps(lora_load16(a, at + 16, bf16), xh, o[j]);
+            }
+        }
+        for (int j = 0; j < 8; j++) {
+            shrunk[k + j] = fold(e[j], o[j]);
+        }
+    }
+    for (; k < rank; k++) {
+        shrunk[k] = bf16 ? bf16_dot((const uint8_t *) a + 2 * (int64_t) k * n, x, n)
+                         : dense_dot_ahead((const float *) a + (int64_t) k * n, x, n, LORA_AHEAD);
+    }
+}
+
+void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
+    lora_shrink(a, 0, rank, x, n, shrunk);
+}
+
+void lf_bf16_lora_shrink(const uint8_t *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
+    lora_shrink(a, 1, rank, x, n, shrunk);
 }
 
 /*

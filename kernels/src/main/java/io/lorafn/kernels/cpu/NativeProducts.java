@@ -74,7 +74,8 @@ final class NativeProducts {
         LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (AVX-512, through FFM)" : "cpu kernels: Vector API (" + why + ")");
     }
 
-    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul, loraShrink, f32LoraExpandAdd, bf16LoraExpandAdd;
+    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
+    private final MethodHandle f32LoraShrink, bf16LoraShrink, f32LoraExpandAdd, bf16LoraExpandAdd;
     /** The 8-bit activation products, or null where the CPU lacks {@link #INT8_FLAGS} ({@link Int8Products} then computes in Java). */
     final NativeInt8Products int8;
 
@@ -98,8 +99,10 @@ final class NativeProducts {
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
         q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), tileMatmul, heapAccess);
         bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
-        loraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), FunctionDescriptor.ofVoid(ValueLayout.ADDRESS,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS), heapAccess);
+        FunctionDescriptor shrink = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+        f32LoraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), shrink, heapAccess);
+        bf16LoraShrink = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_shrink"), shrink, heapAccess);
         FunctionDescriptor expandAdd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
         f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
@@ -213,9 +216,9 @@ final class NativeProducts {
         return data.isNative() ? MemorySegment.ofAddress(data.address() + w.rowOffset(from)) : data.asSlice(w.rowOffset(from));
     }
 
-    /** Whether {@link #loraShrink} takes this adapter's A (F32, whole 32-column blocks). */
+    /** Whether {@link #loraShrink} takes this adapter's A (F32 or BF16, whole 32-column blocks). */
     static boolean shrinksLora(WeightMatrix a) {
-        return a.format() == WeightFormat.F32 && a.cols() % 32 == 0;
+        return (a.format() == WeightFormat.F32 || a.format() == WeightFormat.BF16) && a.cols() % 32 == 0;
     }
 
     /** Whether {@link #loraExpandAdd} takes this transposed B (F32 or BF16). */
@@ -223,13 +226,14 @@ final class NativeProducts {
         return bTransposed.format() == WeightFormat.F32 || bTransposed.format() == WeightFormat.BF16;
     }
 
-    /** shrunk[k] = A row k · x for every row of A, in the shared order (F32Kernel.dot's bits). */
+    /** shrunk[k] = A row k · x for every row of A, in the shared order (F32Kernel's or Bf16Kernel's dot's bits). */
     void loraShrink(WeightMatrix a, float[] x, float[] shrunk) {
         if (x.length < a.cols() || shrunk.length < a.rows()) {
             throw new IllegalArgumentException(a.name() + ": " + x.length + " inputs, " + shrunk.length + " outputs for " + a.rows() + "x" + a.cols());
         }
         try {
-            loraShrink.invokeExact(rowsFrom(a, 0), a.rows(), MemorySegment.ofArray(x), a.cols(), MemorySegment.ofArray(shrunk));
+            MethodHandle shrink = a.format() == WeightFormat.BF16 ? bf16LoraShrink : f32LoraShrink;
+            shrink.invokeExact(rowsFrom(a, 0), a.rows(), MemorySegment.ofArray(x), a.cols(), MemorySegment.ofArray(shrunk));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {
