@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lorafn_aligned_inputs.h"
+#include "lorafn_thread_buffers.h"
 #include "lorafn_q4_tiles.h"
 
 /* Bytes ahead of the block being computed; tuned on the 1b shapes (rows of 2048 and 8192), 2 threads. */
@@ -177,17 +177,11 @@ static inline void in_register(__m512 *p, __m512 *q) {
 typedef void (*row_decoder)(const uint8_t *w, int32_t col, float *out, int32_t n);
 
 /* Each thread's buffer for decoded blocks and accumulators; grown, never shrunk (a thread sees a few shapes). */
-static __thread float *decoded;
-static __thread int32_t decoded_capacity;
+static __thread void *decoded;
+static __thread size_t decoded_capacity;
 
-static float *decode_buffer(int32_t floats) {
-    if (floats > decoded_capacity) {
-        floats = (floats + 15) & ~15; /* aligned_alloc wants a multiple of the alignment */
-        free(decoded);
-        decoded = aligned_alloc(64, (size_t) floats * sizeof(float));
-        decoded_capacity = decoded == NULL ? 0 : floats;
-    }
-    return decoded;
+static float *decode_buffer(int64_t floats) {
+    return grown_buffer(&decoded, &decoded_capacity, (size_t) floats * sizeof(float));
 }
 
 /* Rows [from, rows) for every sequence, each decoded whole into whole_row (n floats) and dotted in the shared order. */
@@ -222,11 +216,9 @@ static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w
     }
     __m512 *acc = (__m512 *) (((uintptr_t) (rowf + 4 * KB) + 63) & ~(uintptr_t) 63);
     float *whole_row = (float *) (acc + 8 * batch);
-    if ((uintptr_t) x % 64 != 0) { /* a Java array: loads across two lines each cost this loop 12-15% (one thread, 1b rows) */
-        float *aligned = whole_row + (rows % 4 != 0 ? n : 0); /* n is a multiple of 32: still 64-byte aligned */
-        memcpy(aligned, x, (size_t) x_floats * sizeof(float));
-        x = aligned;
-    }
+    /* a Java array: loads across two lines each cost this loop 12-15% (one thread, 1b rows); n is a multiple of 32,
+       so the room after whole_row is still 64-byte aligned */
+    x = aligned_input(x, (size_t) x_floats * sizeof(float), (uint8_t *) (whole_row + (rows % 4 != 0 ? n : 0)), 0);
     int32_t r = 0;
     for (; r + 3 < rows; r += 4) {
         for (int32_t k = 0; k < 8 * batch; k++) {
@@ -369,7 +361,7 @@ static inline __attribute__((always_inline)) void bf16_block(const uint8_t *w0, 
 int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
     int64_t x_floats = (int64_t) batch * n;
-    float *buffer = decode_buffer(16 + 8 * 16 * batch + (rows % 4 != 0 ? n : 0) + (int32_t) x_floats);
+    float *buffer = decode_buffer(16 + 8 * 16 * batch + (rows % 4 != 0 ? n : 0) + x_floats);
     if (buffer == NULL) {
         return -1;
     }

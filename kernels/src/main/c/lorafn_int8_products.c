@@ -33,7 +33,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lorafn_aligned_inputs.h"
+#include "lorafn_thread_buffers.h"
 #include "lorafn_q4_tiles.h"
 
 #define INT8_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,f16c,fma")))
@@ -154,16 +154,11 @@ INLINE void matvec(pair_reader pair, pair_reader single, int32_t block_bytes, in
 }
 
 /* Each thread's accumulators for the batched product; grown, never shrunk. */
-static __thread __m512 *accumulators;
-static __thread int32_t accumulator_capacity;
+static __thread void *accumulators;
+static __thread size_t accumulator_capacity;
 
 INT8_TARGET static __m512 *accumulator_buffer(int32_t count) {
-    if (count > accumulator_capacity) {
-        free(accumulators);
-        accumulators = aligned_alloc(64, (size_t) count * sizeof(__m512));
-        accumulator_capacity = accumulators == NULL ? 0 : count;
-    }
-    return accumulators;
+    return grown_buffer(&accumulators, &accumulator_capacity, (size_t) count * sizeof(__m512));
 }
 
 /*
