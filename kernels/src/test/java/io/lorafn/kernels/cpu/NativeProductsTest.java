@@ -85,7 +85,7 @@ class NativeProductsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {32, 64, 96, 352, 544, 1056, 2048, 1, 7, 8, 31, 33, 100, 257}) // the C side blocks columns by 512
+    @ValueSource(ints = {32, 64, 96, 352, 544, 1056, 2048, 4096, 8192, 1, 7, 8, 31, 33, 100, 257}) // the C side blocks columns by 512; rows past 2048 columns have their own batch-1 loops
     void everyFormatGivesTheVectorApisBits(int cols) {
         assumeLoaded();
         SplittableRandom r = new SplittableRandom(cols);
