@@ -50,11 +50,14 @@ typedef struct {
     __m512 scale;      /* dw of A in lanes 0-7, of B in lanes 8-15 */
 } weight_pair;
 
-/* The F16 scales at word offsets a (lanes 0-7) and b (lanes 8-15) of the 36 bytes at w. */
-INLINE __m512 two_scales(const uint8_t *w, short a, short b) {
-    __m512i words = _mm512_maskz_loadu_epi16(0x3FFFF, w);
-    __m512i index = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, b, b, b, b, b, b, b, b, a, a, a, a, a, a, a, a);
-    return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(index, words)));
+/*
+ * The F16 scales of the Q8_0 block pair at w, block A's in lanes 0-7 and B's (34 bytes on) in lanes 8-15: two
+ * broadcasts, one masked. A 36-byte load and a word permute did the same at about a tenth more per pair (one
+ * thread, 1b rows from L3: 31.7 -> 34.8 GB/s, the same bits).
+ */
+INLINE __m512 two_scales(const uint8_t *w) {
+    __m256i halves = _mm256_mask_set1_epi16(_mm256_set1_epi16(*(const short *) w), 0xFF00, *(const short *) (w + 34));
+    return _mm512_cvtph_ps(halves);
 }
 
 INLINE __m512 one_scale(const uint8_t *w) {
@@ -74,7 +77,7 @@ INLINE __m512i q8_bytes(const uint8_t *w) {
 }
 
 INLINE weight_pair q8_unsigned(const uint8_t *w) {
-    weight_pair p = {_mm512_xor_si512(q8_bytes(w), _mm512_set1_epi8((char) 0x80)), _mm512_setzero_si512(), two_scales(w, 0, 17)};
+    weight_pair p = {_mm512_xor_si512(q8_bytes(w), _mm512_set1_epi8((char) 0x80)), _mm512_setzero_si512(), two_scales(w)};
     return p;
 }
 
@@ -86,7 +89,7 @@ INLINE weight_pair q8_unsigned_single(const uint8_t *w) {
 
 INLINE weight_pair q8_signed(const uint8_t *w) {
     __m512i q = q8_bytes(w);
-    weight_pair p = {q, weight_start(q), two_scales(w, 0, 17)};
+    weight_pair p = {q, weight_start(q), two_scales(w)};
     return p;
 }
 
