@@ -1,0 +1,236 @@
+/*
+ * The C products alone, outside the JVM: how fast one or two threads run each product on the 1b preset's
+ * matrix shapes, from memory or from the caches, and what one core's vector units allow. The engine's
+ * figures (`lorafn bench decode`) are the ones that count; this explains them, and is what the C-model
+ * figures in benchmarks/RESULTS.md were measured with. Built and run by kernel-bench.sh, against the
+ * kernels' own sources and compiler flags.
+ *
+ *   kernel_bench probe                         one core: clock, 512-bit FMA rate, and which instruction mixes issue together
+ *   kernel_bench KERNEL ROWS COLS BATCH THREADS [MB]
+ *       KERNEL: q8_0 | bf16 | q4_0 (F32 activations) | q8_0-int8 (8-bit activations)
+ *       MB: the weight bytes to stream (default 256: from memory); a small value (4) keeps the matrix in L3.
+ * Prints GB/s of weights, G multiply-adds/s and weight-products per cycle (at the probed clock), and a hash of
+ * the outputs, so that two builds can be checked for the same bits.
+ */
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out);
+void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out);
+void lf_q4_0_matvec(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, float *out);
+int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch, float *out,
+                       int32_t out_stride);
+int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch, float *out,
+                       int32_t out_stride);
+int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
+                       float *out, int32_t out_stride);
+void lf_q8_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start, const float *dxv,
+                         int32_t n, float *out);
+int32_t lf_q8_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint8_t *xu, const float *dxv, int32_t n,
+                            int32_t batch, float *out, int32_t out_stride);
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* ---- one core: clock and issue rates ---- */
+
+static double clock_ghz(void) {
+    long n = 1000000000;
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        __asm__ volatile("imul $3, %%rax, %%rax" ::: "rax"); /* a dependent chain, 3 cycles each */
+    }
+    return 3.0 * n / (now() - t0) / 1e9;
+}
+
+#define FMA(r) "vfmadd231ps %%zmm30, %%zmm31, %%zmm" #r "\n"
+#define CVT(r) "vcvtdq2ps %%zmm28, %%zmm" #r "\n"
+#define MUL(r) "vmulps %%zmm29, %%zmm28, %%zmm" #r "\n"
+#define PERM(r) "vpermps %%zmm29, %%zmm28, %%zmm" #r "\n"
+#define SHIFT(r) "vpsrld $4, %%zmm28, %%zmm" #r "\n"
+#define ADD(r) "vaddps %%zmm29, %%zmm28, %%zmm" #r "\n"
+#define SEXT(r) "vpmovsxbd %%xmm28, %%zmm" #r "\n"
+#define TERN(r) "vpternlogd $0xf8, %%zmm29, %%zmm28, %%zmm" #r "\n"
+#define CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11"
+#define MIX(name, body) { \
+        long it = 100000000; double t0 = now(); \
+        for (long i = 0; i < it; i++) { __asm__ volatile(body ::: CLOBBERS); } \
+        printf("  %-46s %5.2f cycles\n", name, (now() - t0) * ghz * 1e9 / it); }
+
+static void probe(void) {
+    double ghz = clock_ghz();
+    printf("clock: %.2f GHz (dependent imul chain)\n", ghz);
+    long it = 300000000;
+    double t0 = now();
+    for (long i = 0; i < it; i++) {
+        __asm__ volatile(FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7) FMA(8) FMA(9) FMA(10) FMA(11) ::: CLOBBERS);
+    }
+    double fmas = it * 12.0 / (now() - t0);
+    printf("512-bit FMA: %.2f G/s one thread = %.2f a cycle = %.1f G multiply-adds/s\n", fmas / 1e9, fmas / ghz / 1e9, 16 * fmas / 1e9);
+    printf("one iteration of (independent instructions, 512-bit):\n");
+    MIX("4 FMA", FMA(0) FMA(1) FMA(2) FMA(3))
+    MIX("4 FMA + 4 shift + 4 permute", FMA(0) SHIFT(4) PERM(8) FMA(1) SHIFT(5) PERM(9) FMA(2) SHIFT(6) PERM(10) FMA(3) SHIFT(7) PERM(11))
+    MIX("4 FMA + 4 convert", FMA(0) CVT(4) FMA(1) CVT(5) FMA(2) CVT(6) FMA(3) CVT(7))
+    MIX("4 FMA + 4 multiply", FMA(0) MUL(4) FMA(1) MUL(5) FMA(2) MUL(6) FMA(3) MUL(7))
+    MIX("4 FMA + 4 add", FMA(0) ADD(4) FMA(1) ADD(5) FMA(2) ADD(6) FMA(3) ADD(7))
+    MIX("4 FMA + 4 ternary-logic + 4 add", FMA(0) TERN(4) ADD(8) FMA(1) TERN(5) ADD(9) FMA(2) TERN(6) ADD(10) FMA(3) TERN(7) ADD(11))
+    MIX("8 FMA + 1 sign-extend + 1 convert + 1 multiply", FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7) SEXT(8) CVT(9) MUL(10))
+}
+
+/* ---- the products ---- */
+
+typedef struct {
+    const char *kernel;
+    const uint8_t *w;
+    int64_t stride;       /* row bytes, or tile bytes for Q4_0 */
+    int64_t copy_bytes;   /* the matrix is repeated `copies` times, one copy after another */
+    int32_t copies, first, rows, n, batch, iterations;
+    const float *x;
+    const int8_t *xq;
+    const int32_t *start;
+    const uint8_t *xu;
+    const float *dxv;
+    float *out;
+    int32_t out_stride;
+} slice;
+
+static void product(const slice *s, const uint8_t *w) {
+    const char *k = s->kernel;
+    if (!strcmp(k, "q8_0")) {
+        if (s->batch == 1) lf_q8_0_matvec(w, s->stride, s->rows, s->x, s->n, s->out);
+        else lf_q8_0_matmul(w, s->stride, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
+    } else if (!strcmp(k, "bf16")) {
+        if (s->batch == 1) lf_bf16_matvec(w, s->stride, s->rows, s->x, s->n, s->out);
+        else lf_bf16_matmul(w, s->stride, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
+    } else if (!strcmp(k, "q4_0")) {
+        if (s->batch == 1) lf_q4_0_matvec(w, s->stride, s->first, s->rows, s->x, s->n, s->out);
+        else lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
+    } else {
+        if (s->batch == 1) lf_q8_0_matvec_int8(w, s->stride, s->rows, s->xq, s->start, s->dxv, s->n, s->out);
+        else lf_q8_0_matmul_int8(w, s->stride, s->rows, s->xu, s->dxv, s->n, s->batch, s->out, s->out_stride);
+    }
+}
+
+/* Every copy in turn, `iterations` times: a copy is back in memory by the time it comes round again. */
+static void *run_slice(void *p) {
+    const slice *s = p;
+    for (int it = 0; it < s->iterations; it++) {
+        for (int32_t c = 0; c < s->copies; c++) {
+            product(s, s->w + c * s->copy_bytes);
+        }
+    }
+    return NULL;
+}
+
+static uint32_t next_random(uint64_t *state) {
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t) (*state >> 33);
+}
+
+/* F16 bits of a scale in [2^-8, 2^-7): small, normal and varied, as real Q8_0 and Q4_0 scales are. */
+static uint16_t random_scale(uint64_t *state) {
+    return (uint16_t) (0x1C00 + (next_random(state) & 0x3FF));
+}
+
+static int products(int argc, char **argv) {
+    const char *kernel = argv[1];
+    int32_t rows = atoi(argv[2]), n = atoi(argv[3]), batch = atoi(argv[4]), threads = atoi(argv[5]);
+    double megabytes = argc > 6 ? atof(argv[6]) : 256;
+    int q4 = !strcmp(kernel, "q4_0"), bf16 = !strcmp(kernel, "bf16");
+    if ((strcmp(kernel, "q8_0") && !bf16 && !q4 && strcmp(kernel, "q8_0-int8")) || rows <= 0 || n <= 0 || n % 64 || batch < 1
+        || threads < 1 || threads > 2 || (q4 && rows % 32)) {
+        fprintf(stderr, "usage: kernel_bench q8_0|bf16|q4_0|q8_0-int8 ROWS COLS BATCH THREADS(1-2) [MB]  (COLS a multiple of 64; "
+                        "Q4_0 ROWS a multiple of 32)\n       kernel_bench probe\n");
+        return 2;
+    }
+    int64_t row_bytes = bf16 ? 2 * (int64_t) n : (int64_t) n / 32 * (q4 ? 18 : 34);
+    /* repeat the matrix until it holds about `megabytes`: one copy after another, as an image's layers lie */
+    int64_t copies = (int64_t) (megabytes * 1e6 / (row_bytes * rows));
+    if (copies < 1) copies = 1;
+    int64_t matrix_bytes = row_bytes * rows, total = matrix_bytes * copies;
+    uint8_t *w = aligned_alloc(2 << 20, (total + (2 << 20) - 1) / (2 << 20) * (2 << 20));
+    uint64_t state = 42;
+    for (int64_t i = 0; i < total; i += 4) {
+        uint32_t v = next_random(&state);
+        memcpy(w + i, &v, total - i < 4 ? total - i : 4);
+    }
+    if (bf16) { /* weights in [-2, 2): keep each value's exponent small */
+        for (int64_t i = 1; i < total; i += 2) w[i] = (uint8_t) ((w[i] & 0x80) | 0x3F);
+    } else if (q4) { /* tiles: per pair of blocks a 64-byte line of 16 rows' two F16 scales, then 512 bytes of nibbles */
+        for (int64_t t = 0; t < total; t += 576) {
+            for (int l = 0; l < 32; l++) {
+                uint16_t h = random_scale(&state);
+                memcpy(w + t + 2 * l, &h, 2);
+            }
+        }
+    } else {
+        for (int64_t b = 0; b < total; b += 34) {
+            uint16_t h = random_scale(&state);
+            memcpy(w + b, &h, 2);
+        }
+    }
+    float *x = aligned_alloc(64, (size_t) batch * n * sizeof(float));
+    for (int64_t i = 0; i < (int64_t) batch * n; i++) x[i] = (float) ((int32_t) next_random(&state) >> 8) / (1 << 23);
+    int8_t *xq = aligned_alloc(64, n);
+    int32_t *start = aligned_alloc(64, (size_t) n / 4 * sizeof(int32_t));
+    uint8_t *xu = aligned_alloc(64, (size_t) batch * n * 2);
+    float *dxv = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(float) * 2);
+    for (int32_t i = 0; i < n; i++) xq[i] = (int8_t) (next_random(&state) % 255 - 127);
+    for (int32_t i = 0; i < n / 4; i++) start[i] = -128 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
+    for (int64_t i = 0; i < (int64_t) batch * n * 2; i++) xu[i] = (uint8_t) next_random(&state);
+    for (int64_t i = 0; i < (int64_t) batch * n / 2; i++) dxv[i] = 0.01f + (float) (next_random(&state) % 100) / 10000;
+    float *out = aligned_alloc(64, (size_t) batch * rows * sizeof(float));
+    double ghz = clock_ghz();
+    int iterations = (int) (2e9 / ((double) copies * rows * n * batch)); /* about a second's work per timing */
+    if (iterations < 1) iterations = 1;
+    int32_t half = q4 ? rows / 32 * 16 : rows / 2; /* Q4_0 threads start on whole tiles */
+    slice s[2];
+    for (int k = 0; k < threads; k++) {
+        int32_t from = threads == 1 ? 0 : k * half, count = threads == 1 ? rows : (k == 0 ? half : rows - half);
+        int64_t offset = q4 ? (int64_t) from / 16 * (row_bytes * 16) : (int64_t) from * row_bytes;
+        s[k] = (slice) {kernel, w + offset, q4 ? row_bytes * 16 : row_bytes, matrix_bytes, (int32_t) copies, q4 ? from : 0, count, n,
+                        batch, iterations, x, xq, start, xu, dxv, out + from, rows};
+    }
+    double best = 1e30;
+    for (int rep = 0; rep < 5; rep++) {
+        pthread_t tid[2];
+        double t0 = now();
+        for (int k = 0; k < threads; k++) pthread_create(&tid[k], NULL, run_slice, &s[k]);
+        for (int k = 0; k < threads; k++) pthread_join(tid[k], NULL);
+        double dt = now() - t0;
+        if (dt < best) best = dt;
+    }
+    double passes = (double) copies * iterations;
+    uint64_t hash = 1469598103934665603ull;
+    for (int64_t i = 0; i < (int64_t) batch * rows; i++) {
+        uint32_t bits;
+        memcpy(&bits, out + i, 4);
+        hash = (hash ^ bits) * 1099511628211ull;
+    }
+    double madds = passes * rows * (double) n * batch / best;
+    printf("%s rows=%d cols=%d batch=%d threads=%d, %.0f MB streamed: %.1f GB/s of weights, %.1f G multiply-adds/s, "
+           "%.2f a cycle a thread (%.2f GHz); hash %016llx\n",
+           kernel, rows, n, batch, threads, total / 1e6, passes * matrix_bytes / best / 1e9, madds / 1e9, madds / threads / ghz / 1e9, ghz,
+           (unsigned long long) hash);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "probe")) {
+        probe();
+        return 0;
+    }
+    if (argc < 6) {
+        fprintf(stderr, "usage: kernel_bench probe | kernel_bench q8_0|bf16|q4_0|q8_0-int8 ROWS COLS BATCH THREADS [MB]\n");
+        return 2;
+    }
+    return products(argc, argv);
+}
