@@ -111,24 +111,21 @@ static float bf16_dot(const uint8_t *w, const float *x, int32_t n) {
     return sum;
 }
 
-void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
-    x = aligned_input(x, (size_t) n * sizeof(float), aligned_input_room((size_t) n * sizeof(float)), 0);
-    for (int32_t r = 0; r < rows; r++) {
-        out[r] = q8_0_dot(w + r * row_bytes, x, n);
-    }
+/* Element i of a row of F32 values, or of BF16 ones (an F32's top half), 16 at a time. */
+static inline __m512 load16(const void *row, int64_t i, int bf16) {
+    return bf16 ? bf16x16((const uint8_t *) row + 2 * i) : _mm512_loadu_ps((const float *) row + i);
 }
 
 /*
- * Eight rows of BF16_LONG_ROW columns or more at once, each in bf16_dot's order (so its bits): past 2048
- * columns x (8 KB) no longer sits in L1 beside the weights streaming through, and row by row it was read
- * again from L2 for every row. Eight rows share each load of x, and each row's stream is read ahead into L2
- * only (BF16_LONG_FAR; an L1 hint per stream as well was slower). One thread over rows of 8192 columns from
- * memory (the 1b down projection's shape): 14-15 -> 23-24 GB/s, about the speed rows of 2048 already had;
- * over rows of 2048 the same loop was slower (17-19 against 24 GB/s), so they keep bf16_dot.
+ * Eight rows (row_bytes apart) side by side, each in the shared order (dense_dot's, or bf16_dot's: the same with
+ * n a multiple of 32), so each row's bits: x is loaded once for the eight, and eight streams are in flight; far > 0
+ * reads each row that far ahead into L2. BF16 batch 1 uses it past 2048 columns, where x (32 KB at 8192) no longer
+ * sits in L1 beside the weights and row by row came back from L2 for every row: one thread over rows of 8192 from
+ * memory (the 1b down projection) 14-15 -> 23-24 GB/s, with far = 4 KB (an L1 hint per stream as well was slower;
+ * over rows of 2048 the loop was slower than bf16_dot, 17-19 against 24 GB/s). LoRA's shrink uses it for A's rows.
  */
-#define BF16_LONG_ROW 4096
-#define BF16_LONG_FAR 4096
-static void bf16_dots_by_eight(const uint8_t *w, int64_t row_bytes, const float *x, int32_t n, float *out) {
+static inline __attribute__((always_inline)) void dots_by_eight(const void *rows, int64_t row_bytes, int bf16, const float *x,
+                                                               int32_t n, int32_t far, float *out) {
     __m512 even[8], odd[8];
     for (int k = 0; k < 8; k++) {
         even[k] = odd[k] = _mm512_setzero_ps();
@@ -136,10 +133,12 @@ static void bf16_dots_by_eight(const uint8_t *w, int64_t row_bytes, const float 
     for (int32_t i = 0; i < n; i += 32) {
         __m512 x0 = _mm512_loadu_ps(x + i), x1 = _mm512_loadu_ps(x + i + 16);
         for (int k = 0; k < 8; k++) {
-            const uint8_t *wk = w + k * row_bytes + 2 * i;
-            _mm_prefetch((const char *) wk + BF16_LONG_FAR, _MM_HINT_T2);
-            even[k] = _mm512_fmadd_ps(bf16x16(wk), x0, even[k]);
-            odd[k] = _mm512_fmadd_ps(bf16x16(wk + 32), x1, odd[k]);
+            const uint8_t *row = (const uint8_t *) rows + k * row_bytes;
+            if (far) {
+                _mm_prefetch((const char *) row + (bf16 ? 2 : 4) * (int64_t) i + far, _MM_HINT_T2);
+            }
+            even[k] = _mm512_fmadd_ps(load16(row, i, bf16), x0, even[k]);
+            odd[k] = _mm512_fmadd_ps(load16(row, i + 16, bf16), x1, odd[k]);
         }
     }
     for (int k = 0; k < 8; k++) {
@@ -147,12 +146,19 @@ static void bf16_dots_by_eight(const uint8_t *w, int64_t row_bytes, const float 
     }
 }
 
+void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
+    x = aligned_input(x, (size_t) n * sizeof(float), aligned_input_room((size_t) n * sizeof(float)), 0);
+    for (int32_t r = 0; r < rows; r++) {
+        out[r] = q8_0_dot(w + r * row_bytes, x, n);
+    }
+}
+
 void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
     x = aligned_input(x, (size_t) n * sizeof(float), aligned_input_room((size_t) n * sizeof(float)), 0);
     int32_t r = 0;
-    if (n >= BF16_LONG_ROW && n % 32 == 0) {
+    if (n > 2048 && n % 32 == 0) {
         for (; r + 8 <= rows; r += 8) {
-            bf16_dots_by_eight(w + r * row_bytes, row_bytes, x, n, out + r);
+            dots_by_eight(w + r * row_bytes, row_bytes, 1, x, n, 4096, out + r);
         }
     }
     for (; r < rows; r++) {
@@ -586,11 +592,7 @@ int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int3
 #define LORA_AHEAD 2048
 #endif
 
-/* Element i of an adapter matrix's rows as a float (F32 as it is, BF16 as the top half of one), 16 at a time or one. */
-static inline __m512 lora_load16(const void *t, int64_t i, int bf16) {
-    return bf16 ? bf16x16((const uint8_t *) t + 2 * i) : _mm512_loadu_ps((const float *) t + i);
-}
-
+/* Element i of an adapter matrix's rows as a float (F32 as it is, BF16 as the top half of one); load16 for 16 at a time. */
 static inline float lora_load1(const void *t, int64_t i, int bf16) {
     if (!bf16) {
         return ((const float *) t)[i];
@@ -600,30 +602,15 @@ static inline float lora_load1(const void *t, int64_t i, int bf16) {
 }
 
 /*
- * Eight of A's rows side by side, each in dense_dot's order (bf16_dot's for BF16, the same with n a multiple of 32):
- * eight streams in flight, x loaded once (1b, 8 distinct rank-16 adapters at batch 8: 235 -> 213 us a hand-off;
- * four rows: 220). BF16 adapters' A had gone row by row through the BF16 product.
+ * Eight of A's rows at a time (dots_by_eight: 1b, 8 distinct rank-16 adapters at batch 8, 235 -> 213 us a hand-off;
+ * four rows: 220), the rest one by one. BF16 adapters' A had gone row by row through the BF16 product.
  */
 static inline __attribute__((always_inline)) void lora_shrink(const void *a, int bf16, int32_t rank, const float *x, int32_t n,
                                                              float *shrunk) {
+    int64_t row_bytes = (int64_t) n * (bf16 ? 2 : 4);
     int32_t k = 0;
     for (; k + 8 <= rank; k += 8) {
-        __m512 e[8], o[8];
-        for (int j = 0; j < 8; j++) {
-            e[j] = _mm512_setzero_ps();
-            o[j] = e[j];
-        }
-        for (int32_t i = 0; i < n; i += 32) {
-            __m512 xl = _mm512_loadu_ps(x + i), xh = _mm512_loadu_ps(x + i + 16);
-            for (int j = 0; j < 8; j++) {
-                int64_t at = (int64_t) (k + j) * n + i;
-                e[j] = _mm512_fmadd_ps(lora_load16(a, at, bf16), xl, e[j]);
-                o[j] = _mm512_fmadd_ps(lora_load16(a, at + 16, bf16), xh, o[j]);
-            }
-        }
-        for (int j = 0; j < 8; j++) {
-            shrunk[k + j] = fold(e[j], o[j]);
-        }
+        dots_by_eight((const uint8_t *) a + k * row_bytes, row_bytes, bf16, x, n, 0, shrunk + k);
     }
     for (; k < rank; k++) {
         shrunk[k] = bf16 ? bf16_dot((const uint8_t *) a + 2 * (int64_t) k * n, x, n)
@@ -655,10 +642,10 @@ static inline __attribute__((always_inline)) void lora_expand_add(const void *t,
         for (int32_t k = 0; k < rank; k++) {
             int64_t row = (int64_t) k * n + o;
             __m512 uk = _mm512_set1_ps(u[k]);
-            a0 = _mm512_fmadd_ps(lora_load16(t, row, bf16), uk, a0);
-            a1 = _mm512_fmadd_ps(lora_load16(t, row + 16, bf16), uk, a1);
-            a2 = _mm512_fmadd_ps(lora_load16(t, row + 32, bf16), uk, a2);
-            a3 = _mm512_fmadd_ps(lora_load16(t, row + 48, bf16), uk, a3);
+            a0 = _mm512_fmadd_ps(load16(t, row, bf16), uk, a0);
+            a1 = _mm512_fmadd_ps(load16(t, row + 16, bf16), uk, a1);
+            a2 = _mm512_fmadd_ps(load16(t, row + 32, bf16), uk, a2);
+            a3 = _mm512_fmadd_ps(load16(t, row + 48, bf16), uk, a3);
         }
         _mm512_storeu_ps(y + o, _mm512_fmadd_ps(a0, s, _mm512_loadu_ps(y + o)));
         _mm512_storeu_ps(y + o + 16, _mm512_fmadd_ps(a1, s, _mm512_loadu_ps(y + o + 16)));
@@ -668,7 +655,7 @@ static inline __attribute__((always_inline)) void lora_expand_add(const void *t,
     for (; o + 16 <= n; o += 16) {
         __m512 a = _mm512_setzero_ps();
         for (int32_t k = 0; k < rank; k++) {
-            a = _mm512_fmadd_ps(lora_load16(t, (int64_t) k * n + o, bf16), _mm512_set1_ps(u[k]), a);
+            a = _mm512_fmadd_ps(load16(t, (int64_t) k * n + o, bf16), _mm512_set1_ps(u[k]), a);
         }
         _mm512_storeu_ps(y + o, _mm512_fmadd_ps(a, s, _mm512_loadu_ps(y + o)));
     }
