@@ -17,7 +17,7 @@ if [ $# -gt 0 ]; then
 fi
 "$OUT/kernel_bench" probe
 # the 1b preset's two shapes that hold most of its weights: gate/up (8192 x 2048) and down (2048 x 8192)
-for kernel in bf16 q8_0 q4_0 q8_0-int8; do
+for kernel in bf16 q8_0 q4_0 q8_0-int8 q4_0-int8; do
   for shape in "8192 2048" "2048 8192"; do
     for threads in 1 2; do
       "$OUT/kernel_bench" $kernel $shape 1 $threads          # batch 1 from memory (256 MB streamed)

@@ -7,7 +7,7 @@
  *
  *   kernel_bench probe                         one core: clock, 512-bit FMA rate, and which instruction mixes issue together
  *   kernel_bench KERNEL ROWS COLS BATCH THREADS [MB]
- *       KERNEL: q8_0 | bf16 | q4_0 (F32 activations) | q8_0-int8 (8-bit activations)
+ *       KERNEL: q8_0 | bf16 | q4_0 (F32 activations) | q8_0-int8 | q4_0-int8 (8-bit activations)
  *       MB: the weight bytes to stream (default 256: from memory); a small value (4) keeps the matrix in L3.
  * Prints GB/s of weights, G multiply-adds/s and weight-products per cycle (at the probed clock), and a hash of
  * the outputs, so that two builds can be checked for the same bits.
@@ -33,6 +33,8 @@ void lf_q8_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, cons
                          int32_t n, float *out);
 int32_t lf_q8_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint8_t *xu, const float *dxv, int32_t n,
                             int32_t batch, float *out, int32_t out_stride);
+int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_starts,
+                            const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
 
 static double now(void) {
     struct timespec t;
@@ -113,6 +115,8 @@ static void product(const slice *s, const uint8_t *w) {
     } else if (!strcmp(k, "q4_0")) {
         if (s->batch == 1) lf_q4_0_matvec(w, s->stride, s->first, s->rows, s->x, s->n, s->out);
         else lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
+    } else if (!strcmp(k, "q4_0-int8")) { /* sequences one after another: n bytes, n/32 block starts, n/4 lane scales each */
+        lf_q4_0_matmul_int8(w, s->stride, s->first, s->rows, s->xq, s->start, s->dxv, s->n, s->batch, s->out, s->out_stride);
     } else {
         if (s->batch == 1) lf_q8_0_matvec_int8(w, s->stride, s->rows, s->xq, s->start, s->dxv, s->n, s->out);
         else lf_q8_0_matmul_int8(w, s->stride, s->rows, s->xu, s->dxv, s->n, s->batch, s->out, s->out_stride);
@@ -144,10 +148,10 @@ static int products(int argc, char **argv) {
     const char *kernel = argv[1];
     int32_t rows = atoi(argv[2]), n = atoi(argv[3]), batch = atoi(argv[4]), threads = atoi(argv[5]);
     double megabytes = argc > 6 ? atof(argv[6]) : 256;
-    int q4 = !strcmp(kernel, "q4_0"), bf16 = !strcmp(kernel, "bf16");
+    int q4 = !strcmp(kernel, "q4_0") || !strcmp(kernel, "q4_0-int8"), bf16 = !strcmp(kernel, "bf16");
     if ((strcmp(kernel, "q8_0") && !bf16 && !q4 && strcmp(kernel, "q8_0-int8")) || rows <= 0 || n <= 0 || n % 64 || batch < 1
         || threads < 1 || threads > 2 || (q4 && rows % 32)) {
-        fprintf(stderr, "usage: kernel_bench q8_0|bf16|q4_0|q8_0-int8 ROWS COLS BATCH THREADS(1-2) [MB]  (COLS a multiple of 64; "
+        fprintf(stderr, "usage: kernel_bench q8_0|bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS(1-2) [MB]  (COLS a multiple of 64; "
                         "Q4_0 ROWS a multiple of 32)\n       kernel_bench probe\n");
         return 2;
     }
@@ -179,12 +183,12 @@ static int products(int argc, char **argv) {
     }
     float *x = aligned_alloc(64, (size_t) batch * n * sizeof(float));
     for (int64_t i = 0; i < (int64_t) batch * n; i++) x[i] = (float) ((int32_t) next_random(&state) >> 8) / (1 << 23);
-    int8_t *xq = aligned_alloc(64, n);
-    int32_t *start = aligned_alloc(64, (size_t) n / 4 * sizeof(int32_t));
+    int8_t *xq = aligned_alloc(64, (size_t) batch * n);
+    int32_t *start = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(int32_t));
     uint8_t *xu = aligned_alloc(64, (size_t) batch * n * 2);
     float *dxv = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(float) * 2);
-    for (int32_t i = 0; i < n; i++) xq[i] = (int8_t) (next_random(&state) % 255 - 127);
-    for (int32_t i = 0; i < n / 4; i++) start[i] = -128 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
+    for (int64_t i = 0; i < (int64_t) batch * n; i++) xq[i] = (int8_t) (next_random(&state) % 255 - 127);
+    for (int64_t i = 0; i < (int64_t) batch * n / 4; i++) start[i] = -128 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
     for (int64_t i = 0; i < (int64_t) batch * n * 2; i++) xu[i] = (uint8_t) next_random(&state);
     for (int64_t i = 0; i < (int64_t) batch * n / 2; i++) dxv[i] = 0.01f + (float) (next_random(&state) % 100) / 10000;
     float *out = aligned_alloc(64, (size_t) batch * rows * sizeof(float));
@@ -229,7 +233,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 6) {
-        fprintf(stderr, "usage: kernel_bench probe | kernel_bench q8_0|bf16|q4_0|q8_0-int8 ROWS COLS BATCH THREADS [MB]\n");
+        fprintf(stderr, "usage: kernel_bench probe | kernel_bench q8_0|bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS [MB]\n");
         return 2;
     }
     return products(argc, argv);
