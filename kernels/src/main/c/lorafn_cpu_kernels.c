@@ -486,11 +486,10 @@ static inline __m512 q4_block_sum(const uint8_t *words, const float *x) {
     return _mm512_add_ps(_mm512_add_ps(p[0], p[1]), _mm512_add_ps(p[2], p[3]));
 }
 
-/* One tile's 16 row sums with one sequence. */
+/* One tile's 16 row sums with one sequence (no software prefetch at batch 1: lorafn_q4_tiles.h says why). */
 static inline __m512 q4_tile_dot(const uint8_t *tile, const float *x, int32_t blocks) {
     __m512 acc = _mm512_setzero_ps();
     for (int32_t b = 0; b < blocks; b++) {
-        q4_tile_prefetch(tile, b);
         acc = _mm512_fmadd_ps(q4_tile_scales(tile, b), q4_block_sum(q4_tile_words(tile, b), x + 32 * b), acc);
     }
     return acc;

@@ -334,7 +334,9 @@ INLINE void q4_tile_group(const uint8_t *tile, int32_t blocks, const int8_t *xq,
         acc[s] = _mm512_setzero_ps();
     }
     for (int32_t b = 0; b < blocks; b++) {
-        q4_tile_prefetch(tile, b);
+        if (group > 1) { /* a group of one is batch 1 (or a batch's last sequence, its tile already read) */
+            q4_tile_prefetch(tile, b);
+        }
         __m512i nibbles[8];
         q4_tile_nibbles(q4_tile_words(tile, b), nibbles);
         __m512 dw = q4_tile_scales(tile, b);

@@ -13,9 +13,12 @@
 
 #define Q4_TILE_INLINE static inline __attribute__((always_inline))
 
-/* Into L1 two pairs ahead, and into L2 eight pairs ahead: the second hint added 4-6% over the mapped 1b
-   image in chunks of 9.4 MB, 2 threads (T1 and T2 alike; 2-32 KiB tried, 4.5 KiB best; 9 KiB was worse in
-   the engine). */
+/* Batched products read into L1 two pairs ahead, and into L2 eight pairs ahead: the second hint added 4-6% over
+   the mapped 1b image in chunks of 9.4 MB, 2 threads (T1 and T2 alike; 2-32 KiB tried, 4.5 KiB best; 9 KiB was
+   worse in the engine); without either, 8-bit batch 8 fell from 270-326 to 168-176 G multiply-adds/s (Zen 4,
+   kernel-bench.sh). Batch 1 does without them: a thread reads its tiles as one sequential stream, which the
+   hardware prefetcher follows better alone (Zen 4, gate/up's shape from memory, two threads: 8-bit 33.2, 41.7,
+   33.8 -> 45.9, 47.7, 30.3 GB/s, exact 28.8, 33.8, 30.4 -> 35.3, 34.5, 31.1). */
 #ifndef Q4_TILE_AHEAD
 #define Q4_TILE_AHEAD 1152
 #endif
