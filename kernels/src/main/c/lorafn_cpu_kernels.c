@@ -237,8 +237,8 @@ static void rows_one_by_one(row_decoder decode, const uint8_t *w, int64_t row_by
 }
 
 /*
- * x: batch sequences of n floats, one after another; out[b·out_stride + r]; n a multiple of 32.
- * Four rows at a time are decoded KB columns at a time, and each sequence's eight accumulators for them
+ * Q8_0 for several sequences. x: batch sequences of n floats, one after another; out[b·out_stride + r]; n a
+ * multiple of 32. Four rows at a time are decoded KB columns at a time, and each sequence's eight accumulators for them
  * are carried in memory from one column block to the next, so the decoded block, the sequences' block
  * and the accumulators stay in L1 (rows decoded whole did not fit it at 8192 columns: 52 G multiply-adds
  * per second at batch 8 on 2 threads, 65 blocked). Sequences go two at a time: each weight vector loaded
@@ -247,8 +247,8 @@ static void rows_one_by_one(row_decoder decode, const uint8_t *w, int64_t row_by
  * Returns 0, or -1 where the buffer could not be allocated (the caller then computes in Java).
  */
 #define KB 512
-static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x,
-                      int32_t n, int32_t batch, float *out, int32_t out_stride) {
+int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
+                       float *out, int32_t out_stride) {
     int32_t accumulator_floats = 8 * 16 * batch;
     int64_t x_floats = (int64_t) batch * n;
     float *rowf = decode_buffer(4 * KB + accumulator_floats + 16 + (rows % 4 != 0 ? n : 0) + x_floats);
@@ -268,11 +268,11 @@ static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w
         for (int32_t c0 = 0; c0 < n; c0 += KB) {
             int32_t len = n - c0 < KB ? n - c0 : KB;
             for (int k = 0; k < 4; k++) {
-                decode(w + (r + k) * row_bytes, c0, rowf + k * KB, len);
+                q8_0_decode(w + (r + k) * row_bytes, c0, rowf + k * KB, len);
                 /* the same columns of the next four rows: prefetching ahead within a row, as the decoders do,
                    leaves each group's first columns cold when rows are read KB columns at a time */
-                const char *next = (const char *) w + (r + k + 4) * row_bytes + (int64_t) c0 / 32 * bytes_per_32;
-                for (int64_t o = 0; o < (int64_t) len / 32 * bytes_per_32; o += 64) {
+                const char *next = (const char *) w + (r + k + 4) * row_bytes + (int64_t) c0 / 32 * 34;
+                for (int64_t o = 0; o < (int64_t) len / 32 * 34; o += 64) {
                     _mm_prefetch(next + o, _MM_HINT_T0);
                 }
             }
@@ -329,13 +329,8 @@ static int32_t matmul(row_decoder decode, int32_t bytes_per_32, const uint8_t *w
             }
         }
     }
-    rows_one_by_one(decode, w, row_bytes, r, rows, x, n, batch, whole_row, out, out_stride);
+    rows_one_by_one(q8_0_decode, w, row_bytes, r, rows, x, n, batch, whole_row, out, out_stride);
     return 0;
-}
-
-int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
-                       float *out, int32_t out_stride) {
-    return matmul(q8_0_decode, 34, w, row_bytes, rows, x, n, batch, out, out_stride);
 }
 
 /*
