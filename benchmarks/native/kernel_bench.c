@@ -20,21 +20,17 @@
 #include <string.h>
 #include <time.h>
 
-void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out);
 void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out);
-void lf_q4_0_matvec(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, float *out);
-int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch, float *out,
-                       int32_t out_stride);
+void lf_q8_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
+                    float *out, int32_t out_stride);
 int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch, float *out,
                        int32_t out_stride);
-int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
-                       float *out, int32_t out_stride);
-void lf_q8_0_matvec_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const int8_t *xq, const int32_t *start, const float *dxv,
-                         int32_t n, float *out);
-int32_t lf_q8_0_matmul_int8(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint8_t *xu, const float *dxv, int32_t n,
-                            int32_t batch, float *out, int32_t out_stride);
-int32_t lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_starts,
-                            const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
+void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
+                    float *out, int32_t out_stride);
+void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
+                         const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
+void lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
+                         const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
 
 static double now(void) {
     struct timespec t;
@@ -92,13 +88,12 @@ static void probe(void) {
 typedef struct {
     const char *kernel;
     const uint8_t *w;
-    int64_t stride;       /* row bytes, or tile bytes for Q4_0 */
+    int64_t stride;       /* row bytes (BF16), or tile bytes */
     int64_t copy_bytes;   /* the matrix is repeated `copies` times, one copy after another */
     int32_t copies, first, rows, n, batch, iterations;
     const float *x;
     const int8_t *xq;
-    const int32_t *start;
-    const uint8_t *xu;
+    const int32_t *sums;
     const float *dxv;
     float *out;
     int32_t out_stride;
@@ -107,19 +102,16 @@ typedef struct {
 static void product(const slice *s, const uint8_t *w) {
     const char *k = s->kernel;
     if (!strcmp(k, "q8_0")) {
-        if (s->batch == 1) lf_q8_0_matvec(w, s->stride, s->rows, s->x, s->n, s->out);
-        else lf_q8_0_matmul(w, s->stride, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
+        lf_q8_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "bf16")) {
         if (s->batch == 1) lf_bf16_matvec(w, s->stride, s->rows, s->x, s->n, s->out);
         else lf_bf16_matmul(w, s->stride, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "q4_0")) {
-        if (s->batch == 1) lf_q4_0_matvec(w, s->stride, s->first, s->rows, s->x, s->n, s->out);
-        else lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
-    } else if (!strcmp(k, "q4_0-int8")) { /* sequences one after another: n bytes, n/32 block starts, n/4 lane scales each */
-        lf_q4_0_matmul_int8(w, s->stride, s->first, s->rows, s->xq, s->start, s->dxv, s->n, s->batch, s->out, s->out_stride);
+        lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
+    } else if (!strcmp(k, "q4_0-int8")) { /* sequences one after another: n bytes, n/32 block sums, n/4 lane scales each */
+        lf_q4_0_matmul_int8(w, s->stride, s->first, s->rows, s->xq, s->sums, s->dxv, s->n, s->batch, s->out, s->out_stride);
     } else {
-        if (s->batch == 1) lf_q8_0_matvec_int8(w, s->stride, s->rows, s->xq, s->start, s->dxv, s->n, s->out);
-        else lf_q8_0_matmul_int8(w, s->stride, s->rows, s->xu, s->dxv, s->n, s->batch, s->out, s->out_stride);
+        lf_q8_0_matmul_int8(w, s->stride, s->first, s->rows, s->xq, s->sums, s->dxv, s->n, s->batch, s->out, s->out_stride);
     }
 }
 
@@ -150,12 +142,13 @@ static int products(int argc, char **argv) {
     double megabytes = argc > 6 ? atof(argv[6]) : 256;
     int q4 = !strcmp(kernel, "q4_0") || !strcmp(kernel, "q4_0-int8"), bf16 = !strcmp(kernel, "bf16");
     if ((strcmp(kernel, "q8_0") && !bf16 && !q4 && strcmp(kernel, "q8_0-int8")) || rows <= 0 || n <= 0 || n % 64 || batch < 1
-        || threads < 1 || threads > 2 || (q4 && rows % 32)) {
+        || threads < 1 || threads > 2 || (!bf16 && rows % 32)) {
         fprintf(stderr, "usage: kernel_bench q8_0|bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS(1-2) [MB]  (COLS a multiple of 64; "
-                        "Q4_0 ROWS a multiple of 32)\n       kernel_bench probe\n");
+                        "Q8_0 and Q4_0 ROWS a multiple of 32)\n       kernel_bench probe\n");
         return 2;
     }
-    int64_t row_bytes = bf16 ? 2 * (int64_t) n : (int64_t) n / 32 * (q4 ? 18 : 34);
+    /* a tile's pair of blocks is 16 rows' worth of two blocks, so with COLS a multiple of 64 a tile is 16 rows' bytes */
+    int64_t row_bytes = bf16 ? 2 * (int64_t) n : (int64_t) n / 32 * (q4 ? 18 : 34), pair = q4 ? 576 : 1088;
     /* repeat the matrix until it holds about `megabytes`: one copy after another, as an image's layers lie */
     int64_t copies = (int64_t) (megabytes * 1e6 / (row_bytes * rows));
     if (copies < 1) copies = 1;
@@ -168,40 +161,36 @@ static int products(int argc, char **argv) {
     }
     if (bf16) { /* weights in [-2, 2): keep each value's exponent small */
         for (int64_t i = 1; i < total; i += 2) w[i] = (uint8_t) ((w[i] & 0x80) | 0x3F);
-    } else if (q4) { /* tiles: per pair of blocks a 64-byte line of 16 rows' two F16 scales, then 512 bytes of nibbles */
-        for (int64_t t = 0; t < total; t += 576) {
+    } else { /* tiles: per pair of blocks a 64-byte line of 16 rows' two F16 scales, then the blocks' words */
+        for (int64_t t = 0; t < total; t += pair) {
             for (int l = 0; l < 32; l++) {
                 uint16_t h = random_scale(&state);
                 memcpy(w + t + 2 * l, &h, 2);
             }
         }
-    } else {
-        for (int64_t b = 0; b < total; b += 34) {
-            uint16_t h = random_scale(&state);
-            memcpy(w + b, &h, 2);
-        }
     }
     float *x = aligned_alloc(64, (size_t) batch * n * sizeof(float));
     for (int64_t i = 0; i < (int64_t) batch * n; i++) x[i] = (float) ((int32_t) next_random(&state) >> 8) / (1 << 23);
     int8_t *xq = aligned_alloc(64, (size_t) batch * n);
-    int32_t *start = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(int32_t));
-    uint8_t *xu = aligned_alloc(64, (size_t) batch * n * 2);
-    float *dxv = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(float) * 2);
+    int32_t *sums = aligned_alloc(64, (size_t) batch * n / 32 * sizeof(int32_t));
+    float *dxv = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(float));
     for (int64_t i = 0; i < (int64_t) batch * n; i++) xq[i] = (int8_t) (next_random(&state) % 255 - 127);
-    for (int64_t i = 0; i < (int64_t) batch * n / 4; i++) start[i] = -128 * (xq[4 * i] + xq[4 * i + 1] + xq[4 * i + 2] + xq[4 * i + 3]);
-    for (int64_t i = 0; i < (int64_t) batch * n * 2; i++) xu[i] = (uint8_t) next_random(&state);
-    for (int64_t i = 0; i < (int64_t) batch * n / 2; i++) dxv[i] = 0.01f + (float) (next_random(&state) % 100) / 10000;
+    for (int64_t b = 0; b < (int64_t) batch * n / 32; b++) {
+        sums[b] = 0;
+        for (int j = 0; j < 32; j++) sums[b] += xq[32 * b + j];
+    }
+    for (int64_t i = 0; i < (int64_t) batch * n / 4; i++) dxv[i] = 0.01f + (float) (next_random(&state) % 100) / 10000;
     float *out = aligned_alloc(64, (size_t) batch * rows * sizeof(float));
     double ghz = clock_ghz();
     int iterations = (int) (2e9 / ((double) copies * rows * n * batch)); /* about a second's work per timing */
     if (iterations < 1) iterations = 1;
-    int32_t half = q4 ? rows / 32 * 16 : rows / 2; /* Q4_0 threads start on whole tiles */
+    int32_t half = bf16 ? rows / 2 : rows / 32 * 16; /* tiled formats' threads start on whole tiles */
     slice s[2];
     for (int k = 0; k < threads; k++) {
         int32_t from = threads == 1 ? 0 : k * half, count = threads == 1 ? rows : (k == 0 ? half : rows - half);
-        int64_t offset = q4 ? (int64_t) from / 16 * (row_bytes * 16) : (int64_t) from * row_bytes;
-        s[k] = (slice) {kernel, w + offset, q4 ? row_bytes * 16 : row_bytes, matrix_bytes, (int32_t) copies, q4 ? from : 0, count, n,
-                        batch, iterations, x, xq, start, xu, dxv, out + from, rows};
+        int64_t offset = bf16 ? (int64_t) from * row_bytes : (int64_t) from / 16 * (row_bytes * 16);
+        s[k] = (slice) {kernel, w + offset, bf16 ? row_bytes : row_bytes * 16, matrix_bytes, (int32_t) copies, bf16 ? 0 : from, count, n,
+                        batch, iterations, x, xq, sums, dxv, out + from, rows};
     }
     double best = 1e30;
     for (int rep = 0; rep < 5; rep++) {

@@ -3,8 +3,8 @@
  * intrinsics, called from Java through the FFM API (io.lorafn.kernels.cpu.NativeProducts).
  *
  * Why C at all: decode at batch 1 is bound by how many cache misses are in flight. Java has no
- * prefetch instruction; its best substitute (loading a byte ahead, ReadAhead) reached 0.55 of the
- * measured read bandwidth at Q8_0. Here one prefetcht0 per block keeps the misses in flight.
+ * prefetch instruction; its best substitute (loading a byte ahead) reached 0.55 of the measured read
+ * bandwidth over Q8_0 rows. Here one prefetch per block keeps the misses in flight.
  *
  * Every function sums in exactly the order of the Vector API kernels (RowKernel): 256-bit vector k of
  * a row (floats 8k..8k+7) goes into accumulator k mod 4, here held as the low and high halves of two
@@ -12,11 +12,10 @@
  * A weight is decoded (q·d) before its multiply-add, as there. So both backends give the same bits and
  * a sequence's result never depends on which path or batch computed it. Build with -ffp-contract=off.
  *
- * The matvec functions compute out[r] = dot(row r, x) for rows [0, rows), row r at w + r·row_bytes.
- * Q4_0, stored in tiles of interleaved rows, has its own products and summation order (at the end).
- * The matmul functions do the same for several sequences (batch > 1): each weight is decoded once, into
- * a thread's L1-resident buffer, and multiplied with every sequence, each output keeping its own
- * accumulators in the solo order and so its solo bits.
+ * The BF16 matvec computes out[r] = dot(row r, x) for rows [0, rows), row r at w + r·row_bytes; its
+ * matmul does the same for several sequences (batch > 1), each output keeping its own accumulators in the
+ * solo order and so its solo bits. Q8_0 and Q4_0, stored in tiles of 16 interleaved rows, have their own
+ * products and summation order (at the end).
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -25,17 +24,13 @@
 #include <string.h>
 
 #include "lorafn_thread_buffers.h"
-#include "lorafn_q4_tiles.h"
+#include "lorafn_tiles.h"
 
 /* Bytes ahead of the block being computed; tuned on the 1b shapes (rows of 2048 and 8192), 2 threads. */
-#ifndef Q8_AHEAD
-#define Q8_AHEAD 4096
-#endif
 #ifndef BF16_AHEAD
 #define BF16_AHEAD 2048
 #endif
-/* and into L2 twice as far (BF16 only): one thread streaming a 268 MB matrix, 19-20 -> 23 GB/s on Zen 4, where
-   Q8_0's exact product, bound by its decoding at about 20 GB/s a thread even from L2, gained nothing */
+/* and into L2 twice as far: one thread streaming a 268 MB matrix, 19-20 -> 23 GB/s on Zen 4 */
 #ifndef BF16_FAR
 #define BF16_FAR 4096
 #endif
@@ -46,39 +41,6 @@ static inline float fold(__m512 even, __m512 odd) {
     float s[8];
     _mm256_storeu_ps(s, _mm256_add_ps(e, o));
     return s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
-}
-
-static inline __m512 f16_scale(const uint8_t *p) {
-    return _mm512_set1_ps(_cvtsh_ss(*(const uint16_t *) p));
-}
-
-static inline __m512 bytes_to_floats(__m128i b) {
-    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
-}
-
-/*
- * Q8_0: per block of 32, an F16 scale d and 32 signed bytes q; weight = d·q. Past 2048 columns x no longer sits
- * in L1 beside the lines prefetched 4 KB ahead, which were evicted before use: one thread over rows of 8192
- * (the 1b down projection) read 10.1-10.5 GB/s against 19 for rows of 2048. Such rows go into L2 that far ahead
- * and into L1 only 512 bytes ahead: 16.6-17.1 GB/s (4096 columns: 15.1-15.6 -> 17.0).
- */
-static float q8_0_dot(const uint8_t *w, const float *x, int32_t n) {
-    __m512 even = _mm512_setzero_ps(), odd = even;
-    int long_row = n > 2048;
-    for (int32_t i = 0; i < n; i += 32, w += 34) {
-        if (long_row) {
-            _mm_prefetch((const char *) w + Q8_AHEAD, _MM_HINT_T1);
-            _mm_prefetch((const char *) w + 512, _MM_HINT_T0);
-        } else {
-            _mm_prefetch((const char *) w + Q8_AHEAD, _MM_HINT_T0);
-        }
-        __m512 d = f16_scale(w);
-        __m512 lo = _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 2))), d);
-        __m512 hi = _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 18))), d);
-        even = _mm512_fmadd_ps(lo, _mm512_loadu_ps(x + i), even);
-        odd = _mm512_fmadd_ps(hi, _mm512_loadu_ps(x + i + 16), odd);
-    }
-    return fold(even, odd);
 }
 
 static inline __m512 bf16x16(const uint8_t *p) {
@@ -146,13 +108,6 @@ static inline __attribute__((always_inline)) void dots_by_eight(const void *rows
     }
 }
 
-void lf_q8_0_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
-    x = aligned_input(x, (size_t) n * sizeof(float), aligned_input_room((size_t) n * sizeof(float)), 0);
-    for (int32_t r = 0; r < rows; r++) {
-        out[r] = q8_0_dot(w + r * row_bytes, x, n);
-    }
-}
-
 void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, float *out) {
     x = aligned_input(x, (size_t) n * sizeof(float), aligned_input_room((size_t) n * sizeof(float)), 0);
     int32_t r = 0;
@@ -166,17 +121,7 @@ void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const flo
     }
 }
 
-/* Decoders for the batched path: columns of a row into floats, prefetching like the fused loops. */
-static void q8_0_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
-    w += col / 32 * 34;
-    for (int32_t i = 0; i < n; i += 32, w += 34) {
-        _mm_prefetch((const char *) w + Q8_AHEAD, _MM_HINT_T0);
-        __m512 d = f16_scale(w);
-        _mm512_storeu_ps(out + i, _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 2))), d));
-        _mm512_storeu_ps(out + i + 16, _mm512_mul_ps(bytes_to_floats(_mm_loadu_si128((const __m128i *) (w + 18))), d));
-    }
-}
-
+/* The batched path's decoder for rows left over: columns of a row into floats, prefetching like the fused loop. */
 static void bf16_decode(const uint8_t *w, int32_t col, float *out, int32_t n) {
     w += 2 * col;
     for (int32_t i = 0; i < n; i += 32) {
@@ -205,15 +150,6 @@ static float dense_dot(const float *w, const float *x, int32_t n) {
     return dense_dot_ahead(w, x, n, 0);
 }
 
-/*
- * Keeps two loaded vectors in registers. Each decoded weight vector feeds two sequences' multiply-adds; left alone,
- * gcc folds the load into both FMAs, 20 loads per 16 FMAs instead of 12, and the batched loop ran load-bound
- * (1b Q8_0 rows, one thread: 40 -> 46 G multiply-adds/s with the pin, the same bits).
- */
-static inline void in_register(__m512 *p, __m512 *q) {
-    __asm__("" : "+v"(*p), "+v"(*q));
-}
-
 /* Decodes columns [col, col + n) of the row at w; col and n multiples of 32. */
 typedef void (*row_decoder)(const uint8_t *w, int32_t col, float *out, int32_t n);
 
@@ -237,111 +173,14 @@ static void rows_one_by_one(row_decoder decode, const uint8_t *w, int64_t row_by
 }
 
 /*
- * Q8_0 for several sequences. x: batch sequences of n floats, one after another; out[b·out_stride + r]; n a
- * multiple of 32. Four rows at a time are decoded KB columns at a time, and each sequence's eight accumulators for them
- * are carried in memory from one column block to the next, so the decoded block, the sequences' block
- * and the accumulators stay in L1 (rows decoded whole did not fit it at 8192 columns: 52 G multiply-adds
- * per second at batch 8 on 2 threads, 65 blocked). Sequences go two at a time: each weight vector loaded
- * feeds two multiply-adds. Each accumulator still adds its products in column order. Rows left over
- * (fewer than four) are decoded whole and dotted one by one, in the same order.
- * Returns 0, or -1 where the buffer could not be allocated (the caller then computes in Java).
- */
-#define KB 512
-int32_t lf_q8_0_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
-                       float *out, int32_t out_stride) {
-    int32_t accumulator_floats = 8 * 16 * batch;
-    int64_t x_floats = (int64_t) batch * n;
-    float *rowf = decode_buffer(4 * KB + accumulator_floats + 16 + (rows % 4 != 0 ? n : 0) + x_floats);
-    if (rowf == NULL) {
-        return -1;
-    }
-    __m512 *acc = (__m512 *) (((uintptr_t) (rowf + 4 * KB) + 63) & ~(uintptr_t) 63);
-    float *whole_row = (float *) (acc + 8 * batch);
-    /* a Java array: loads across two lines each cost this loop 12-15% (one thread, 1b rows); n is a multiple of 32,
-       so the room after whole_row is still 64-byte aligned */
-    x = aligned_input(x, (size_t) x_floats * sizeof(float), (uint8_t *) (whole_row + (rows % 4 != 0 ? n : 0)), 0);
-    int32_t r = 0;
-    for (; r + 3 < rows; r += 4) {
-        for (int32_t k = 0; k < 8 * batch; k++) {
-            acc[k] = _mm512_setzero_ps();
-        }
-        for (int32_t c0 = 0; c0 < n; c0 += KB) {
-            int32_t len = n - c0 < KB ? n - c0 : KB;
-            for (int k = 0; k < 4; k++) {
-                q8_0_decode(w + (r + k) * row_bytes, c0, rowf + k * KB, len);
-                /* the same columns of the next four rows: prefetching ahead within a row, as the decoders do,
-                   leaves each group's first columns cold when rows are read KB columns at a time */
-                const char *next = (const char *) w + (r + k + 4) * row_bytes + (int64_t) c0 / 32 * 34;
-                for (int64_t o = 0; o < (int64_t) len / 32 * 34; o += 64) {
-                    _mm_prefetch(next + o, _MM_HINT_T0);
-                }
-            }
-            int32_t b = 0;
-            for (; b + 1 < batch; b += 2) {
-                const float *xb = x + (int64_t) b * n + c0, *yb = xb + n;
-                __m512 *a = acc + 8 * b;
-                __m512 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
-                __m512 e0 = a[8], e1 = a[9], e2 = a[10], e3 = a[11], e4 = a[12], e5 = a[13], e6 = a[14], e7 = a[15];
-                for (int32_t i = 0; i < len; i += 32) {
-                    __m512 x0 = _mm512_loadu_ps(xb + i), x1 = _mm512_loadu_ps(xb + i + 16);
-                    __m512 y0 = _mm512_loadu_ps(yb + i), y1 = _mm512_loadu_ps(yb + i + 16);
-                    __m512 p = _mm512_loadu_ps(rowf + i), q = _mm512_loadu_ps(rowf + i + 16);
-                    in_register(&p, &q);
-                    a0 = _mm512_fmadd_ps(p, x0, a0); a1 = _mm512_fmadd_ps(q, x1, a1);
-                    e0 = _mm512_fmadd_ps(p, y0, e0); e1 = _mm512_fmadd_ps(q, y1, e1);
-                    p = _mm512_loadu_ps(rowf + KB + i); q = _mm512_loadu_ps(rowf + KB + i + 16);
-                    in_register(&p, &q);
-                    a2 = _mm512_fmadd_ps(p, x0, a2); a3 = _mm512_fmadd_ps(q, x1, a3);
-                    e2 = _mm512_fmadd_ps(p, y0, e2); e3 = _mm512_fmadd_ps(q, y1, e3);
-                    p = _mm512_loadu_ps(rowf + 2 * KB + i); q = _mm512_loadu_ps(rowf + 2 * KB + i + 16);
-                    in_register(&p, &q);
-                    a4 = _mm512_fmadd_ps(p, x0, a4); a5 = _mm512_fmadd_ps(q, x1, a5);
-                    e4 = _mm512_fmadd_ps(p, y0, e4); e5 = _mm512_fmadd_ps(q, y1, e5);
-                    p = _mm512_loadu_ps(rowf + 3 * KB + i); q = _mm512_loadu_ps(rowf + 3 * KB + i + 16);
-                    in_register(&p, &q);
-                    a6 = _mm512_fmadd_ps(p, x0, a6); a7 = _mm512_fmadd_ps(q, x1, a7);
-                    e6 = _mm512_fmadd_ps(p, y0, e6); e7 = _mm512_fmadd_ps(q, y1, e7);
-                }
-                a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7;
-                a[8] = e0; a[9] = e1; a[10] = e2; a[11] = e3; a[12] = e4; a[13] = e5; a[14] = e6; a[15] = e7;
-            }
-            for (; b < batch; b++) {
-                const float *xb = x + (int64_t) b * n + c0;
-                __m512 *a = acc + 8 * b;
-                __m512 a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3], a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
-                for (int32_t i = 0; i < len; i += 32) {
-                    __m512 x0 = _mm512_loadu_ps(xb + i), x1 = _mm512_loadu_ps(xb + i + 16);
-                    a0 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i), x0, a0);
-                    a1 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + i + 16), x1, a1);
-                    a2 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i), x0, a2);
-                    a3 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + KB + i + 16), x1, a3);
-                    a4 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i), x0, a4);
-                    a5 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 2 * KB + i + 16), x1, a5);
-                    a6 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i), x0, a6);
-                    a7 = _mm512_fmadd_ps(_mm512_loadu_ps(rowf + 3 * KB + i + 16), x1, a7);
-                }
-                a[0] = a0; a[1] = a1; a[2] = a2; a[3] = a3; a[4] = a4; a[5] = a5; a[6] = a6; a[7] = a7;
-            }
-        }
-        for (int32_t b = 0; b < batch; b++) {
-            for (int k = 0; k < 4; k++) {
-                out[(int64_t) b * out_stride + r + k] = fold(acc[8 * b + 2 * k], acc[8 * b + 2 * k + 1]);
-            }
-        }
-    }
-    rows_one_by_one(q8_0_decode, w, row_bytes, r, rows, x, n, batch, whole_row, out, out_stride);
-    return 0;
-}
-
-/*
  * BF16 for several sequences, without a decode buffer: a 32-bit lane of BF16 weights holds two F32 values' top
  * halves, so one 64-byte load of 32 weights gives columns 0, 2, .., 30 by a shift left and 1, 3, .., 31 by a
  * mask, an operation per 16 weights, done again for each pair of sequences instead of stored once and
  * loaded back. Each sequence's columns are permuted alike once a call (evens, then odds, in each 32); each
  * accumulator lane still adds one column's products in column order, and the lanes go back in place before
  * the fold, so every output has its solo bits. The next four rows are prefetched into L2 a line per row per
- * 32 columns while the first pair of sequences runs. Against decoding into L1 (as Q8_0 does, whose
- * decoding is three operations per 16 weights): 1b BF16 decode at batch 8 on a Zen 4, 48-52 -> 72 tok/s.
+ * 32 columns while the first pair of sequences runs. Against decoding into an L1 buffer (as Q8_0 rows once
+ * did): 1b BF16 decode at batch 8 on a Zen 4, 48-52 -> 72 tok/s.
  */
 #define BF16_BLOCK 512
 static inline __attribute__((always_inline)) __m512 bf16_even_columns(__m512i v) {
@@ -443,93 +282,136 @@ int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const 
 }
 
 /*
- * Q4_0 in tiles of 16 interleaved rows (io.lorafn.kernels.WeightFormat), one row per vector lane: word c of
- * a block (64 bytes, four bytes of each row) holds each row's weights 4c..4c+3 in its bytes' low nibbles and
- * 16+4c..16+4c+3 in the high ones. A weight becomes (q - 8) through vpermps, which reads only the low four
- * bits of each lane, so a shift right by 8k (+4) picks weight k of the word: a shift, a permute and a
- * multiply-add per weight, for 16 rows. Rows one after another needed about that per weight and row pair.
+ * Q8_0 and Q4_0 in tiles of 16 interleaved rows (io.lorafn.kernels.WeightFormat, lorafn_tiles.h), one row per
+ * vector lane, so that a decoded weight vector serves 16 rows and, batched, every sequence through broadcast
+ * activations. Q8_0's word c of a block (64 bytes, four of each row) holds each row's weights 4c..4c+3 as
+ * signed bytes: byte k becomes a float by a shift left, an arithmetic shift right and a conversion. Q4_0's
+ * word c holds weights 4c..4c+3 in its bytes' low nibbles and 16+4c..16+4c+3 in the high ones: a weight
+ * becomes (q - 8) through vpermps, which reads only the low four bits of each lane, after a shift right by 8k
+ * (+4). Rows one after another spent about that per weight and row pair; Q8_0 rows decoded into an L1 buffer
+ * ran batch 8 at 8.7-10.6 multiply-adds a cycle a thread, bound by the buffer's stores, tiles at 14.1-14.4
+ * (kernel-bench.sh, Zen 4, one thread, the 1b shapes).
  *
- * The result, defined by Q4Kernel (the Java kernel) and computed bit for bit here: for each block b, per word c,
- * p_c = the multiply-add chain from 0 over its eight weights in the order 4c .. 4c+3, 16+4c .. 16+4c+3 of
- * (q - 8)·x_j; s_b = (p_0 + p_1) + (p_2 + p_3); acc = fma(d_b, s_b, acc) from acc = 0; the row's value is acc.
+ * The result, defined by Q8Kernel and Q4Kernel (the Java kernels) and computed bit for bit here: for each
+ * block b, per chain c = 0..3, p_c = the multiply-add chain from 0 over the weights of columns 4c .. 4c+3,
+ * 16+4c .. 16+4c+3 in that order, of q·x_j (Q8_0) or (q - 8)·x_j (Q4_0), its first a product; s_b = (p_0 +
+ * p_1) + (p_2 + p_3); acc = fma(d_b, s_b, acc) from acc = 0; the row's value is acc. Chain c reads Q8_0's
+ * words c and c+4, and Q4_0's word c.
  */
-/* Weight k of a word: how far right it sits, and its column after the word's first (4c). */
+/* Weight k of a chain: its column after the chain's first (4c), and how far right it sits in a Q4_0 word. */
+static const int chain_offsets[8] = {0, 1, 2, 3, 16, 17, 18, 19};
 static const int q4_shifts[8] = {0, 8, 16, 24, 4, 12, 20, 28};
-static const int q4_offsets[8] = {0, 1, 2, 3, 16, 17, 18, 19};
+
+/* The 16 rows' weight k of chain c (k, c constants once inlined), as floats: a Q8_0 word's byte, or a Q4_0 word's nibble - 8. */
+static inline __attribute__((always_inline)) __m512 tile_weight(const __m512i *words, int q8, int c, int k) {
+    if (q8) {
+        __m512i word = words[k < 4 ? c : c + 4];
+        int byte = k & 3;
+        if (byte == 0) {
+            word = _mm512_slli_epi32(word, 24);
+        } else if (byte == 3) {
+            word = _mm512_and_si512(word, _mm512_set1_epi32((int) 0xFF000000u));
+        } else { /* byte j of each dword to its top, the rest zero (vpshufb indexes bytes within each 128-bit lane) */
+            const int j = byte;
+            const __m512i to_top = _mm512_set_epi32(
+                (12 + j) << 24 | 0x808080, (8 + j) << 24 | 0x808080, (4 + j) << 24 | 0x808080, j << 24 | 0x808080,
+                (12 + j) << 24 | 0x808080, (8 + j) << 24 | 0x808080, (4 + j) << 24 | 0x808080, j << 24 | 0x808080,
+                (12 + j) << 24 | 0x808080, (8 + j) << 24 | 0x808080, (4 + j) << 24 | 0x808080, j << 24 | 0x808080,
+                (12 + j) << 24 | 0x808080, (8 + j) << 24 | 0x808080, (4 + j) << 24 | 0x808080, j << 24 | 0x808080);
+            word = _mm512_shuffle_epi8(word, to_top);
+        }
+        return _mm512_cvtepi32_ps(word);
+    }
+    const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm512_permutexvar_ps(_mm512_srli_epi32(words[c], q4_shifts[k]), minus8to7);
+}
+
+/* A block's words: eight for Q8_0, four for Q4_0. */
+static inline __attribute__((always_inline)) void load_words(const uint8_t *at, int q8, __m512i words[8]) {
+    for (int c = 0; c < (q8 ? 8 : 4); c++) {
+        words[c] = _mm512_loadu_si512(at + 64 * c);
+    }
+}
 
 /*
- * s_b for the 16 rows of a tile: words the block's four words, x its 32 activations. The four chains advance
- * side by side, weight k of every word before weight k + 1 of any: written word after word, each chain's
- * eight dependent multiply-adds filled the scheduler before the next word's could start (C harness, one
- * thread, 1b shapes from L3: 8.6 -> 9.0 weights a cycle, from memory 14.9 -> 15.3 GB/s; the engine's batch 1
- * moved less than its run-to-run noise). Each chain keeps its order, so the same bits.
+ * s_b for the 16 rows of a tile: at the block's words, x its 32 activations. The four chains advance side by
+ * side, weight k of every chain before weight k + 1 of any: chain after chain, each one's eight dependent
+ * multiply-adds filled the scheduler before the next could start (Q4_0, C harness, one thread, 1b shapes from
+ * L3: 8.6 -> 9.0 weights a cycle). Each chain keeps its order, so the same bits.
  */
-static inline __m512 q4_block_sum(const uint8_t *words, const float *x) {
-    const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
-    __m512i word[4];
+static inline __attribute__((always_inline)) __m512 block_sum(const uint8_t *at, int q8, const float *x) {
+    __m512i words[8];
     __m512 p[4];
+    load_words(at, q8, words);
     for (int c = 0; c < 4; c++) {
-        word[c] = _mm512_loadu_si512(words + 64 * c);
-        p[c] = _mm512_mul_ps(_mm512_permutexvar_ps(word[c], minus8to7), _mm512_set1_ps(x[4 * c]));
+        p[c] = _mm512_mul_ps(tile_weight(words, q8, c, 0), _mm512_set1_ps(x[4 * c]));
     }
+#pragma GCC unroll 8
     for (int k = 1; k < 8; k++) {
+#pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
-            __m512 weights = _mm512_permutexvar_ps(_mm512_srli_epi32(word[c], q4_shifts[k]), minus8to7);
-            p[c] = _mm512_fmadd_ps(weights, _mm512_set1_ps(x[4 * c + q4_offsets[k]]), p[c]);
+            p[c] = _mm512_fmadd_ps(tile_weight(words, q8, c, k), _mm512_set1_ps(x[4 * c + chain_offsets[k]]), p[c]);
         }
     }
     return _mm512_add_ps(_mm512_add_ps(p[0], p[1]), _mm512_add_ps(p[2], p[3]));
 }
 
-/* One tile's 16 row sums with one sequence (no software prefetch at batch 1: lorafn_q4_tiles.h says why). */
-static inline __m512 q4_tile_dot(const uint8_t *tile, const float *x, int32_t blocks) {
+/* One tile's 16 row sums with one sequence (no software prefetch at batch 1: lorafn_tiles.h says why). */
+static inline __attribute__((always_inline)) __m512 tile_dot(const uint8_t *tile, int q8, const float *x, int32_t blocks) {
+    int32_t pair = q8 ? TILE_Q8_PAIR : TILE_Q4_PAIR;
     __m512 acc = _mm512_setzero_ps();
     for (int32_t b = 0; b < blocks; b++) {
-        acc = _mm512_fmadd_ps(q4_tile_scales(tile, b), q4_block_sum(q4_tile_words(tile, b), x + 32 * b), acc);
+        acc = _mm512_fmadd_ps(q8 ? _mm512_mul_ps(tile_scales(tile, pair, b), _mm512_set1_ps(0x1p-24f)) : tile_scales(tile, pair, b), block_sum(tile_words(tile, pair, b), q8, x + 32 * b), acc);
     }
     return acc;
 }
 
-/* p_c of one word for four sequences, column = 32b + 4c for word c of block b: the word's eight weight vectors decoded once. */
-static inline void q4_word_sums_by_four(__m512i word, const float *const xs[4], int32_t column, __m512 p[4]) {
-    const __m512 minus8to7 = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+/* p_c of chain c for four sequences, column = 32b: the chain's eight weight vectors decoded once. */
+static inline __attribute__((always_inline)) void chain_sums_by_four(const __m512i *words, int q8, int c, const float *const xs[4],
+                                                                    int32_t column, __m512 p[4]) {
     __m512 weights[8];
+#pragma GCC unroll 8
     for (int k = 0; k < 8; k++) {
-        weights[k] = _mm512_permutexvar_ps(_mm512_srli_epi32(word, q4_shifts[k]), minus8to7);
+        weights[k] = tile_weight(words, q8, c, k);
     }
     for (int s = 0; s < 4; s++) {
-        const float *xc = xs[s] + column;
-        __m512 sum = _mm512_mul_ps(weights[0], _mm512_set1_ps(xc[q4_offsets[0]]));
+        const float *xc = xs[s] + column + 4 * c;
+        __m512 sum = _mm512_mul_ps(weights[0], _mm512_set1_ps(xc[chain_offsets[0]]));
         for (int k = 1; k < 8; k++) {
-            sum = _mm512_fmadd_ps(weights[k], _mm512_set1_ps(xc[q4_offsets[k]]), sum);
+            sum = _mm512_fmadd_ps(weights[k], _mm512_set1_ps(xc[chain_offsets[k]]), sum);
         }
         p[s] = sum;
     }
 }
 
 /*
- * One tile's row sums with four sequences: each word's eight weight vectors are decoded once (a shift and a permute
- * each) and feed the four sequences' multiply-adds; decoded again for every sequence, the permutes took the FMA ports
- * from them (1b Q4_0 exact batch 8: 83 -> 95-99 tok/s). Each (row, sequence) computes p_c, s_b and acc in the order above.
+ * One tile's row sums with four sequences: each chain's eight weight vectors are decoded once and feed the four
+ * sequences' multiply-adds; decoded again for every sequence, Q4_0's permutes took the FMA ports from them (1b
+ * Q4_0 exact batch 8: 83 -> 95-99 tok/s). Eight sequences at once ran no faster (Q8_0, the same harness). Each
+ * (row, sequence) computes p_c, s_b and acc in the order above.
  */
-static inline void q4_tile_dot_by_four(const uint8_t *tile, const float *const xs[4], int32_t blocks, int prefetch, __m512 acc[4]) {
+static inline __attribute__((always_inline)) void tile_dot_by_four(const uint8_t *tile, int q8, const float *const xs[4], int32_t blocks,
+                                                                  int prefetch, __m512 acc[4]) {
+    int32_t pair = q8 ? TILE_Q8_PAIR : TILE_Q4_PAIR;
     for (int s = 0; s < 4; s++) {
         acc[s] = _mm512_setzero_ps();
     }
     for (int32_t b = 0; b < blocks; b++) {
         if (prefetch) {
-            q4_tile_prefetch(tile, b);
+            tile_prefetch(tile, pair, b);
         }
-        const uint8_t *words = q4_tile_words(tile, b);
+        __m512i words[8];
+        load_words(tile_words(tile, pair, b), q8, words);
         __m512 p0[4], p1[4], t01[4];
-        q4_word_sums_by_four(_mm512_loadu_si512(words), xs, 32 * b, p0);
-        q4_word_sums_by_four(_mm512_loadu_si512(words + 64), xs, 32 * b + 4, p1);
+        chain_sums_by_four(words, q8, 0, xs, 32 * b, p0);
+        chain_sums_by_four(words, q8, 1, xs, 32 * b, p1);
         for (int s = 0; s < 4; s++) {
             t01[s] = _mm512_add_ps(p0[s], p1[s]);
         }
-        q4_word_sums_by_four(_mm512_loadu_si512(words + 128), xs, 32 * b + 8, p0);
-        q4_word_sums_by_four(_mm512_loadu_si512(words + 192), xs, 32 * b + 12, p1);
-        __m512 d = q4_tile_scales(tile, b);
+        chain_sums_by_four(words, q8, 2, xs, 32 * b, p0);
+        chain_sums_by_four(words, q8, 3, xs, 32 * b, p1);
+        __m512 d = tile_scales(tile, pair, b);
+        if (q8) d = _mm512_mul_ps(d, _mm512_set1_ps(0x1p-24f));
         for (int s = 0; s < 4; s++) {
             acc[s] = _mm512_fmadd_ps(d, _mm512_add_ps(t01[s], _mm512_add_ps(p0[s], p1[s])), acc[s]);
         }
@@ -539,18 +421,18 @@ static inline void q4_tile_dot_by_four(const uint8_t *tile, const float *const x
 /*
  * out[s·out_stride + r - first] = row r · sequence s for rows [first, first + rows) of the tiles at w (tile_bytes
  * apart, the first holding row first) and batch sequences of n floats one after another (out_stride unused
- * when batch is 1). Several sequences go four at a time, a last group of fewer repeating its last sequence
+ * when batch is 1: lf_q8_0_matmul and lf_q4_0_matmul are also the formats' matrix-vector products). Several sequences go four at a time, a last group of fewer repeating its last sequence
  * (those results dropped); each (row, sequence) adds its blocks in order, so a sequence's result never depends
  * on the batch.
  */
-static void q4_tiles(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
-                     float *out, int32_t out_stride) {
+static inline __attribute__((always_inline)) void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, int32_t rows,
+                                                       const float *x, int32_t n, int32_t batch, float *out, int32_t out_stride) {
     int32_t blocks = n / 32;
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         int32_t from, to;
-        const uint8_t *tile = q4_tile(w, tile_bytes, first, rows, t, &from, &to);
+        const uint8_t *tile = tile_at(w, tile_bytes, first, rows, t, &from, &to);
         if (batch == 1) {
-            q4_store_lanes(q4_tile_dot(tile, x, blocks), from, to, out + 16 * t + from - first);
+            store_lanes(tile_dot(tile, q8, x, blocks), from, to, out + 16 * t + from - first);
             continue;
         }
         for (int32_t s0 = 0; s0 < batch; s0 += 4) {
@@ -559,22 +441,22 @@ static void q4_tiles(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_
                 xs[s] = x + (int64_t) (s0 + s < batch ? s0 + s : batch - 1) * n;
             }
             __m512 acc[4];
-            q4_tile_dot_by_four(tile, xs, blocks, s0 == 0, acc);
+            tile_dot_by_four(tile, q8, xs, blocks, s0 == 0, acc);
             for (int s = 0; s < 4 && s0 + s < batch; s++) {
-                q4_store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
+                store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
             }
         }
     }
 }
 
-void lf_q4_0_matvec(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, float *out) {
-    q4_tiles(w, tile_bytes, first, rows, x, n, 1, out, 0);
+void lf_q8_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
+                    float *out, int32_t out_stride) {
+    tiles(w, 1, tile_bytes, first, rows, x, n, batch, out, out_stride);
 }
 
-int32_t lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
-                       float *out, int32_t out_stride) {
-    q4_tiles(w, tile_bytes, first, rows, x, n, batch, out, out_stride);
-    return 0;
+void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
+                    float *out, int32_t out_stride) {
+    tiles(w, 0, tile_bytes, first, rows, x, n, batch, out, out_stride);
 }
 
 /*

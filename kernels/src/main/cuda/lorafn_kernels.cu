@@ -3,7 +3,10 @@
 // loaded through JCuda (cuModuleLoadData); where no built PTX fits, compiled at run time by NVRTC. Every kernel is extern "C" so its PTX name is its C name.
 //
 // Layouts (as in the image, little-endian):
-//   Q8_0: per row, cols/32 blocks of {F16 scale d, 32 signed bytes q}, 34 bytes; x = d * q.
+//   Q8_0: blocks of 32 values {F16 scale d, 32 signed bytes q}, x = d * q, in tiles of 16 rows (WeightFormat):
+//         per pair of blocks 1088 bytes, a 64-byte line of scales (row l's at 4l, the second block's at 4l + 2),
+//         then each block's eight 64-byte words (row l's bytes 4c..4c+3 at 64c + 4l); rows of tile t start at
+//         t * tile_bytes, tile_bytes = 1088 * ceil(blocks / 2).
 //   BF16: per row, cols values of 2 bytes (the upper half of an F32).
 //   LoRA: A is rank x in and B is stored transposed, rank x out, both F32 or BF16 (a_format/b_format:
 //         0 = F32, 1 = BF16), as LoraSegment passes them.
@@ -64,12 +67,12 @@ extern "C" __global__ void q8_0_matmul(const uint8_t *w, const float *x, float *
         return;
     }
     const int blocks = cols / 32;
-    const uint8_t *wrow = w + (size_t) row * blocks * 34;
+    const uint8_t *tile = w + (size_t) (row / 16) * 1088 * ((blocks + 1) / 2) + 4 * (row % 16); // this row's lane of its tile
     float acc[16] = {0.0f}; // one partial dot per sequence, batch <= 16
     for (int blk = 0; blk < blocks; blk++) {
-        const uint8_t *block = wrow + (size_t) blk * 34;
-        float d = __half2float(*reinterpret_cast<const __half *>(block)); // 2-byte aligned: 34 is even
-        float wv = d * (float) (int8_t) block[2 + lane];
+        const uint8_t *pair = tile + (size_t) (blk / 2) * 1088;
+        float d = __half2float(*reinterpret_cast<const __half *>(pair + 2 * (blk % 2))); // 2-byte aligned
+        float wv = d * (float) (int8_t) pair[64 + 512 * (blk % 2) + 64 * (lane / 4) + lane % 4];
         int col = blk * 32 + lane;
         for (int b = 0; b < batch; b++) {
             acc[b] += wv * x[(size_t) b * cols + col];

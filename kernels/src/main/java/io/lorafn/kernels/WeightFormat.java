@@ -5,20 +5,21 @@ package io.lorafn.kernels;
  * {@link #blockSize()} values in {@link #bytesPerBlock()} bytes. The kernels for each format live in
  * their own class in {@code kernels.cpu}; this enum only describes the layout.
  *
- * <p>Q8_0 is llama.cpp's block: an F16 scale d, then 32 signed bytes (x = d·q); rows follow one another.
- *
- * <p>Q4_0 has llama.cpp's values (an F16 scale d and 16 bytes per block of 32, byte j holding q[j] in its low
- * and q[j+16] in its high nibble, x = d·(q - 8)) but not its order: rows are stored in tiles of
- * {@link #Q4_TILE_ROWS}, interleaved so that one 64-byte line holds four bytes of each of the tile's 16 rows.
- * A product then puts one row in each 32-bit lane of a vector, and an 8-bit activation product costs a
- * handful of instructions per 512 weights instead of per 64 (rows one after another left Q4_0 bound by
- * decoding, at 0.6 of the memory bandwidth). A tile is its blocks in pairs, each pair 576 bytes:
+ * <p>Q8_0 and Q4_0 have llama.cpp's values (Q8_0: an F16 scale d and 32 signed bytes per block of 32, x = d·q;
+ * Q4_0: an F16 scale and 16 bytes, byte j holding q[j] in its low and q[j+16] in its high nibble, x = d·(q - 8))
+ * but not its order: rows are stored in tiles of {@link #TILE_ROWS}, interleaved so that one 64-byte line holds
+ * four bytes of each of the tile's 16 rows. A product then puts one row in each 32-bit lane of a vector: a
+ * decoded weight vector serves 16 rows (and every sequence of a batch), and an 8-bit activation product costs
+ * one vpdpbusd per 64 weights of 16 rows. Rows one after another left Q4_0 bound by decoding at 0.6 of the
+ * memory bandwidth, and Q8_0's batches bound by the stores of an L1 decode buffer. A tile is its blocks in
+ * pairs, each pair {@link #pairBytes()} bytes:
  * <ul>
  *   <li>64 bytes of scales: row l's F16 scale of the pair's first block at byte 4l, of its second at 4l + 2;</li>
- *   <li>256 bytes for the first block, then 256 for the second: word c (c = 0..3) of row l at 64c + 4l,
- *       holding the row's bytes 4c .. 4c+3 of the block.</li>
+ *   <li>the first block's words, then the second's, word c of row l at 64c + 4l: for Q8_0 eight words (512
+ *       bytes), word c holding the row's bytes 4c .. 4c+3 of the block; for Q4_0 four (256 bytes), word c
+ *       holding its bytes 4c .. 4c+3.</li>
  * </ul>
- * A last unpaired block leaves its partner's scales zero and its 256 bytes absent; a last partial tile is
+ * A last unpaired block leaves its partner's scales zero and its words absent; a last partial tile is
  * padded with zero rows. Row l of a tile is addressed by {@code tile + 4l} ({@link #rowOffset}), from which
  * every one of its scales and words is a constant offset.
  */
@@ -28,8 +29,8 @@ public enum WeightFormat {
     Q8_0(32, 34),
     Q4_0(32, 18);
 
-    /** Rows per Q4_0 tile. */
-    public static final int Q4_TILE_ROWS = 16;
+    /** Rows per Q8_0 or Q4_0 tile. */
+    public static final int TILE_ROWS = 16;
 
     private final int blockSize;
     private final int bytesPerBlock;
@@ -48,7 +49,7 @@ public enum WeightFormat {
     }
 
     /**
-     * Bytes of one row of {@code cols} values: what a row costs to read (Q4_0 rows share their tile's lines);
+     * Bytes of one row of {@code cols} values: what a row costs to read (a tiled row shares its tile's lines);
      * cols must be a multiple of the block size.
      */
     public long rowBytes(int cols) {
@@ -58,34 +59,43 @@ public enum WeightFormat {
         return (long) (cols / blockSize) * bytesPerBlock;
     }
 
-    /** Rows stored together: a product's slices start at a multiple of this ({@link #Q4_TILE_ROWS} for Q4_0, else 1). */
+    /** Whether rows are stored in tiles of {@link #TILE_ROWS} (Q8_0 and Q4_0). */
+    public boolean tiled() {
+        return this == Q8_0 || this == Q4_0;
+    }
+
+    /** Rows stored together: a product's slices start at a multiple of this ({@link #TILE_ROWS} for tiled formats, else 1). */
     public int rowGroup() {
-        return this == Q4_0 ? Q4_TILE_ROWS : 1;
+        return tiled() ? TILE_ROWS : 1;
     }
 
     /** Bytes of a {@code rows × cols} matrix. */
     public long matrixBytes(int rows, int cols) {
-        if (this != Q4_0) {
+        if (!tiled()) {
             return rows * rowBytes(cols);
         }
-        return (long) tiles(rows) * q4TileBytes(cols);
+        return (long) ((rows + TILE_ROWS - 1) / TILE_ROWS) * tileBytes(cols);
     }
 
-    /** Where row {@code row} of a matrix with {@code cols} columns starts; for Q4_0, its tile plus 4 × its lane. */
+    /** Where row {@code row} of a matrix with {@code cols} columns starts; for tiled formats, its tile plus 4 × its lane. */
     public long rowOffset(int row, int cols) {
-        if (this != Q4_0) {
+        if (!tiled()) {
             return row * rowBytes(cols);
         }
-        return (long) (row / Q4_TILE_ROWS) * q4TileBytes(cols) + 4L * (row % Q4_TILE_ROWS);
+        return (long) (row / TILE_ROWS) * tileBytes(cols) + 4L * (row % TILE_ROWS);
     }
 
-    private static int tiles(int rows) {
-        return (rows + Q4_TILE_ROWS - 1) / Q4_TILE_ROWS;
+    /** Bytes of one tile: {@link #pairBytes()} per pair of blocks, a last unpaired block counting as a pair. */
+    public long tileBytes(int cols) {
+        rowBytes(cols); // checks the multiple of 32
+        return (long) pairBytes() * ((cols / blockSize + 1) / 2);
     }
 
-    /** Bytes of one Q4_0 tile: 576 per pair of blocks, a last unpaired block counting as a pair. */
-    public static long q4TileBytes(int cols) {
-        Q4_0.rowBytes(cols); // checks the multiple of 32
-        return 576L * ((cols / 32 + 1) / 2);
+    /** Bytes of a pair of blocks in a tile: 64 of scales, then both blocks' 16 rows of values (Q8_0 1088, Q4_0 576). */
+    public int pairBytes() {
+        if (!tiled()) {
+            throw new IllegalStateException(this + " is not stored in tiles");
+        }
+        return 64 + 2 * TILE_ROWS * (bytesPerBlock - 2);
     }
 }

@@ -8,9 +8,9 @@ import io.lorafn.kernels.WeightMatrix;
  * never changes a bit. Rows of a length that is a multiple of 32 go four at a time through
  * {@link TileDot}; others three at a time through {@link DenseDot#dotThreeRows}.
  *
- * <p>Decoding prefetches inside the format's own loop ({@link ReadAhead}). An earlier version touched the
- * next chunk of rows before computing the current one; without it, batch 8 over the 1b shapes (2 threads)
- * runs 6% faster at Q8_0, 5% at Q4_0 and 11% at BF16.
+ * <p>Only BF16 comes here (F32 needs no decoding, Q8_0 and Q4_0 have their tiles' products), and only where
+ * the C products are not loaded. An earlier version touched the next chunk of rows before computing the
+ * current one; without it, batch 8 over the 1b shapes (2 threads) ran 11% faster at BF16.
  */
 final class BatchedRows {
     private final RowKernel kernel;

@@ -140,7 +140,7 @@ public final class CpuBackend implements Backend {
         }
         QuantizedActivations[] inputs = quantizedInputs.get();
         QuantizedActivations q = QuantizedActivations.of(x, batch, w.cols(), int8InNative() ? products.int8 : null,
-                w.format() == WeightFormat.Q8_0, slot < inputs.length ? inputs[slot] : null);
+                slot < inputs.length ? inputs[slot] : null);
         if (slot < inputs.length) {
             inputs[slot] = q;
         }
@@ -176,7 +176,7 @@ public final class CpuBackend implements Backend {
             }
             return;
         }
-        int group = w.format().rowGroup(); // Q4_0: whole tiles, so no thread reads another's lines
+        int group = w.format().rowGroup(); // Q8_0, Q4_0: whole tiles, so no thread reads another's lines
         int slice = ((w.rows() + threads - 1) / threads + group - 1) / group * group;
         int from = part * slice;
         if (from < w.rows()) {
@@ -185,14 +185,17 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * One sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers
-     * (the Vector API's Q8_0 one prefetches inside its loop, {@link ReadAhead}). Several: {@link BatchedRows}.
-     * Quantized and BF16 weights go to the C products where they are loaded ({@link NativeProducts}). Every
-     * path sums in the same order, so they give the same bits (Q4_0 in its own order, see {@link Q4Kernel#dot}).
+     * Q8_0 and Q4_0: their tiles' products, 16 rows at once (in C where the library is loaded, {@link NativeProducts},
+     * else {@link Q8Kernel#tiles} / {@link Q4Kernel#tiles}), in their own order ({@link Q4Kernel#dot}). BF16 and F32,
+     * one sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers; several
+     * BF16: {@link BatchedRows}, BF16 in C where it is loaded. Every path of a format sums in the same order, so they
+     * give the same bits.
      */
     private void matmulRows(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int from, int to) {
         if (q != null) {
-            if (!int8InNative() || !products.int8.multiply(w, q, out, from, to, scratch(1, batch * (to - from)))) {
+            if (int8InNative()) {
+                products.int8.multiply(w, q, out, from, to, scratch(1, batch * (to - from)));
+            } else {
                 Int8Products.multiply(w, q, out, from, to);
             }
             return;
@@ -207,9 +210,13 @@ public final class CpuBackend implements Backend {
                 return;
             }
         }
-        if (w.format() == WeightFormat.Q4_0) { // 16 rows per vector, in Q4Kernel.dot's order
+        if (w.format().tiled()) { // 16 rows per vector, in Q8Kernel's and Q4Kernel's dot's order
             for (int b = 0; b < batch; b++) {
-                Q4Kernel.tiles(w, x[b], out[b], from, to);
+                if (w.format() == WeightFormat.Q8_0) {
+                    Q8Kernel.tiles(w, x[b], out[b], from, to);
+                } else {
+                    Q4Kernel.tiles(w, x[b], out[b], from, to);
+                }
             }
             return;
         }

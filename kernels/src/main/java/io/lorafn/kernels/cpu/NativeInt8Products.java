@@ -1,6 +1,5 @@
 package io.lorafn.kernels.cpu;
 
-import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -15,29 +14,19 @@ import java.lang.invoke.MethodHandle;
  * {@link Int8Products} defines. Calls are critical downcalls with heap access, as the exact products' are.
  */
 final class NativeInt8Products {
-    private final MethodHandle q8Matvec, q4Matvec, q8Matmul, q4Matmul, quantize;
+    private final MethodHandle q8Matmul, q4Matmul, quantize;
 
     NativeInt8Products(SymbolLookup symbols) {
         Linker linker = Linker.nativeLinker();
         Linker.Option heapAccess = Linker.Option.critical(true);
-        FunctionDescriptor matvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
-        FunctionDescriptor matmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-        // Q4_0 tiles: (tiles, tile bytes, first row, rows, values, block starts, lane scales, n[, batch], out[, stride])
-        FunctionDescriptor tileMatvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
-        FunctionDescriptor tileMatmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
-                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-        q8Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matvec_int8"), matvec, heapAccess);
-        q4Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec_int8"), tileMatvec, heapAccess);
-        q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul_int8"), matmul, heapAccess);
-        q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul_int8"), tileMatmul, heapAccess);
+        // (tiles, tile bytes, first row's lane, rows, values, block sums, lane scales, n, batch, out, out stride)
+        FunctionDescriptor tiles = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+        q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul_int8"), tiles, heapAccess);
+        q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul_int8"), tiles, heapAccess);
         quantize = linker.downcallHandle(symbols.findOrThrow("lf_quantize_activations"), FunctionDescriptor.ofVoid(
-                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS),
-                heapAccess);
+                ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS), heapAccess);
     }
 
     /** Quantizes sequence {@code s} of {@code q} from {@code x}, as {@link QuantizedActivations} defines. */
@@ -48,8 +37,7 @@ final class NativeInt8Products {
         }
         try {
             quantize.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(q.values).asSlice((long) s * n),
-                    MemorySegment.ofArray(q.laneScales).asSlice(4L * s * lanes), MemorySegment.ofArray(q.q4Starts).asSlice(4L * s * blocks),
-                    MemorySegment.ofArray(q.q8Starts).asSlice(4L * s * lanes));
+                    MemorySegment.ofArray(q.laneScales).asSlice(4L * s * lanes), MemorySegment.ofArray(q.blockSums).asSlice(4L * s * blocks));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -58,11 +46,11 @@ final class NativeInt8Products {
     }
 
     /**
-     * out[s][from..to) for every sequence of {@code x}; the batched C product writes into {@code results}
-     * (batch × (to - from)) first. Returns false where it could not allocate; the caller then computes in Java.
+     * out[s][from..to) for every sequence of {@code x}: one sequence straight into its output, several through
+     * {@code results} (batch × (to - from)), which the C product fills first.
      */
-    boolean multiply(WeightMatrix w, QuantizedActivations x, float[][] out, int from, int to, float[] results) {
-        if (w.format() != WeightFormat.Q8_0 && w.format() != WeightFormat.Q4_0) {
+    void multiply(WeightMatrix w, QuantizedActivations x, float[][] out, int from, int to, float[] results) {
+        if (!w.format().tiled()) {
             throw new IllegalArgumentException(w.format() + " takes F32 activations");
         }
         if (x.n != w.cols()) {
@@ -72,44 +60,25 @@ final class NativeInt8Products {
         for (int b = 0; b < x.batch; b++) {
             java.util.Objects.checkFromToIndex(from, to, Math.min(w.rows(), out[b].length));
         }
-        boolean q4 = w.format() == WeightFormat.Q4_0;
-        long rowBytes = w.format().rowBytes(x.n);
+        boolean one = x.batch == 1;
+        if (!one && results.length < x.batch * rows) {
+            throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
+        }
+        MemorySegment y = one ? MemorySegment.ofArray(out[0]).asSlice(4L * from) : MemorySegment.ofArray(results);
+        MethodHandle kernel = w.format() == io.lorafn.kernels.WeightFormat.Q8_0 ? q8Matmul : q4Matmul;
         try {
-            if (q4 && x.batch == 1) {
-                q4Matvec.invokeExact(NativeProducts.tileOf(w, from), WeightFormat.q4TileBytes(x.n), from % WeightFormat.Q4_TILE_ROWS, rows,
-                        MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.q4Starts), MemorySegment.ofArray(x.laneScales), x.n,
-                        MemorySegment.ofArray(out[0]).asSlice(4L * from));
-                return true;
-            }
-            if (x.batch == 1) {
-                q8Matvec.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x.values),
-                        MemorySegment.ofArray(x.q8Starts), MemorySegment.ofArray(x.laneScales), x.n,
-                        MemorySegment.ofArray(out[0]).asSlice(4L * from));
-                return true;
-            }
-            if (!q4 && x.interleavedBytes == null) {
-                throw new IllegalArgumentException("activations quantized without the batched Q8_0 layout");
-            }
-            if (results.length < x.batch * rows) {
-                throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
-            }
-            int status = q4
-                    ? (int) q4Matmul.invokeExact(NativeProducts.tileOf(w, from), WeightFormat.q4TileBytes(x.n), from % WeightFormat.Q4_TILE_ROWS,
-                            rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.q4Starts), MemorySegment.ofArray(x.laneScales),
-                            x.n, x.batch, MemorySegment.ofArray(results), rows)
-                    : (int) q8Matmul.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, x.interleavedBytes,
-                            x.interleavedScales, x.n, x.batch, MemorySegment.ofArray(results), rows);
-            if (status != 0) {
-                return false;
-            }
+            kernel.invokeExact(NativeProducts.tileOf(w, from), w.format().tileBytes(x.n), from % io.lorafn.kernels.WeightFormat.TILE_ROWS,
+                    rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.blockSums), MemorySegment.ofArray(x.laneScales), x.n,
+                    x.batch, y, rows);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-        for (int b = 0; b < x.batch; b++) {
-            System.arraycopy(results, b * rows, out[b], from, rows);
+        if (!one) {
+            for (int b = 0; b < x.batch; b++) {
+                System.arraycopy(results, b * rows, out[b], from, rows);
+            }
         }
-        return true;
     }
 }

@@ -74,7 +74,7 @@ final class NativeProducts {
         LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (AVX-512, through FFM)" : "cpu kernels: Vector API (" + why + ")");
     }
 
-    private final MethodHandle q8Matvec, q4Matvec, bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
+    private final MethodHandle bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
     private final MethodHandle f32LoraShrink, bf16LoraShrink, f32LoraExpandAdd, bf16LoraExpandAdd;
     /** The 8-bit activation products, or null where the CPU lacks {@link #INT8_FLAGS} ({@link Int8Products} then computes in Java). */
     final NativeInt8Products int8;
@@ -87,16 +87,13 @@ final class NativeProducts {
                 ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
         FunctionDescriptor matmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
-        // Q4_0 tiles take the tile holding the first row, the tile's bytes and the first row's lane
-        FunctionDescriptor tileMatvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
-        FunctionDescriptor tileMatmul = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+        // Q8_0 and Q4_0 tiles take the tile holding the first row, the tile's bytes and the first row's lane; with one
+        // sequence their products are the matrix-vector products too
+        FunctionDescriptor tileMatmul = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                 ValueLayout.JAVA_INT);
-        q8Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matvec"), matvec, heapAccess);
-        q4Matvec = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matvec"), tileMatvec, heapAccess);
         bf16Matvec = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matvec"), matvec, heapAccess);
-        q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), matmul, heapAccess);
+        q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul"), tileMatmul, heapAccess);
         q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul"), tileMatmul, heapAccess);
         bf16Matmul = linker.downcallHandle(symbols.findOrThrow("lf_bf16_matmul"), matmul, heapAccess);
         FunctionDescriptor shrink = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
@@ -184,18 +181,15 @@ final class NativeProducts {
         MemorySegment rows = rowsFrom(w, from);
         MemorySegment outSlice = MemorySegment.ofArray(out).asSlice(4L * from);
         long rowBytes = w.format().rowBytes(w.cols());
-        MethodHandle kernel = switch (w.format()) {
-            case Q8_0 -> q8Matvec;
-            case Q4_0 -> q4Matvec;
-            case BF16 -> bf16Matvec;
-            case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
-        };
         try {
-            if (w.format() == WeightFormat.Q4_0) {
-                kernel.invokeExact(tileOf(w, from), WeightFormat.q4TileBytes(w.cols()), from % WeightFormat.Q4_TILE_ROWS, to - from,
-                        MemorySegment.ofArray(x), w.cols(), outSlice);
+            if (w.format().tiled()) {
+                (w.format() == WeightFormat.Q8_0 ? q8Matmul : q4Matmul).invokeExact(tileOf(w, from),
+                        w.format().tileBytes(w.cols()), from % WeightFormat.TILE_ROWS, to - from, MemorySegment.ofArray(x), w.cols(), 1,
+                        outSlice, 0);
+            } else if (w.format() == WeightFormat.BF16) {
+                bf16Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
             } else {
-                kernel.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
+                throw new IllegalArgumentException("F32 is computed by the Vector API");
             }
         } catch (RuntimeException | Error e) {
             throw e;
@@ -263,9 +257,9 @@ final class NativeProducts {
         }
     }
 
-    /** The Q4_0 tile that holds row {@code row}, as the C side reads it (see {@link #rowsFrom}). */
+    /** The tile that holds row {@code row}, as the C side reads it (see {@link #rowsFrom}). */
     static MemorySegment tileOf(WeightMatrix w, int row) {
-        return rowsFrom(w, row - row % WeightFormat.Q4_TILE_ROWS); // a tile's first row starts where the tile does
+        return rowsFrom(w, row - row % WeightFormat.TILE_ROWS); // a tile's first row starts where the tile does
     }
 
     private static void checkBounds(WeightMatrix w, float[] x, float[] out, int from, int to) {
@@ -292,7 +286,7 @@ final class NativeProducts {
     /**
      * out[b][from..to) for b < batch, from sequences {@link #pack packed}; the C side writes into
      * {@code results} (batch × (to - from)) and this copies them out. Returns false where the library could
-     * not allocate its decode buffer; the caller then computes these rows itself.
+     * not allocate its buffer (BF16); the caller then computes these rows itself.
      */
     boolean matmul(WeightMatrix w, float[] packed, int batch, float[][] out, int from, int to, float[] results) {
         int n = w.cols(), rows = to - from;
@@ -311,12 +305,13 @@ final class NativeProducts {
             case BF16 -> bf16Matmul;
             case F32 -> throw new IllegalArgumentException("F32 is computed by the Vector API");
         };
-        int status;
+        int status = 0;
         try {
-            status = w.format() == WeightFormat.Q4_0
-                    ? (int) kernel.invokeExact(tileOf(w, from), WeightFormat.q4TileBytes(n), from % WeightFormat.Q4_TILE_ROWS, rows, x, n,
-                            batch, y, rows)
-                    : (int) kernel.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
+            if (w.format().tiled()) {
+                kernel.invokeExact(tileOf(w, from), w.format().tileBytes(n), from % WeightFormat.TILE_ROWS, rows, x, n, batch, y, rows);
+            } else {
+                status = (int) kernel.invokeExact(rowsAt, rowBytes, rows, x, n, batch, y, rows);
+            }
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -13,6 +13,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Q4_0 rows: per block of 32, an F16 scale and 16 bytes of nibbles; x = d·(q - 8). Rows are interleaved in
  * tiles ({@link io.lorafn.kernels.WeightFormat}); a row's offset is its tile plus 4 × its lane, and from there
  * block b's scale is at {@link #scaleAt} and its 16 bytes are four words, 64 bytes apart, from {@link #wordsAt}.
+ * {@link Q8Kernel} sums in the same order.
  */
 final class Q4Kernel implements RowKernel {
     static final Q4Kernel INSTANCE = new Q4Kernel();
@@ -40,8 +41,9 @@ final class Q4Kernel implements RowKernel {
         return acc;
     }
 
-    private static final VectorSpecies<Integer> TILE_INTS = IntVector.SPECIES_512;
-    private static final VectorSpecies<Float> TILE_FLOATS = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> TILE_INTS = Tiles.INTS;
+    private static final VectorSpecies<Float> TILE_FLOATS = Tiles.FLOATS;
+    private static final int PAIR = io.lorafn.kernels.WeightFormat.Q4_0.pairBytes();
 
     /**
      * out[r] = row r · x for rows [from, to) of a tiled matrix, a tile's 16 rows at once, one per vector lane
@@ -59,29 +61,10 @@ final class Q4Kernel implements RowKernel {
                 long words = wordsAt(tile, b);
                 FloatVector p0 = wordSums(w, words, x, i), p1 = wordSums(w, words + 64, x, i + 4);
                 FloatVector p2 = wordSums(w, words + 128, x, i + 8), p3 = wordSums(w, words + 192, x, i + 12);
-                acc = scales(w, tile, b).fma(p0.add(p1).add(p2.add(p3)), acc);
+                acc = Tiles.scales(w, tile, PAIR, b).fma(p0.add(p1).add(p2.add(p3)), acc);
             }
-            acc.intoArray(lanes, 0);
-            for (int r = Math.max(from, 16 * t); r < Math.min(to, 16 * t + 16); r++) {
-                out[r] = lanes[r - 16 * t];
-            }
+            Tiles.store(acc, lanes, t, out, from, to);
         }
-    }
-
-    /**
-     * The 16 rows' scales of block b as floats, converted from F16 in vector lanes (one at a time through
-     * {@code Float.float16ToFloat} cost more than the block's arithmetic): the magnitude's bits moved into an
-     * F32's place and multiplied by 2^112 (exact, subnormals included), then the sign. The same value as
-     * {@code float16ToFloat} for every finite F16 (Q4TilesTest checks all of them); the writer never stores
-     * an infinite or NaN scale.
-     */
-    static FloatVector scales(MemorySegment w, long tile, int b) {
-        IntVector half = IntVector.fromMemorySegment(TILE_INTS, w, tile + 576L * (b >> 1), ByteOrder.LITTLE_ENDIAN);
-        if ((b & 1) == 1) {
-            half = half.lanewise(VectorOperators.LSHR, 16);
-        }
-        FloatVector magnitude = half.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        return magnitude.reinterpretAsInts().or(half.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 
     /** {@link #wordSum} for the 16 words of a line at {@code words}, lane l being row l's. */

@@ -66,10 +66,9 @@ public final class ResidentImage implements AutoCloseable {
             JsonNode h = JSON.readTree(new String(file.asSlice(ResidentImageFormat.PREAMBLE, headerLen)
                     .toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8));
             int version = h.path("version").asInt();
-            if (version != ResidentImageFormat.VERSION && !(version == 1 && !h.path("weight_format").asText().equals("Q4_0"))) {
-                throw error("IMAGE_VERSION", path, "has version " + h.path("version") + "; this build reads "
-                        + ResidentImageFormat.VERSION + (version == 1 ? " for Q4_0 (its rows are now stored in tiles)" : "")
-                        + ": rebuild it with 'lorafn image build'");
+            if (version < 1 || version > ResidentImageFormat.VERSION) {
+                throw error("IMAGE_VERSION", path, "has version " + h.path("version") + "; this build reads 1 to "
+                        + ResidentImageFormat.VERSION + ": rebuild it with 'lorafn image build'");
             }
             Map<String, ImageTensor> tensors = new LinkedHashMap<>();
             for (JsonNode t : h.path("tensors")) {
@@ -79,6 +78,11 @@ public final class ResidentImage implements AutoCloseable {
                         || it.offset() + it.bytes() > size || it.bytes() != it.format().matrixBytes(it.rows(), it.cols())) {
                     throw error("IMAGE_CORRUPT", path, "tensor '" + it.name() + "' has a bad table entry (offset " + it.offset()
                             + ", " + it.bytes() + " bytes, file " + size + " bytes)");
+                }
+                if (ResidentImageFormat.layoutSince(it.format()) > version) {
+                    throw error("IMAGE_VERSION", path, "has version " + version + ", whose " + it.format() + " tensors are laid out row by row; "
+                            + "this build stores them in tiles (version " + ResidentImageFormat.layoutSince(it.format())
+                            + "): rebuild it with 'lorafn image build'");
                 }
                 tensors.put(it.name(), it);
             }

@@ -10,12 +10,22 @@ final class ResidentImageFormat {
     static final int PREAMBLE = 16;
     static final int ALIGN = 64;
     /**
-     * 2: Q4_0 matrices are stored in tiles of 16 interleaved rows (WeightFormat); version 1 had them row by row.
-     * Version-1 images of the other formats are laid out exactly as version 2 and are still read.
+     * 3: Q8_0 matrices are stored in tiles of 16 interleaved rows (WeightFormat), as Q4_0's have been since 2; before,
+     * row by row. An older image is still read where none of its tensors is in a format whose layout changed since
+     * ({@link #layoutSince}).
      */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     private ResidentImageFormat() {
+    }
+
+    /** The first version with this format's current layout. */
+    static int layoutSince(io.lorafn.kernels.WeightFormat format) {
+        return switch (format) {
+            case Q8_0 -> 3;
+            case Q4_0 -> 2;
+            case F32, BF16 -> 1;
+        };
     }
 
     static long align(long offset) {

@@ -104,7 +104,7 @@ public final class ResidentImageWriter {
 
     private static void convert(Tensor src, ImageTensor dst, MemorySegment file) {
         float[] row = new float[dst.cols()];
-        for (int r = 0; r < dst.rows(); r++) { // a Q4_0 tile's padding rows stay as the new file's zeros
+        for (int r = 0; r < dst.rows(); r++) { // a last tile's padding rows stay as the new file's zeros
             src.toFloats((long) r * dst.cols(), row);
             CpuBackend.encodeRow(dst.format(), row, file, dst.offset() + dst.format().rowOffset(r, dst.cols()));
         }

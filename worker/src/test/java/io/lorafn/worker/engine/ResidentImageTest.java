@@ -91,29 +91,42 @@ class ResidentImageTest {
         assertEquals("IMAGE_BAD_MAGIC", assertThrows(StorageException.class, () -> ResidentImage.open(notAnImage)).code());
     }
 
-    /** Version 2 changed only Q4_0's layout (tiles): a version-1 image of another format is still read, a Q4_0 one is refused. */
+    /**
+     * Version 2 changed Q4_0's layout (tiles) and version 3 Q8_0's: an older image is read where none of its tensors'
+     * layouts changed since, and refused, naming the format and the fix, where one did; a version from the future is refused.
+     */
     @Test
-    void versionOneImagesAreReadUnlessTheyHoldQ4_0() throws IOException {
+    void olderImagesAreReadUnlessALayoutTheyHoldChangedSince() throws IOException {
         Path model = TestModels.model(root, "versions", TestModels.tiny(), DType.F32, 54);
-        for (WeightFormat format : new WeightFormat[] {WeightFormat.Q8_0, WeightFormat.Q4_0}) {
+        for (WeightFormat format : new WeightFormat[] {WeightFormat.BF16, WeightFormat.Q8_0, WeightFormat.Q4_0}) {
             Path img = image(model, format);
-            byte[] bytes = Files.readAllBytes(img);
-            String head = new String(bytes, 0, 4096, java.nio.charset.StandardCharsets.ISO_8859_1);
-            int at = head.indexOf("\"version\":2");
-            assertTrue(at > 0, "the header names its version");
-            bytes[at + "\"version\":".length()] = '1';
-            Path old = root.resolve("v1-" + format + ".img");
-            Files.write(old, bytes);
-            if (format == WeightFormat.Q8_0) {
-                try (ResidentImage image = ResidentImage.open(old)) {
-                    assertEquals(WeightFormat.Q8_0, image.weightFormat());
+            for (int version : new int[] {1, 2, 4}) {
+                Path old = withVersion(img, version);
+                boolean readable = version < 4 && (format == WeightFormat.BF16 || (format == WeightFormat.Q4_0 && version == 2));
+                if (readable) {
+                    try (ResidentImage image = ResidentImage.open(old)) {
+                        assertEquals(format, image.weightFormat());
+                    }
+                } else {
+                    StorageException e = assertThrows(StorageException.class, () -> ResidentImage.open(old), format + " version " + version);
+                    assertEquals("IMAGE_VERSION", e.code());
+                    assertTrue(e.getMessage().contains("lorafn image build") && (version == 4 || e.getMessage().contains(format.name())),
+                            e.getMessage());
                 }
-            } else {
-                StorageException e = assertThrows(StorageException.class, () -> ResidentImage.open(old));
-                assertEquals("IMAGE_VERSION", e.code());
-                assertTrue(e.getMessage().contains("Q4_0") && e.getMessage().contains("lorafn image build"), e.getMessage());
             }
         }
+    }
+
+    /** A copy of the image whose header names another version. */
+    private Path withVersion(Path img, int version) throws IOException {
+        byte[] bytes = Files.readAllBytes(img);
+        String head = new String(bytes, 0, 4096, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int at = head.indexOf("\"version\":3");
+        assertTrue(at > 0, "the header names its version");
+        bytes[at + "\"version\":".length()] = (byte) ('0' + version);
+        Path old = root.resolve("v" + version + "-" + img.getFileName());
+        Files.write(old, bytes);
+        return old;
     }
 
     /** Writes the image's weights back as an F32 Hugging Face directory, for the reference to read. */

@@ -13,25 +13,58 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q4_0's tiles of 16 interleaved rows (WeightFormat): the bytes sit where the format says, and every product
- * computes any range of rows, including ranges that start or end inside a tile and a last partial tile.
+ * Q8_0's and Q4_0's tiles of 16 interleaved rows (WeightFormat): the bytes sit where the format says, and every
+ * product computes any range of rows, including ranges that start or end inside a tile and a last partial tile.
  */
-class Q4TilesTest {
+class TilesTest {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     @Test
     void sizesAndOffsetsFollowTheTiles() {
         WeightFormat q4 = WeightFormat.Q4_0;
         assertEquals(18 * 3, q4.rowBytes(96)); // what a row costs to read
-        assertEquals(1152, WeightFormat.q4TileBytes(96)); // 3 blocks: a pair and an unpaired block, 576 bytes each
+        assertEquals(1152, q4.tileBytes(96)); // 3 blocks: a pair and an unpaired block, 576 bytes each
         assertEquals(3 * 1152, q4.matrixBytes(37, 96)); // 37 rows: 3 tiles, the last padded
         assertEquals(1152 + 4, q4.rowOffset(17, 96));
         assertEquals(16 * 18 * 64, q4.matrixBytes(16, 2048)); // even blocks, whole tiles: no padding at all
-        assertEquals(37 * 34 * 3, WeightFormat.Q8_0.matrixBytes(37, 96));
+        WeightFormat q8 = WeightFormat.Q8_0;
+        assertEquals(34 * 3, q8.rowBytes(96));
+        assertEquals(2176, q8.tileBytes(96)); // 1088 a pair
+        assertEquals(3 * 2176, q8.matrixBytes(37, 96));
+        assertEquals(2176 + 4, q8.rowOffset(17, 96));
+        assertEquals(16 * 34 * 64, q8.matrixBytes(16, 2048));
         assertEquals(16, q4.rowGroup());
-        assertEquals(1, WeightFormat.Q8_0.rowGroup());
+        assertEquals(16, q8.rowGroup());
+        assertEquals(1, WeightFormat.BF16.rowGroup());
+        assertEquals(2 * 7 * 10, WeightFormat.BF16.matrixBytes(7, 10));
+    }
+
+    /** Row l's block b: llama.cpp's 34 bytes (scale, then 32 signed bytes), scale and words at the documented places. */
+    @Test
+    void eachRowsQ8BlockIsLlamaCppsBytesInterleaved() {
+        int rows = 20, cols = 96;
+        SplittableRandom r = new SplittableRandom(6);
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q8_0, r, rows, cols);
+            float[] row = new float[cols];
+            for (int i = 0; i < rows; i++) {
+                CpuBackend.decodeRow(m, i, row);
+                long tile = (long) (i / 16) * WeightFormat.Q8_0.tileBytes(cols);
+                for (int b = 0; b < 3; b++) {
+                    long pair = tile + 1088L * (b / 2);
+                    short scale = m.data().get(SHORT, pair + 4L * (i % 16) + 2 * (b % 2));
+                    for (int j = 0; j < 32; j++) {
+                        byte q = m.data().get(ValueLayout.JAVA_BYTE, pair + 64 + 512L * (b % 2) + 64L * (j / 4) + 4L * (i % 16) + j % 4);
+                        assertEquals(Float.float16ToFloat(scale) * q, row[32 * b + j], "row " + i + " block " + b + " weight " + j);
+                    }
+                }
+            }
+            assertEquals(0, m.data().get(SHORT, 1088 + 2), "an unpaired block's partner has no scale");
+        }
     }
 
     /** Row l's block b: llama.cpp's 18 bytes (scale, then byte j = q[j] | q[j+16] << 4), at the documented places. */
@@ -45,7 +78,7 @@ class Q4TilesTest {
             float[] row = new float[cols];
             for (int i = 0; i < rows; i++) {
                 CpuBackend.decodeRow(m, i, row);
-                long tile = (long) (i / 16) * WeightFormat.q4TileBytes(cols);
+                long tile = (long) (i / 16) * WeightFormat.Q4_0.tileBytes(cols);
                 for (int b = 0; b < 3; b++) {
                     long pair = tile + 576L * (b / 2);
                     short scale = m.data().get(SHORT, pair + 4L * (i % 16) + 2 * (b % 2));
@@ -59,7 +92,7 @@ class Q4TilesTest {
                 }
             }
             assertEquals(0, m.data().get(SHORT, 576 + 2), "an unpaired block's partner has no scale");
-            long tile1 = WeightFormat.q4TileBytes(cols); // rows 16..19: lanes 4..15 of every 64-byte line are padding rows
+            long tile1 = WeightFormat.Q4_0.tileBytes(cols); // rows 16..19: lanes 4..15 of every 64-byte line are padding rows
             for (long line = tile1; line < 2 * tile1; line += 64) {
                 for (long o = line + 16; o < line + 64; o++) {
                     assertEquals(0, m.data().get(ValueLayout.JAVA_BYTE, o), "padding at " + o);
@@ -68,14 +101,44 @@ class Q4TilesTest {
         }
     }
 
+    /** The Java tile products (Vector API, 16 rows a vector) give their format's dot, bit for bit, on any range of rows. */
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"Q8_0", "Q4_0"})
+    void vectorTileProductsGiveTheDotsBits(WeightFormat format) {
+        int rows = 45, cols = 160;
+        SplittableRandom r = new SplittableRandom(8);
+        RowKernel kernel = format == WeightFormat.Q8_0 ? Q8Kernel.INSTANCE : Q4Kernel.INSTANCE;
+        try (Arena arena = Arena.ofConfined()) {
+            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (float) r.nextGaussian();
+            }
+            for (int[] range : new int[][] {{0, 45}, {5, 13}, {31, 45}}) {
+                float[] want = new float[rows], got = new float[rows];
+                for (int i = range[0]; i < range[1]; i++) {
+                    want[i] = kernel.dot(m.data(), m.rowOffset(i), x, cols);
+                }
+                if (format == WeightFormat.Q8_0) {
+                    Q8Kernel.tiles(m, x, got, range[0], range[1]);
+                } else {
+                    Q4Kernel.tiles(m, x, got, range[0], range[1]);
+                }
+                assertArrayEquals(want, got, format + " rows " + range[0] + ".." + range[1]);
+            }
+        }
+    }
+
     /** The C products (exact and 8-bit) from rows that start and end inside tiles, against the Java kernels. */
-    @Test
-    void productsOfRowRangesInsideTilesAgreeWithJava() {
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"Q8_0", "Q4_0"})
+    void productsOfRowRangesInsideTilesAgreeWithJava(WeightFormat format) {
         assumeTrue(NativeProducts.LOADED != null, "no C products on this machine");
         int rows = 45, cols = 160;
         SplittableRandom r = new SplittableRandom(9);
+        RowKernel kernel = format == WeightFormat.Q8_0 ? Q8Kernel.INSTANCE : Q4Kernel.INSTANCE;
         try (Arena arena = Arena.ofConfined()) {
-            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, rows, cols);
+            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
             float[][] x = new float[3][cols];
             for (float[] v : x) {
                 for (int i = 0; i < cols; i++) {
@@ -88,7 +151,7 @@ class Q4TilesTest {
                 int from = range[0], to = range[1];
                 float[] want = new float[rows], got = new float[rows];
                 for (int i = from; i < to; i++) {
-                    want[i] = Q4Kernel.INSTANCE.dot(m.data(), m.rowOffset(i), x[0], cols);
+                    want[i] = kernel.dot(m.data(), m.rowOffset(i), x[0], cols);
                 }
                 NativeProducts.LOADED.matvec(m, x[0], got, from, to);
                 assertArrayEquals(want, got, "exact matvec rows " + from + ".." + to);
@@ -97,7 +160,7 @@ class Q4TilesTest {
                 for (int s = 0; s < 3; s++) {
                     float[] solo = new float[rows];
                     for (int i = from; i < to; i++) {
-                        solo[i] = Q4Kernel.INSTANCE.dot(m.data(), m.rowOffset(i), x[s], cols);
+                        solo[i] = kernel.dot(m.data(), m.rowOffset(i), x[s], cols);
                     }
                     assertArrayEquals(solo, batched[s], "exact matmul rows " + from + ".." + to + " sequence " + s);
                 }
@@ -117,13 +180,14 @@ class Q4TilesTest {
     }
 
     /** Thread slices start on whole tiles, so a product split over threads equals the one-thread product. */
-    @Test
-    void aProductSplitOverThreadsEqualsTheOneThreadProduct() {
-        int rows = 1000, cols = 1024; // > 512 KiB of Q4_0: split
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"Q8_0", "Q4_0"})
+    void aProductSplitOverThreadsEqualsTheOneThreadProduct(WeightFormat format) {
+        int rows = 1000, cols = 1024; // > 512 KiB: split
         SplittableRandom r = new SplittableRandom(2);
         for (Activations a : Activations.values()) {
             try (Arena arena = Arena.ofShared(); CpuBackend three = new CpuBackend(3, a); CpuBackend one = new CpuBackend(1, a)) {
-                WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, rows, cols);
+                WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
                 float[][] x = {new float[cols]};
                 for (int i = 0; i < cols; i++) {
                     x[0][i] = (float) r.nextGaussian();
@@ -146,7 +210,7 @@ class Q4TilesTest {
                     line.set(SHORT, 4L * l, (short) (base + l));
                     line.set(SHORT, 4L * l + 2, (short) (base + 16 + l));
                 }
-                float[] even = Q4Kernel.scales(line, 0, 0).toArray(), odd = Q4Kernel.scales(line, 0, 1).toArray();
+                float[] even = Tiles.scales(line, 0, 576, 0).toArray(), odd = Tiles.scales(line, 0, 576, 1).toArray();
                 for (int l = 0; l < 16; l++) {
                     check(base + l, even[l]);
                     check(base + 16 + l, odd[l]);

@@ -1,0 +1,79 @@
+/*
+ * Q8_0 and Q4_0 tiles (io.lorafn.kernels.WeightFormat): 16 rows interleaved, one per 32-bit lane. Per pair of
+ * blocks: a 64-byte line of the rows' F16 scales (the pair's first block in the low half of each word, its
+ * second in the high half), then each block's 64-byte words, word c of row l at 64c + 4l: eight words of four
+ * signed bytes for Q8_0 (TILE_Q8_PAIR bytes a pair), four of eight nibbles for Q4_0 (TILE_Q4_PAIR). The
+ * addressing, scales, prefetching and partial-tile stores that the exact (lorafn_cpu_kernels.c) and the 8-bit
+ * (lorafn_int8_products.c) tile products share; `pair` is always one of the two constants, so each inlined
+ * copy has its own offsets.
+ */
+#ifndef LORAFN_TILES_H
+#define LORAFN_TILES_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+#define TILE_INLINE static inline __attribute__((always_inline))
+
+#define TILE_Q8_PAIR 1088 /* 64 + 2 × 8 words */
+#define TILE_Q4_PAIR 576  /* 64 + 2 × 4 words */
+
+/* Batched products read into L1 two pairs ahead, and into L2 eight pairs ahead: the second hint added 4-6% over
+   the mapped 1b Q4_0 image in chunks of 9.4 MB, 2 threads (T1 and T2 alike; 2-32 KiB tried, 4.5 KiB best; 9 KiB was
+   worse in the engine); without either, 8-bit batch 8 fell from 270-326 to 168-176 G multiply-adds/s (Zen 4,
+   kernel-bench.sh). Batch 1 does without them: a thread reads its tiles as one sequential stream, which the
+   hardware prefetcher follows better alone (Zen 4, gate/up's shape from memory, two threads: 8-bit 33.2, 41.7,
+   33.8 -> 45.9, 47.7, 30.3 GB/s, exact 28.8, 33.8, 30.4 -> 35.3, 34.5, 31.1). */
+#ifndef TILE_AHEAD_PAIRS
+#define TILE_AHEAD_PAIRS 2
+#endif
+#ifndef TILE_FAR_PAIRS
+#define TILE_FAR_PAIRS 8
+#endif
+
+/* Block b's words. */
+TILE_INLINE const uint8_t *tile_words(const uint8_t *tile, int32_t pair, int32_t b) {
+    return tile + pair * (b >> 1) + 64 + (pair - 64) / 2 * (b & 1);
+}
+
+/* The 16 rows' scales of block b, as floats. */
+TILE_INLINE __m512 tile_scales(const uint8_t *tile, int32_t pair, int32_t b) {
+    __m512i line = _mm512_loadu_si512(tile + pair * (b >> 1));
+    if (b & 1) {
+        line = _mm512_srli_epi32(line, 16);
+    }
+    return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(line));
+}
+
+/* At the first block of each pair: the pair's lines that far ahead, into L1 and into L2. */
+TILE_INLINE void tile_prefetch(const uint8_t *tile, int32_t pair, int32_t b) {
+    if ((b & 1) == 0) {
+        const char *at = (const char *) tile + pair * (b >> 1);
+        for (int k = 0; k < pair / 64; k++) {
+            _mm_prefetch(at + TILE_AHEAD_PAIRS * pair + 64 * k, _MM_HINT_T0);
+            _mm_prefetch(at + TILE_FAR_PAIRS * pair + 64 * k, _MM_HINT_T2);
+        }
+    }
+}
+
+/*
+ * Tile t of the tiles at w (tile_bytes apart, the first holding row first), and which of its lanes [*from, *to)
+ * hold rows of [first, first + rows).
+ */
+TILE_INLINE const uint8_t *tile_at(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, int32_t t, int32_t *from,
+                                   int32_t *to) {
+    *from = first > 16 * t ? first - 16 * t : 0;
+    *to = first + rows < 16 * t + 16 ? first + rows - 16 * t : 16;
+    return w + (t - first / 16) * tile_bytes;
+}
+
+/* Lanes [from, to) of a tile's 16 results into out[l - from]. */
+TILE_INLINE void store_lanes(__m512 v, int32_t from, int32_t to, float *out) {
+    float lanes[16];
+    _mm512_storeu_ps(lanes, v);
+    for (int32_t l = from; l < to; l++) {
+        out[l - from] = lanes[l];
+    }
+}
+
+#endif
