@@ -186,7 +186,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * Q8_0 and Q4_0: their tiles' products, 16 rows at once (in C where the library is loaded, {@link NativeProducts},
-     * else {@link Q8Kernel#tiles} / {@link Q4Kernel#tiles}), in their own order ({@link Q4Kernel#dot}). BF16 and F32,
+     * else {@link Tiles}), in their own order ({@link Q4Kernel#dot}). BF16 and F32,
      * one sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers; several
      * BF16: {@link BatchedRows}, BF16 in C where it is loaded. Every path of a format sums in the same order, so they
      * give the same bits.
@@ -210,14 +210,8 @@ public final class CpuBackend implements Backend {
                 return;
             }
         }
-        if (w.format().tiled()) { // 16 rows per vector, in Q8Kernel's and Q4Kernel's dot's order
-            for (int b = 0; b < batch; b++) {
-                if (w.format() == WeightFormat.Q8_0) {
-                    Q8Kernel.tiles(w, x[b], out[b], from, to);
-                } else {
-                    Q4Kernel.tiles(w, x[b], out[b], from, to);
-                }
-            }
+        if (w.format().tiled()) { // a row per vector lane, in Q8Kernel's and Q4Kernel's dot's order
+            Tiles.multiply(w, x, out, batch, from, to);
             return;
         }
         RowKernel k = kernel(w.format());

@@ -27,7 +27,8 @@ final class Q4Kernel implements RowKernel {
      * Q4_0's own order (rows are tiled, and the C products compute 16 rows at once, one per vector lane): for
      * each block b, per word c, p_c = the chain over its eight weights in the order 4c .. 4c+3, 16+4c ..
      * 16+4c+3 of (q - 8)·x_j, the first a product and the rest multiply-adds; s_b = (p_0 + p_1) + (p_2 + p_3);
-     * acc = fma(d_b, s_b, acc) from 0. Scalar: this is the definition and the path where C cannot run.
+     * acc = fma(d_b, s_b, acc) from 0. Scalar: this is the definition; {@link Tiles} computes it in vector lanes
+     * where C cannot run.
      */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int n) {
@@ -39,50 +40,6 @@ final class Q4Kernel implements RowKernel {
             acc = Math.fma(Float.float16ToFloat(w.get(SHORT, scaleAt(offset, b))), (p0 + p1) + (p2 + p3), acc);
         }
         return acc;
-    }
-
-    private static final VectorSpecies<Integer> TILE_INTS = Tiles.INTS;
-    private static final VectorSpecies<Float> TILE_FLOATS = Tiles.FLOATS;
-    private static final int PAIR = io.lorafn.kernels.WeightFormat.Q4_0.pairBytes();
-
-    /**
-     * out[r] = row r · x for rows [from, to) of a tiled matrix, a tile's 16 rows at once, one per vector lane
-     * (a 64-byte word line holds one word of each): {@link #dot}'s operations lane by lane, so its bits, at
-     * vector speed. The Java path's Q4_0 product where the C products cannot run.
-     */
-    static void tiles(io.lorafn.kernels.WeightMatrix m, float[] x, float[] out, int from, int to) {
-        MemorySegment w = m.data();
-        int blocks = m.cols() / BLOCK;
-        float[] lanes = new float[16];
-        for (int t = from / 16; 16 * t < to; t++) {
-            long tile = m.rowOffset(16 * t);
-            FloatVector acc = FloatVector.zero(TILE_FLOATS);
-            for (int b = 0, i = 0; b < blocks; b++, i += BLOCK) {
-                long words = wordsAt(tile, b);
-                FloatVector p0 = wordSums(w, words, x, i), p1 = wordSums(w, words + 64, x, i + 4);
-                FloatVector p2 = wordSums(w, words + 128, x, i + 8), p3 = wordSums(w, words + 192, x, i + 12);
-                acc = Tiles.scales(w, tile, PAIR, b).fma(p0.add(p1).add(p2.add(p3)), acc);
-            }
-            Tiles.store(acc, lanes, t, out, from, to);
-        }
-    }
-
-    /** {@link #wordSum} for the 16 words of a line at {@code words}, lane l being row l's. */
-    private static FloatVector wordSums(MemorySegment w, long words, float[] x, int i) {
-        IntVector word = IntVector.fromMemorySegment(TILE_INTS, w, words, ByteOrder.LITTLE_ENDIAN);
-        FloatVector sum = weights(word, 0).mul(x[i]);
-        for (int k = 1; k < 4; k++) {
-            sum = weights(word, 8 * k).fma(FloatVector.broadcast(TILE_FLOATS, x[i + k]), sum);
-        }
-        for (int k = 0; k < 4; k++) {
-            sum = weights(word, 8 * k + 4).fma(FloatVector.broadcast(TILE_FLOATS, x[i + 16 + k]), sum);
-        }
-        return sum;
-    }
-
-    /** The nibble at {@code shift} of each lane, as the float q - 8. */
-    private static FloatVector weights(IntVector word, int shift) {
-        return (FloatVector) word.lanewise(VectorOperators.LSHR, shift).and(0x0F).sub(8).convertShape(VectorOperators.I2F, TILE_FLOATS, 0);
     }
 
     /** p_c for the word whose first weight is x[i]: its low nibbles go with x[i..i+3], its high ones with x[i+16..i+19]. */

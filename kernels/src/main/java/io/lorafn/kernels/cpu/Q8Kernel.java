@@ -1,13 +1,9 @@
 package io.lorafn.kernels.cpu;
 
 import io.lorafn.kernels.WeightFormat;
-import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0 rows: per block of 32, an F16 scale and 32 signed bytes; x = d·q. Rows are interleaved in tiles
@@ -31,7 +27,8 @@ final class Q8Kernel implements RowKernel {
      * a 32-bit integer and converted, which costs C one instruction fewer than sign-extending it (batch 1 from
      * L2: 5.5 -> 9.1 weights a cycle). Scaling by powers of two is exact, so every value is 2^24 times what q_j
      * would give and the result is the same: the scaled form is the definition only so that no partial sum
-     * near the subnormal range could tell them apart. Scalar: this is the definition and the path where C cannot run.
+     * near the subnormal range could tell them apart. Scalar: this is the definition; {@link Tiles} computes it in
+     * vector lanes where C cannot run.
      */
     @Override
     public float dot(MemorySegment w, long offset, float[] x, int n) {
@@ -61,47 +58,6 @@ final class Q8Kernel implements RowKernel {
     /** Byte k of a word as q·2^24. */
     private static float weight(int word, int k) {
         return (float) ((word << (24 - 8 * k)) & 0xFF00_0000);
-    }
-
-    /**
-     * out[r] = row r · x for rows [from, to) of a tiled matrix, a tile's 16 rows at once, one per vector lane
-     * (a 64-byte word line holds one word of each): {@link #dot}'s operations lane by lane, so its bits, at
-     * vector speed. The Java path's Q8_0 product where the C products cannot run.
-     */
-    static void tiles(WeightMatrix m, float[] x, float[] out, int from, int to) {
-        MemorySegment w = m.data();
-        int blocks = m.cols() / BLOCK;
-        float[] lanes = new float[16];
-        for (int t = from / 16; 16 * t < to; t++) {
-            long tile = m.rowOffset(16 * t);
-            FloatVector acc = FloatVector.zero(Tiles.FLOATS);
-            for (int b = 0, i = 0; b < blocks; b++, i += BLOCK) {
-                long words = wordsAt(tile, b);
-                FloatVector p0 = chainSums(w, words, x, i, 0), p1 = chainSums(w, words, x, i, 1);
-                FloatVector p2 = chainSums(w, words, x, i, 2), p3 = chainSums(w, words, x, i, 3);
-                acc = Tiles.scales(w, tile, PAIR, b).mul(UNSCALE).fma(p0.add(p1).add(p2.add(p3)), acc);
-            }
-            Tiles.store(acc, lanes, t, out, from, to);
-        }
-    }
-
-    /** {@link #chainSum} for the 16 rows of a tile, lane l being row l's. */
-    private static FloatVector chainSums(MemorySegment w, long words, float[] x, int i, int c) {
-        IntVector low = IntVector.fromMemorySegment(Tiles.INTS, w, words + 64L * c, ByteOrder.LITTLE_ENDIAN);
-        IntVector high = IntVector.fromMemorySegment(Tiles.INTS, w, words + 64L * (c + 4), ByteOrder.LITTLE_ENDIAN);
-        FloatVector sum = weights(low, 0).mul(x[i + 4 * c]);
-        for (int k = 1; k < 4; k++) {
-            sum = weights(low, k).fma(FloatVector.broadcast(Tiles.FLOATS, x[i + 4 * c + k]), sum);
-        }
-        for (int k = 0; k < 4; k++) {
-            sum = weights(high, k).fma(FloatVector.broadcast(Tiles.FLOATS, x[i + 16 + 4 * c + k]), sum);
-        }
-        return sum;
-    }
-
-    /** {@link #weight} in every lane. */
-    private static FloatVector weights(IntVector word, int k) {
-        return (FloatVector) word.lanewise(VectorOperators.LSHL, 24 - 8 * k).and(0xFF00_0000).convertShape(VectorOperators.I2F, Tiles.FLOATS, 0);
     }
 
     static long scaleAt(long row, int block) {

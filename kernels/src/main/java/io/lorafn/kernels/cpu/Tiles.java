@@ -1,5 +1,7 @@
 package io.lorafn.kernels.cpu;
 
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
@@ -8,37 +10,127 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * What the Q8_0 and Q4_0 kernels' tile paths share ({@link io.lorafn.kernels.WeightFormat} has the layout): a
- * block's 16 scales as one vector, and a tile's lanes back into rows.
+ * The Java path's Q8_0 and Q4_0 products, where the C products cannot run ({@link WeightFormat} has the tiles'
+ * layout): {@link Q4Kernel#dot}'s order ({@link Q8Kernel#dot}'s for Q8_0) computed lane by lane, one row per
+ * lane, so their bits. A tile's 16 rows go through vectors of this CPU's preferred width in 16 / L parts (a
+ * 512-bit species on a CPU without AVX-512 would not compile to vector instructions at all). Each part's
+ * weights are decoded once into a buffer (a float per weight per row, in the chains' order) and every
+ * sequence of a batch then runs its chains over it.
+ *
+ * <p>The species is a static final, fixed at class initialization: C2 compiles the Vector API to vector
+ * instructions only where the species is a constant (held in an instance field, the 1b Q8_0 product ran
+ * dozens of times slower). {@value #LANES_PROPERTY} sets the lanes (4, 8 or 16) for tests of other widths.
  */
 final class Tiles {
-    static final VectorSpecies<Integer> INTS = IntVector.SPECIES_512;
-    static final VectorSpecies<Float> FLOATS = FloatVector.SPECIES_512;
+    /** x's column offset of weight k of a chain, after the chain's first (4c). */
+    private static final int[] CHAIN_OFFSETS = {0, 1, 2, 3, 16, 17, 18, 19};
+    /** How far right weight k of a chain sits in its Q4_0 word. */
+    private static final int[] Q4_SHIFTS = {0, 8, 16, 24, 4, 12, 20, 28};
+    private static final float Q8_UNSCALE = 0x1p-24f;
+
+    static final String LANES_PROPERTY = "lorafn.tiles.lanes";
+    /** This CPU's preferred vectors, at most 16 lanes. */
+    private static final VectorSpecies<Float> FLOATS = species();
+    private static final VectorSpecies<Integer> INTS = VectorSpecies.of(int.class, FLOATS.vectorShape());
+    static final int LANES = FLOATS.length();
 
     private Tiles() {
     }
 
+    private static VectorSpecies<Float> species() {
+        String forced = System.getProperty(LANES_PROPERTY);
+        if (forced != null) {
+            return switch (forced) {
+                case "4" -> FloatVector.SPECIES_128;
+                case "8" -> FloatVector.SPECIES_256;
+                case "16" -> FloatVector.SPECIES_512;
+                default -> throw new IllegalArgumentException(LANES_PROPERTY + " must be 4, 8 or 16, not '" + forced + "'");
+            };
+        }
+        return FloatVector.SPECIES_PREFERRED.length() > 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_PREFERRED;
+    }
+
+    /** out[s][from..to) = rows [from, to) of m · x[s] for s < batch (m Q8_0 or Q4_0). */
+    static void multiply(WeightMatrix m, float[][] x, float[][] out, int batch, int from, int to) {
+        int blocks = m.cols() / 32;
+        float[] decoded = new float[blocks * 32 * LANES], scales = new float[blocks * LANES], results = new float[LANES];
+        for (int t = from / 16; 16 * t < to; t++) {
+            for (int part = 0; part < 16 / LANES; part++) {
+                int first = 16 * t + part * LANES;
+                if (first + LANES <= from || first >= to) {
+                    continue;
+                }
+                long at = m.rowOffset(16 * t) + 4L * LANES * part; // the part's lanes of every line
+                decode(m, at, blocks, decoded, scales);
+                for (int s = 0; s < batch; s++) {
+                    FloatVector acc = FloatVector.zero(FLOATS);
+                    for (int b = 0; b < blocks; b++) {
+                        int block = b * 32 * LANES, column = 32 * b;
+                        FloatVector p0 = chain(decoded, block, 0, x[s], column), p1 = chain(decoded, block, 1, x[s], column);
+                        FloatVector p2 = chain(decoded, block, 2, x[s], column), p3 = chain(decoded, block, 3, x[s], column);
+                        acc = FloatVector.fromArray(FLOATS, scales, b * LANES).fma(p0.add(p1).add(p2.add(p3)), acc);
+                    }
+                    acc.intoArray(results, 0);
+                    for (int r = Math.max(from, first); r < Math.min(to, first + LANES); r++) {
+                        out[s][r] = results[r - first];
+                    }
+                }
+            }
+        }
+    }
+
+    /** p_c of one block: weight k of chain c is vector 8c + k of the block's decoded weights. */
+    private static FloatVector chain(float[] decoded, int block, int c, float[] x, int column) {
+        int at = block + 8 * c * LANES, i = column + 4 * c;
+        FloatVector sum = FloatVector.fromArray(FLOATS, decoded, at).mul(x[i]);
+        for (int k = 1; k < 8; k++) {
+            sum = FloatVector.fromArray(FLOATS, decoded, at + k * LANES).fma(FloatVector.broadcast(FLOATS, x[i + CHAIN_OFFSETS[k]]), sum);
+        }
+        return sum;
+    }
+
+    /** Every block's weights of the part at {@code at} as floats, in the chains' order, and its scales. */
+    private static void decode(WeightMatrix m, long at, int blocks, float[] decoded, float[] scales) {
+        MemorySegment w = m.data();
+        boolean q8 = m.format() == WeightFormat.Q8_0;
+        int pair = m.format().pairBytes();
+        for (int b = 0; b < blocks; b++) {
+            FloatVector d = scales(w, at, pair, b);
+            (q8 ? d.mul(Q8_UNSCALE) : d).intoArray(scales, b * LANES);
+            for (int c = 0; c < 4; c++) {
+                for (int k = 0; k < 8; k++) {
+                    FloatVector weights = q8 ? q8Weights(w, Q8Kernel.wordsAt(at, b), c, k) : q4Weights(w, Q4Kernel.wordsAt(at, b), c, k);
+                    weights.intoArray(decoded, (b * 32 + 8 * c + k) * LANES);
+                }
+            }
+        }
+    }
+
+    /** Q8_0 weight k of chain c (word c's bytes, then word c+4's) as q·2^24, as {@link Q8Kernel#dot} takes it. */
+    private static FloatVector q8Weights(MemorySegment w, long words, int c, int k) {
+        IntVector word = IntVector.fromMemorySegment(INTS, w, words + 64L * (k < 4 ? c : c + 4), ByteOrder.LITTLE_ENDIAN);
+        return (FloatVector) word.lanewise(VectorOperators.LSHL, 24 - 8 * (k & 3)).and(0xFF00_0000).convertShape(VectorOperators.I2F, FLOATS, 0);
+    }
+
+    /** Q4_0 weight k of chain c (word c's nibbles) as q - 8. */
+    private static FloatVector q4Weights(MemorySegment w, long words, int c, int k) {
+        IntVector word = IntVector.fromMemorySegment(INTS, w, words + 64L * c, ByteOrder.LITTLE_ENDIAN);
+        return (FloatVector) word.lanewise(VectorOperators.LSHR, Q4_SHIFTS[k]).and(0x0F).sub(8).convertShape(VectorOperators.I2F, FLOATS, 0);
+    }
+
     /**
-     * The 16 rows' scales of block b as floats, converted from F16 in vector lanes (one at a time through
-     * {@code Float.float16ToFloat} cost more than the block's arithmetic): the magnitude's bits moved into an
+     * The scales of block b for the lanes at {@code at} as floats, converted from F16 in vector lanes (one at a time
+     * through {@code Float.float16ToFloat} cost more than the block's arithmetic): the magnitude's bits moved into an
      * F32's place and multiplied by 2^112 (exact, subnormals included), then the sign. The same value as
-     * {@code float16ToFloat} for every finite F16 (Q4TilesTest checks all of them); the writer never stores
-     * an infinite or NaN scale.
+     * {@code float16ToFloat} for every finite F16 (TilesTest checks all of them); the writer never stores an
+     * infinite or NaN scale.
      */
-    static FloatVector scales(MemorySegment w, long tile, int pairBytes, int b) {
-        IntVector half = IntVector.fromMemorySegment(INTS, w, tile + (long) pairBytes * (b >> 1), ByteOrder.LITTLE_ENDIAN);
+    static FloatVector scales(MemorySegment w, long at, int pairBytes, int b) {
+        IntVector half = IntVector.fromMemorySegment(INTS, w, at + (long) pairBytes * (b >> 1), ByteOrder.LITTLE_ENDIAN);
         if ((b & 1) == 1) {
             half = half.lanewise(VectorOperators.LSHR, 16);
         }
         FloatVector magnitude = half.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
         return magnitude.reinterpretAsInts().or(half.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
-    }
-
-    /** out[r] = lanes[r - 16t] for the rows of tile t within [from, to). */
-    static void store(FloatVector acc, float[] lanes, int t, float[] out, int from, int to) {
-        acc.intoArray(lanes, 0);
-        for (int r = Math.max(from, 16 * t); r < Math.min(to, 16 * t + 16); r++) {
-            out[r] = lanes[r - 16 * t];
-        }
     }
 }

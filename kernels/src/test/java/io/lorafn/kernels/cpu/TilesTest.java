@@ -2,6 +2,7 @@ package io.lorafn.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lorafn.kernels.Activations;
@@ -11,10 +12,12 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Q8_0's and Q4_0's tiles of 16 interleaved rows (WeightFormat): the bytes sit where the format says, and every
@@ -101,32 +104,23 @@ class TilesTest {
         }
     }
 
-    /** The Java tile products (Vector API, 16 rows a vector) give their format's dot, bit for bit, on any range of rows. */
+    /** The Java tile products (Vector API, a row per lane) give their format's dot, bit for bit, at this JVM's vector width. */
     @ParameterizedTest
     @EnumSource(value = WeightFormat.class, names = {"Q8_0", "Q4_0"})
     void vectorTileProductsGiveTheDotsBits(WeightFormat format) {
-        int rows = 45, cols = 160;
-        SplittableRandom r = new SplittableRandom(8);
-        RowKernel kernel = format == WeightFormat.Q8_0 ? Q8Kernel.INSTANCE : Q4Kernel.INSTANCE;
-        try (Arena arena = Arena.ofConfined()) {
-            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
-            float[] x = new float[cols];
-            for (int i = 0; i < cols; i++) {
-                x[i] = (float) r.nextGaussian();
-            }
-            for (int[] range : new int[][] {{0, 45}, {5, 13}, {31, 45}}) {
-                float[] want = new float[rows], got = new float[rows];
-                for (int i = range[0]; i < range[1]; i++) {
-                    want[i] = kernel.dot(m.data(), m.rowOffset(i), x, cols);
-                }
-                if (format == WeightFormat.Q8_0) {
-                    Q8Kernel.tiles(m, x, got, range[0], range[1]);
-                } else {
-                    Q4Kernel.tiles(m, x, got, range[0], range[1]);
-                }
-                assertArrayEquals(want, got, format + " rows " + range[0] + ".." + range[1]);
-            }
-        }
+        assertEquals(null, TilesCheck.mismatch(format));
+    }
+
+    /** The same at every width a CPU may prefer (a tile's 16 rows in 1, 2 or 4 parts), each in a JVM of its own. */
+    @ParameterizedTest
+    @ValueSource(ints = {4, 8, 16})
+    void vectorTileProductsGiveTheDotsBitsAtEveryWidth(int lanes) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "--add-modules",
+                "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-D" + Tiles.LANES_PROPERTY + "=" + lanes, "-cp",
+                System.getProperty("java.class.path"), TilesCheck.class.getName()).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), output);
+        assertTrue(output.contains("lanes " + lanes + ": ok"), output);
     }
 
     /** The C products (exact and 8-bit) from rows that start and end inside tiles, against the Java kernels. */
@@ -210,13 +204,22 @@ class TilesTest {
                     line.set(SHORT, 4L * l, (short) (base + l));
                     line.set(SHORT, 4L * l + 2, (short) (base + 16 + l));
                 }
-                float[] even = Tiles.scales(line, 0, 576, 0).toArray(), odd = Tiles.scales(line, 0, 576, 1).toArray();
+                float[] even = scalesOfSixteen(line, 0), odd = scalesOfSixteen(line, 1);
                 for (int l = 0; l < 16; l++) {
                     check(base + l, even[l]);
                     check(base + 16 + l, odd[l]);
                 }
             }
         }
+    }
+
+    /** Block b's 16 scales of the line, through as many vectors as this JVM's tiles take. */
+    private static float[] scalesOfSixteen(MemorySegment line, int b) {
+        float[] all = new float[16];
+        for (int part = 0; part < 16 / Tiles.LANES; part++) {
+            System.arraycopy(Tiles.scales(line, 4L * Tiles.LANES * part, 576, b).toArray(), 0, all, part * Tiles.LANES, Tiles.LANES);
+        }
+        return all;
     }
 
     private static void check(int half, float got) {
