@@ -6,7 +6,7 @@
  * prefetch instruction; its best substitute (loading a byte ahead) reached 0.55 of the measured read
  * bandwidth over Q8_0 rows. Here one prefetch per block keeps the misses in flight.
  *
- * Every function sums in exactly the order of the Vector API kernels (RowKernel): 256-bit vector k of
+ * The BF16 and LoRA functions sum in exactly the order of the Vector API kernels (RowKernel): 256-bit vector k of
  * a row (floats 8k..8k+7) goes into accumulator k mod 4, here held as the low and high halves of two
  * 512-bit accumulators (even = [a0|a1], odd = [a2|a3]); then (a0 + a1) + (a2 + a3), lanes left to right.
  * A weight is decoded (q·d) before its multiply-add, as there. So both backends give the same bits and

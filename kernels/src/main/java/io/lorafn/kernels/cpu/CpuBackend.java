@@ -185,11 +185,11 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Q8_0 and Q4_0: their tiles' products, 16 rows at once (in C where the library is loaded, {@link NativeProducts},
-     * else {@link Tiles}), in their own order ({@link Q4Kernel#dot}). BF16 and F32,
-     * one sequence (or F32 weights, which need no decoding): the fused kernel, which decodes in registers; several
-     * BF16: {@link BatchedRows}, BF16 in C where it is loaded. Every path of a format sums in the same order, so they
-     * give the same bits.
+     * Q8_0 and Q4_0: their tiles' products, a row per vector lane (in C where the library is loaded,
+     * {@link NativeProducts}, else {@link Tiles}), in their own order ({@link Q4Kernel#dot}). BF16 in C where it is
+     * loaded; else, and F32: one sequence (or F32 weights, which need no decoding) through the fused kernel, which
+     * decodes in registers, several BF16 sequences through {@link BatchedRows}. Every path of a format sums in the
+     * same order, so they give the same bits.
      */
     private void matmulRows(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int from, int to) {
         if (q != null) {
