@@ -104,16 +104,18 @@ public final class Attention {
      */
     private static void scoresByEight(float[] q, int qBase, float[][] keys, int[] blockTable, int blockPositions, int kvDim, int kvBase,
                                       int headDim, int from, int n, float scale, float[] scores) {
+        float[] halves = new float[8 * 16];
         for (int t0 = 0; t0 < n; t0 += 8) {
             int last = n - 1;
-            FloatVector w0 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + t0);
-            FloatVector w1 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 1, last));
-            FloatVector w2 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 2, last));
-            FloatVector w3 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 3, last));
-            FloatVector w4 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 4, last));
-            FloatVector w5 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 5, last));
-            FloatVector w6 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 6, last));
-            FloatVector w7 = folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + 7, last));
+            for (int j = 0; j < 8; j++) {
+                folded(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from + Math.min(t0 + j, last)).intoArray(halves, 16 * j);
+            }
+            // each position's low 8 lanes through memory: reinterpretShape(512 -> 256) is not compiled to an
+            // instruction here and ran the Vector API's Java fallback (JFR: 60% of attention's samples)
+            FloatVector w0 = FloatVector.fromArray(EIGHT, halves, 0), w1 = FloatVector.fromArray(EIGHT, halves, 16);
+            FloatVector w2 = FloatVector.fromArray(EIGHT, halves, 32), w3 = FloatVector.fromArray(EIGHT, halves, 48);
+            FloatVector w4 = FloatVector.fromArray(EIGHT, halves, 64), w5 = FloatVector.fromArray(EIGHT, halves, 80);
+            FloatVector w6 = FloatVector.fromArray(EIGHT, halves, 96), w7 = FloatVector.fromArray(EIGHT, halves, 112);
             FloatVector e0 = EVENS.selectFrom(w0, w1), o0 = ODDS.selectFrom(w0, w1), e1 = EVENS.selectFrom(w2, w3), o1 = ODDS.selectFrom(w2, w3);
             FloatVector e2 = EVENS.selectFrom(w4, w5), o2 = ODDS.selectFrom(w4, w5), e3 = EVENS.selectFrom(w6, w7), o3 = ODDS.selectFrom(w6, w7);
             FloatVector lanes04 = PAIRS_LOW.selectFrom(e0, e1), lanes26 = PAIRS_HIGH.selectFrom(e0, e1);
@@ -132,7 +134,7 @@ public final class Attention {
         }
     }
 
-    /** q·k of one position over whole 512-bit vectors, in the one-by-one loop's order, folded to 8 lanes as {@link #sum}. */
+    /** q·k of one position over whole 512-bit vectors, in the one-by-one loop's order, folded as {@link #sum}: lanes 0-7 hold it. */
     private static FloatVector folded(float[] q, int qBase, float[][] keys, int[] blockTable, int blockPositions, int kvDim, int kvBase,
                                       int headDim, int position) {
         float[] block = keys[blockTable[position / blockPositions]];
@@ -141,7 +143,7 @@ public final class Attention {
         for (int i = S.length(); i < headDim; i += S.length()) {
             acc = FloatVector.fromArray(S, q, qBase + i).fma(FloatVector.fromArray(S, block, kBase + i), acc);
         }
-        return (FloatVector) acc.add(acc.slice(8)).reinterpretShape(EIGHT, 0);
+        return acc.add(acc.slice(8));
     }
 
     /**
