@@ -117,8 +117,9 @@ public final class BenchCommand {
                         LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
                         PairedRuns runs = DecodeBench.run(m.engine(), adapters, tokens, engine.runs, probe, 3, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
+                        String held = mode.equals("none") ? "none" : adapters[0].modules().get(0).a().format().name().toLowerCase(Locale.ROOT);
                         DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode, mode.equals("none") ? 0 : adapter.rank,
-                                runs.medianTokensPerS(), perToken, runs.medianBandwidthGbS(), runs.minBandwidthGbS(), runs.maxBandwidthGbS(),
+                                held, runs.medianTokensPerS(), perToken, runs.medianBandwidthGbS(), runs.minBandwidthGbS(), runs.maxBandwidthGbS(),
                                 runs.medianFraction(perToken), m.imageHugePageShare().orElse(Double.NaN));
                         System.out.println(r.toJson());
                         results.add(r);

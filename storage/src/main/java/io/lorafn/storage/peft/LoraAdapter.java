@@ -35,7 +35,7 @@ public final class LoraAdapter implements AutoCloseable {
 
     private final Path dir;
     private final AdapterConfig config;
-    private final SafetensorsFile file;
+    private final SafetensorsFile file; // null once every matrix was narrowed into the slab
     private final Arena converted;
     private final LoraModule[][] modules; // [layer][projection.ordinal()], null where not adapted
     private final int moduleCount;
@@ -90,6 +90,7 @@ public final class LoraAdapter implements AutoCloseable {
                     dir + ": fan_in_fan_out is true but Llama projections are nn.Linear; ignoring it as PEFT does");
         }
         Path weights = dir.resolve(WEIGHTS_FILE);
+        boolean narrow = LoraDtype.configured() == LoraDtype.BF16;
         Arena converted = Arena.ofShared();
         try {
             Map<String, Tensor[]> pairs = new LinkedHashMap<>();
@@ -108,12 +109,19 @@ public final class LoraAdapter implements AutoCloseable {
             LoraModule[][] modules = new LoraModule[model.numHiddenLayers()][Projection.values().length];
             // One native allocation for every transposed B and widened F16 matrix: each allocation zeroes its
             // memory, and 224 separate ones were a third of the time an adapter takes to become hot.
-            SegmentAllocator slab = SegmentAllocator.slicingAllocator(NativeMemory.allocateUninitialized(convertedBytes(pairs), converted));
+            SegmentAllocator slab = SegmentAllocator.slicingAllocator(NativeMemory.allocateUninitialized(convertedBytes(pairs, narrow),
+                    converted));
             for (Map.Entry<String, Tensor[]> e : pairs.entrySet()) {
-                LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), slab, scanValues);
+                LoraModule lm = validate(weights, config, model, e.getKey(), e.getValue(), slab, scanValues, narrow);
                 modules[lm.layer()][lm.projection().ordinal()] = lm;
             }
-            return new LoraAdapter(dir, config, file, converted, modules, pairs.size());
+            // narrowed, every matrix is a copy in the slab unless some tensor was BF16 already: then the file can go
+            boolean fileUnused = narrow && pairs.values().stream().flatMap(java.util.Arrays::stream)
+                    .noneMatch(t -> t.dtype() == io.lorafn.storage.safetensors.DType.BF16);
+            if (fileUnused) {
+                file.close();
+            }
+            return new LoraAdapter(dir, config, fileUnused ? null : file, converted, modules, pairs.size());
         } catch (RuntimeException e) {
             file.close();
             converted.close();
@@ -121,13 +129,21 @@ public final class LoraAdapter implements AutoCloseable {
         }
     }
 
-    /** Bytes the slab needs: B transposed for every module, A and B widened where they are F16, 64-byte aligned. */
-    private static long convertedBytes(Map<String, Tensor[]> pairs) {
+    /**
+     * Bytes the slab needs: B transposed for every module, A and B widened where they are F16 (or narrowed where they are
+     * not BF16 and {@code narrow}), 64-byte aligned.
+     */
+    private static long convertedBytes(Map<String, Tensor[]> pairs, boolean narrow) {
         long total = 0;
         for (Tensor[] ab : pairs.values()) {
             for (int i = 0; i < 2; i++) {
                 Tensor t = ab[i];
                 if (t == null) {
+                    continue;
+                }
+                if (narrow) {
+                    long asBf16 = 2 * t.elementCount() + 64;
+                    total += (t.dtype() == io.lorafn.storage.safetensors.DType.BF16 ? 0 : asBf16) + (i == 1 ? asBf16 : 0);
                     continue;
                 }
                 long asF32 = 4 * t.elementCount() + 64;
@@ -142,7 +158,7 @@ public final class LoraAdapter implements AutoCloseable {
     }
 
     private static LoraModule validate(Path weights, AdapterConfig config, ModelConfig model, String module, Tensor[] ab,
-                                       SegmentAllocator converted, boolean scanValues) {
+                                       SegmentAllocator converted, boolean scanValues, boolean narrow) {
         String[] parts = module.split("\\.");
         int layer = Integer.parseInt(parts[2]);
         Projection proj = Projection.byModuleName(parts[4]).filter(p -> p.modulePath(layer).equals(module))
@@ -190,9 +206,9 @@ public final class LoraAdapter implements AutoCloseable {
             checkFinite(weights, a);
             checkFinite(weights, b);
         }
-        WeightMatrix bMatrix = b.asMatrix(converted);
-        return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), a.asMatrix(converted), bMatrix,
-                transpose(bMatrix, converted));
+        WeightMatrix aMatrix = narrow ? a.asBf16Matrix(converted) : a.asMatrix(converted);
+        WeightMatrix bMatrix = narrow ? b.asBf16Matrix(converted) : b.asMatrix(converted);
+        return new LoraModule(layer, proj, rank, (float) config.scaleFor(module), aMatrix, bMatrix, transpose(bMatrix, converted));
     }
 
     private static void checkFinite(Path weights, Tensor t) {
@@ -292,7 +308,9 @@ public final class LoraAdapter implements AutoCloseable {
 
     @Override
     public void close() {
-        file.close();
+        if (file != null) {
+            file.close();
+        }
         converted.close();
     }
 }

@@ -112,6 +112,29 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         };
     }
 
+    /**
+     * This 2-D tensor as a BF16 kernel matrix: BF16 in place, any other float type narrowed (round to nearest even)
+     * into {@code narrowInto}.
+     */
+    public WeightMatrix asBf16Matrix(SegmentAllocator narrowInto) {
+        int rows = dim(0), cols = dim(1);
+        if (dtype == DType.BF16) {
+            return new WeightMatrix(name, WeightFormat.BF16, data, rows, cols);
+        }
+        long n = elementCount();
+        MemorySegment out = narrowInto.allocate(2 * n, 64);
+        for (long i = 0; i < n; i++) {
+            out.set(I16, 2 * i, toBf16(getFloat(i)));
+        }
+        return new WeightMatrix(name, WeightFormat.BF16, out, rows, cols);
+    }
+
+    /** The BF16 nearest to a finite float, ties to even. */
+    static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
     private MemorySegment widenF16(SegmentAllocator arena) {
         long n = elementCount();
         MemorySegment out = arena.allocate(4 * n, 64);

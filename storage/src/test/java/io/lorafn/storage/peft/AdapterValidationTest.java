@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.storage.Progress;
 import io.lorafn.storage.StorageException;
 import io.lorafn.storage.hf.ModelConfig;
@@ -20,11 +22,15 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** An adapter that would compute garbage is refused with the file and the tensor named. */
+/**
+ * An adapter that would compute garbage is refused with the file and the tensor named; one that loads is held as the
+ * file has it, or narrowed to BF16 under {@code LORAFN_LORA_DTYPE=bf16}.
+ */
 class AdapterValidationTest {
     private static final String Q0 = "base_model.model.model.layers.0.self_attn.q_proj";
 
@@ -143,5 +149,52 @@ class AdapterValidationTest {
         Files.createDirectories(dir);
         StorageException e = assertThrows(StorageException.class, () -> LoraAdapter.load(dir, config));
         assertEquals("ADAPTER_CONFIG_MISSING", e.code());
+    }
+
+    @AfterEach
+    void restore() {
+        System.clearProperty(LoraDtype.PROPERTY);
+    }
+
+    @Test
+    void narrowedMatricesAreTheNearestBf16OfTheStoredOnes() {
+        Path dir = root.resolve("f32");
+        SyntheticAdapter.write(dir, model, config, new SyntheticAdapter.Spec(8, 16, List.of(Projection.values()), 3));
+        try (LoraAdapter stored = LoraAdapter.load(dir, config)) {
+            System.setProperty(LoraDtype.PROPERTY, "bf16");
+            try (LoraAdapter narrowed = LoraAdapter.load(dir, config)) {
+                assertEquals(stored.modules().size(), narrowed.modules().size());
+                assertEquals(stored.residentBytes(), 2 * narrowed.residentBytes(), "half the bytes");
+                for (LoraModule s : stored.modules()) {
+                    LoraModule n = narrowed.module(s.layer(), s.projection());
+                    assertEquals(s.scale(), n.scale());
+                    checkNearest(s.a(), n.a());
+                    checkNearest(s.b(), n.b());
+                    checkNearest(s.bTransposed(), n.bTransposed());
+                }
+            }
+        }
+    }
+
+    private static void checkNearest(WeightMatrix f32, WeightMatrix bf16) {
+        assertEquals(WeightFormat.F32, f32.format());
+        assertEquals(WeightFormat.BF16, bf16.format());
+        assertEquals(f32.rows(), bf16.rows());
+        assertEquals(f32.cols(), bf16.cols());
+        for (long i = 0; i < (long) f32.rows() * f32.cols(); i++) {
+            float v = f32.data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i);
+            float got = Float.intBitsToFloat(bf16.data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED, i) << 16);
+            float down = Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xFFFF0000);
+            float up = Float.intBitsToFloat(Float.floatToRawIntBits(down) + 0x10000); // the next BF16 away from zero
+            // the two BF16 values around v: got must be one of them and no farther from v than the other
+            assertTrue(got == down || got == up, v + " became " + got);
+            assertTrue(Math.abs(got - v) <= Math.abs((got == down ? up : down) - v), v + " became " + got + ", not the nearest");
+        }
+    }
+
+    @Test
+    void anUnknownDtypeIsRefusedByName() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraDtype.parse("fp8"));
+        assertTrue(e.getMessage().contains("fp8") && e.getMessage().contains("bf16"), e.getMessage());
     }
 }

@@ -97,6 +97,7 @@ public final class WorkerCommand implements Callable<Integer> {
         if (trainSnapshot) {
             return SnapshotTraining.run(model, image, threads, Math.max(1, warmupRounds) * 4, checkpoint);
         }
+        io.lorafn.storage.peft.LoraDtype.configured(); // a bad LORAFN_LORA_DTYPE stops the worker here, not each adapter load
         WorkerConfig config = new WorkerConfig(id, nodeName(), model, image, threads, slots, redisUrl(), objectStore.config(),
                 new AdapterCacheConfig(hotMb << 20, warmMb << 20, 2), parentPid, heartbeatMs, drainSeconds * 1000,
                 spawnedAtMs, warmupRounds, backgroundWarmup, prefetch, modelObjects, convertTo, backend);
