@@ -53,7 +53,7 @@ final class Tiles {
     /** out[s][from..to) = rows [from, to) of m · x[s] for s < batch (m Q8_0 or Q4_0). */
     static void multiply(WeightMatrix m, float[][] x, float[][] out, int batch, int from, int to) {
         int blocks = m.cols() / 32;
-        float[] decoded = new float[blocks * 32 * LANES], scales = new float[blocks * LANES], results = new float[LANES];
+        float[] decoded = scratch(0, blocks * 32 * LANES), scales = scratch(1, blocks * LANES), results = scratch(2, LANES);
         for (int t = from / 16; 16 * t < to; t++) {
             for (int part = 0; part < 16 / LANES; part++) {
                 int first = 16 * t + part * LANES;
@@ -77,6 +77,17 @@ final class Tiles {
                 }
             }
         }
+    }
+
+    /** Each thread's buffers (decoded weights, scales, results), grown as needed: a part of 8192 columns decodes to 512 KB. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    private static float[] scratch(int slot, int floats) {
+        float[][] buffers = SCRATCH.get();
+        if (buffers[slot].length < floats) {
+            buffers[slot] = new float[floats];
+        }
+        return buffers[slot];
     }
 
     /** p_c of one block: weight k of chain c is vector 8c + k of the block's decoded weights. */
