@@ -10,7 +10,6 @@ import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.Arena;
-import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
