@@ -305,8 +305,8 @@ static const int q4_shifts[8] = {0, 8, 16, 24, 4, 12, 20, 28};
 /*
  * The 16 rows' weight k of chain c (k, c constants once inlined), as floats: a Q8_0 word's byte as q·2^24, moved to
  * the top of its lane with the rest zero (a shift for byte 0, a mask for byte 3, a byte shuffle for the others) and
- * converted; or a Q4_0 word's nibble - 8. The loops that call it must be unrolled (#pragma GCC unroll): left as a
- * loop, gcc kept the byte's three cases as branches, and batch 1 ran at 5.7 weights a cycle instead of 9.1.
+ * converted; or a Q4_0 word's nibble - 8. The loops that call it must be unrolled (#pragma GCC unroll): left as
+ * loops, gcc kept the byte's cases as branches and batch 1 from L2 ran at 5.2-5.7 weights a cycle instead of 9.1.
  */
 static inline __attribute__((always_inline)) __m512 tile_weight(const __m512i *words, int q8, int c, int k) {
     if (q8) {
