@@ -91,6 +91,17 @@ public enum WeightFormat {
         return (long) pairBytes() * ((cols / blockSize + 1) / 2);
     }
 
+    /** Where block {@code block}'s F16 scale of the tiled row at {@code row} (as {@link #rowOffset} gives it) sits. */
+    public long scaleOffset(long row, int block) {
+        return row + (long) pairBytes() * (block >> 1) + 2 * (block & 1);
+    }
+
+    /** Where block {@code block}'s first word of the tiled row at {@code row} sits; word c is 64·c bytes further. */
+    public long wordsOffset(long row, int block) {
+        int pair = pairBytes();
+        return row + (long) pair * (block >> 1) + 64 + (pair - 64) / 2 * (block & 1);
+    }
+
     /** Bytes of a pair of blocks in a tile: 64 of scales, then both blocks' 16 rows of values (Q8_0 1088, Q4_0 576). */
     public int pairBytes() {
         if (!tiled()) {

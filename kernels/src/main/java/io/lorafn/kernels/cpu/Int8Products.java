@@ -40,27 +40,23 @@ final class Int8Products {
     private static float dot(WeightFormat format, MemorySegment w, long row, QuantizedActivations x, int s, int[] weights) {
         float acc = 0f;
         for (int b = 0; b < x.n / BLOCK; b++) {
-            long scale;
+            long words = format.wordsOffset(row, b);
             if (format == WeightFormat.Q8_0) {
-                long words = Q8Kernel.wordsAt(row, b);
                 for (int j = 0; j < BLOCK; j++) {
                     weights[j] = w.get(ValueLayout.JAVA_BYTE, words + 64 * (j / 4) + j % 4);
                 }
-                scale = Q8Kernel.scaleAt(row, b);
             } else {
-                long words = Q4Kernel.wordsAt(row, b);
                 for (int j = 0; j < BLOCK / 2; j++) {
                     int packed = w.get(ValueLayout.JAVA_BYTE, words + 64 * (j / 4) + j % 4) & 0xFF;
                     weights[j] = (packed & 0x0F) - 8;
                     weights[j + BLOCK / 2] = (packed >>> 4) - 8;
                 }
-                scale = Q4Kernel.scaleAt(row, b);
             }
             int sum = 0;
             for (int j = 0; j < BLOCK; j++) {
                 sum += weights[j] * x.q(s, b * BLOCK + j);
             }
-            acc = Math.fma(Float.float16ToFloat(w.get(SHORT, scale)) * x.scale(s, b * BLOCK), (float) sum, acc);
+            acc = Math.fma(Float.float16ToFloat(w.get(SHORT, format.scaleOffset(row, b))) * x.scale(s, b * BLOCK), (float) sum, acc);
         }
         return acc;
     }

@@ -1,5 +1,6 @@
 package io.lorafn.kernels.cpu;
 
+import io.lorafn.kernels.WeightFormat;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -11,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Q4_0 rows: per block of 32, an F16 scale and 16 bytes of nibbles; x = d·(q - 8). Rows are interleaved in
- * tiles ({@link io.lorafn.kernels.WeightFormat}); a row's offset is its tile plus 4 × its lane, and from there
+ * tiles ({@link WeightFormat}); a row's offset is its tile plus 4 × its lane, and from there
  * block b's scale is at {@link #scaleAt} and its 16 bytes are four words, 64 bytes apart, from {@link #wordsAt}.
  * {@link Q8Kernel} sums in the same order.
  */
@@ -55,11 +56,11 @@ final class Q4Kernel implements RowKernel {
     }
 
     static long scaleAt(long row, int block) {
-        return row + 576L * (block >> 1) + 2 * (block & 1);
+        return WeightFormat.Q4_0.scaleOffset(row, block);
     }
 
     static long wordsAt(long row, int block) {
-        return row + 576L * (block >> 1) + 64 + 256 * (block & 1);
+        return WeightFormat.Q4_0.wordsOffset(row, block);
     }
 
     /** The 16 bytes of a row's block, one per int lane (sign-extended; dequantize masks the nibbles). */

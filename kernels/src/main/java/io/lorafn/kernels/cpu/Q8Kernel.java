@@ -13,7 +13,6 @@ import java.nio.ByteOrder;
 final class Q8Kernel implements RowKernel {
     static final Q8Kernel INSTANCE = new Q8Kernel();
     private static final int BLOCK = 32;
-    private static final int PAIR = WeightFormat.Q8_0.pairBytes();
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** 2^-24: a weight is taken as q·2^24, the scale as d·2^-24. */
@@ -61,11 +60,11 @@ final class Q8Kernel implements RowKernel {
     }
 
     static long scaleAt(long row, int block) {
-        return row + (long) PAIR * (block >> 1) + 2 * (block & 1);
+        return WeightFormat.Q8_0.scaleOffset(row, block);
     }
 
     static long wordsAt(long row, int block) {
-        return row + (long) PAIR * (block >> 1) + 64 + 512 * (block & 1);
+        return WeightFormat.Q8_0.wordsOffset(row, block);
     }
 
     /** Where byte j (0..31) of a row's block sits after its {@link #wordsAt}. */

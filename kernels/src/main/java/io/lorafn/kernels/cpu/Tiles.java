@@ -108,9 +108,10 @@ final class Tiles {
         for (int b = 0; b < blocks; b++) {
             FloatVector d = scales(w, at, pair, b);
             (q8 ? d.mul(Q8_UNSCALE) : d).intoArray(scales, b * LANES);
+            long words = m.format().wordsOffset(at, b);
             for (int c = 0; c < 4; c++) {
                 for (int k = 0; k < 8; k++) {
-                    FloatVector weights = q8 ? q8Weights(w, Q8Kernel.wordsAt(at, b), c, k) : q4Weights(w, Q4Kernel.wordsAt(at, b), c, k);
+                    FloatVector weights = q8 ? q8Weights(w, words, c, k) : q4Weights(w, words, c, k);
                     weights.intoArray(decoded, (b * 32 + 8 * c + k) * LANES);
                 }
             }
