@@ -39,13 +39,14 @@ public final class Attention {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
         int whole = S.loopBound(headDim);
+        boolean byEight = S.length() == 16 && whole == headDim;
+        float[] halves = byEight ? new float[8 * 16] : null; // scoresByEight's, once for all the heads
         for (int h = headFrom; h < headTo; h++) {
             int qBase = h * headDim;
             int kvBase = (h / group) * headDim;
             int n = to - from;
-            boolean byEight = S.length() == 16 && whole == headDim;
             if (byEight) {
-                scoresByEight(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from, n, scale, scores);
+                scoresByEight(q, qBase, keys, blockTable, blockPositions, kvDim, kvBase, headDim, from, n, scale, scores, halves);
             }
             for (int t = byEight ? n : 0; t < n; t++) { // otherwise one position at a time
                 int position = from + t;
@@ -103,8 +104,7 @@ public final class Attention {
      * so a score never depends on how many positions follow it.
      */
     private static void scoresByEight(float[] q, int qBase, float[][] keys, int[] blockTable, int blockPositions, int kvDim, int kvBase,
-                                      int headDim, int from, int n, float scale, float[] scores) {
-        float[] halves = new float[8 * 16];
+                                      int headDim, int from, int n, float scale, float[] scores, float[] halves) {
         for (int t0 = 0; t0 < n; t0 += 8) {
             int last = n - 1;
             for (int j = 0; j < 8; j++) {
