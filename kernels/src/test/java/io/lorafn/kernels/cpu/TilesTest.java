@@ -46,59 +46,41 @@ class TilesTest {
         assertEquals(2 * 7 * 10, WeightFormat.BF16.matrixBytes(7, 10));
     }
 
-    /** Row l's block b: llama.cpp's 34 bytes (scale, then 32 signed bytes), scale and words at the documented places. */
-    @Test
-    void eachRowsQ8BlockIsLlamaCppsBytesInterleaved() {
+    /**
+     * Row l's block b holds llama.cpp's values at the documented places: Q8_0's 34 bytes (scale, then 32 signed bytes),
+     * Q4_0's 18 (scale, then byte j = q[j] | q[j+16] << 4). An unpaired last block's partner has no scale, and a last
+     * partial tile's padding rows are zero.
+     */
+    @ParameterizedTest
+    @EnumSource(value = WeightFormat.class, names = {"Q8_0", "Q4_0"})
+    void eachRowsBlockIsLlamaCppsBytesInterleaved(WeightFormat format) {
         int rows = 20, cols = 96;
-        SplittableRandom r = new SplittableRandom(6);
+        boolean q8 = format == WeightFormat.Q8_0;
+        int pairBytes = q8 ? 1088 : 576, blockWords = q8 ? 512 : 256;
+        SplittableRandom r = new SplittableRandom(q8 ? 6 : 5);
         try (Arena arena = Arena.ofConfined()) {
-            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q8_0, r, rows, cols);
+            WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
             float[] row = new float[cols];
             for (int i = 0; i < rows; i++) {
                 CpuBackend.decodeRow(m, i, row);
-                long tile = (long) (i / 16) * WeightFormat.Q8_0.tileBytes(cols);
+                long tile = (long) (i / 16) * format.tileBytes(cols);
                 for (int b = 0; b < 3; b++) {
-                    long pair = tile + 1088L * (b / 2);
-                    short scale = m.data().get(SHORT, pair + 4L * (i % 16) + 2 * (b % 2));
+                    long pair = tile + (long) pairBytes * (b / 2);
+                    float d = Float.float16ToFloat(m.data().get(SHORT, pair + 4L * (i % 16) + 2 * (b % 2)));
+                    long words = pair + 64 + (long) blockWords * (b % 2) + 4L * (i % 16);
                     for (int j = 0; j < 32; j++) {
-                        byte q = m.data().get(ValueLayout.JAVA_BYTE, pair + 64 + 512L * (b % 2) + 64L * (j / 4) + 4L * (i % 16) + j % 4);
-                        assertEquals(Float.float16ToFloat(scale) * q, row[32 * b + j], "row " + i + " block " + b + " weight " + j);
+                        int k = q8 ? j : j % 16; // Q4_0: weight j and j + 16 share byte j
+                        byte stored = m.data().get(ValueLayout.JAVA_BYTE, words + 64L * (k / 4) + k % 4);
+                        float q = q8 ? stored : ((stored >> (j < 16 ? 0 : 4)) & 0x0F) - 8;
+                        assertEquals(d * q, row[32 * b + j], format + " row " + i + " block " + b + " weight " + j);
                     }
                 }
             }
-            assertEquals(0, m.data().get(SHORT, 1088 + 2), "an unpaired block's partner has no scale");
-        }
-    }
-
-    /** Row l's block b: llama.cpp's 18 bytes (scale, then byte j = q[j] | q[j+16] << 4), at the documented places. */
-    @Test
-    void eachRowsBlockIsLlamaCppsBytesInterleaved() {
-        int rows = 20, cols = 96;
-        SplittableRandom r = new SplittableRandom(5);
-        try (Arena arena = Arena.ofConfined()) {
-            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, rows, cols);
-            MemorySegment single = arena.allocate(18 * 3);
-            float[] row = new float[cols];
-            for (int i = 0; i < rows; i++) {
-                CpuBackend.decodeRow(m, i, row);
-                long tile = (long) (i / 16) * WeightFormat.Q4_0.tileBytes(cols);
-                for (int b = 0; b < 3; b++) {
-                    long pair = tile + 576L * (b / 2);
-                    short scale = m.data().get(SHORT, pair + 4L * (i % 16) + 2 * (b % 2));
-                    for (int j = 0; j < 16; j++) {
-                        byte packed = m.data().get(ValueLayout.JAVA_BYTE, pair + 64 + 256L * (b % 2) + 64L * (j / 4) + 4L * (i % 16) + j % 4);
-                        for (int half = 0; half < 2; half++) {
-                            float q = ((packed >> (4 * half)) & 0x0F) - 8;
-                            assertEquals(Float.float16ToFloat(scale) * q, row[32 * b + j + 16 * half], "row " + i + " block " + b + " weight " + j);
-                        }
-                    }
-                }
-            }
-            assertEquals(0, m.data().get(SHORT, 576 + 2), "an unpaired block's partner has no scale");
-            long tile1 = WeightFormat.Q4_0.tileBytes(cols); // rows 16..19: lanes 4..15 of every 64-byte line are padding rows
+            assertEquals(0, m.data().get(SHORT, pairBytes + 2), "an unpaired block's partner has no scale");
+            long tile1 = format.tileBytes(cols); // rows 16..19: lanes 4..15 of every 64-byte line are padding rows
             for (long line = tile1; line < 2 * tile1; line += 64) {
                 for (long o = line + 16; o < line + 64; o++) {
-                    assertEquals(0, m.data().get(ValueLayout.JAVA_BYTE, o), "padding at " + o);
+                    assertEquals(0, m.data().get(ValueLayout.JAVA_BYTE, o), format + " padding at " + o);
                 }
             }
         }
