@@ -10,8 +10,8 @@ import java.util.Locale;
  *       exactly). The default: results then match the F32 reference to rounding.</li>
  *   <li>{@link #BF16}: narrowed to BF16 (round to nearest even) where they are anything else: half the bytes of
  *       F32, in the adapter cache and in every decode step that reads them. Eight distinct F32 rank-16 adapters
- *       read 360 MB a step on the 1b preset, which with 8-bit activations cost a batch a quarter or more of its
- *       tokens/s, and about 7% as BF16 (benchmarks/RESULTS.md, eleventh session).</li>
+ *       read 360 MB a step on the 1b preset, which with 8-bit activations cost a batch about a fifth of its
+ *       tokens/s, and about 13% as BF16 (medians of five runs, benchmarks/RESULTS.md, eleventh session).</li>
  * </ul>
  */
 public enum LoraDtype {

@@ -124,15 +124,9 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         long n = elementCount();
         MemorySegment out = narrowInto.allocate(2 * n, 64);
         for (long i = 0; i < n; i++) {
-            out.set(I16, 2 * i, toBf16(getFloat(i)));
+            out.set(I16, 2 * i, SafetensorsWriter.toBf16(getFloat(i)));
         }
         return new WeightMatrix(name, WeightFormat.BF16, out, rows, cols);
-    }
-
-    /** The BF16 nearest to a finite float, ties to even. */
-    static short toBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
     }
 
     private MemorySegment widenF16(SegmentAllocator arena) {
