@@ -1,5 +1,6 @@
 package io.lorafn.kernels.cpu;
 
+import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -65,9 +66,9 @@ final class NativeInt8Products {
             throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
         }
         MemorySegment y = one ? MemorySegment.ofArray(out[0]).asSlice(4L * from) : MemorySegment.ofArray(results);
-        MethodHandle kernel = w.format() == io.lorafn.kernels.WeightFormat.Q8_0 ? q8Matmul : q4Matmul;
+        MethodHandle kernel = w.format() == WeightFormat.Q8_0 ? q8Matmul : q4Matmul;
         try {
-            kernel.invokeExact(NativeProducts.tileOf(w, from), w.format().tileBytes(x.n), from % io.lorafn.kernels.WeightFormat.TILE_ROWS,
+            kernel.invokeExact(NativeProducts.tileOf(w, from), w.format().tileBytes(x.n), from % WeightFormat.TILE_ROWS,
                     rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.blockSums), MemorySegment.ofArray(x.laneScales), x.n,
                     x.batch, y, rows);
         } catch (RuntimeException | Error e) {

@@ -178,16 +178,15 @@ final class NativeProducts {
     /** out[from..to) = rows [from, to) of w · x. */
     void matvec(WeightMatrix w, float[] x, float[] out, int from, int to) {
         checkBounds(w, x, out, from, to); // C reads and writes where it is told: the checks are here
-        MemorySegment rows = rowsFrom(w, from);
         MemorySegment outSlice = MemorySegment.ofArray(out).asSlice(4L * from);
-        long rowBytes = w.format().rowBytes(w.cols());
         try {
             if (w.format().tiled()) {
                 (w.format() == WeightFormat.Q8_0 ? q8Matmul : q4Matmul).invokeExact(tileOf(w, from),
                         w.format().tileBytes(w.cols()), from % WeightFormat.TILE_ROWS, to - from, MemorySegment.ofArray(x), w.cols(), 1,
                         outSlice, 0);
             } else if (w.format() == WeightFormat.BF16) {
-                bf16Matvec.invokeExact(rows, rowBytes, to - from, MemorySegment.ofArray(x), w.cols(), outSlice);
+                bf16Matvec.invokeExact(rowsFrom(w, from), w.format().rowBytes(w.cols()), to - from, MemorySegment.ofArray(x), w.cols(),
+                        outSlice);
             } else {
                 throw new IllegalArgumentException("F32 is computed by the Vector API");
             }
