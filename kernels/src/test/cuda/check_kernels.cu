@@ -65,7 +65,7 @@ int main(int argc, char **argv) {
     CHECK(cudaMalloc(&out, (size_t) BATCH * ROWS * sizeof(float)));
     const int warps = 8;
     uint8_t *wq = upload<uint8_t>(read(dir + "matmul_w_q8_0.bin"));
-    q8_0_matmul<<<(ROWS + warps - 1) / warps, 32 * warps>>>(wq, x, out, ROWS, COLS, BATCH);
+    q8_0_matmul<<<(ROWS + 15) / 16, 32 * TILE_WARPS>>>(wq, x, out, ROWS, COLS, BATCH);
     CHECK(cudaDeviceSynchronize());
     compare("q8_0_matmul (batch 5)", download(out, (size_t) BATCH * ROWS), read(dir + "matmul_out_q8_0.bin"), 1e-4f);
     uint16_t *wb = upload<uint16_t>(read(dir + "matmul_w_bf16.bin"));

@@ -43,6 +43,30 @@ inline float __shfl_down_sync(unsigned, float v, int offset) {
     return other;
 }
 
+// Every lane of the warp writes its value, waits for all, reads lane ^ mask's, waits again.
+inline float __shfl_xor_sync(unsigned, float v, int mask) {
+    unsigned warp = threadIdx.x / 32;
+    shim::shuffle_slots[threadIdx.x] = v;
+    shim::warp_barriers[warp]->arrive_and_wait();
+    unsigned partner = threadIdx.x ^ (unsigned) mask;
+    float other = partner < blockDim.x ? shim::shuffle_slots[partner] : v;
+    shim::warp_barriers[warp]->arrive_and_wait();
+    return other;
+}
+
+struct uint4 { unsigned x, y, z, w; };
+struct float4 { float x, y, z, w; };
+
+// Byte i of the result is byte (selector >> 4i) & 7 of the eight bytes {x, y} (PTX prmt, default mode).
+inline unsigned __byte_perm(unsigned x, unsigned y, unsigned selector) {
+    uint64_t bytes = (uint64_t) y << 32 | x;
+    unsigned result = 0;
+    for (int i = 0; i < 4; i++) {
+        result |= (unsigned) ((bytes >> (8 * ((selector >> (4 * i)) & 7))) & 0xff) << (8 * i);
+    }
+    return result;
+}
+
 struct __half { uint16_t bits; };
 inline float __half2float(__half h) {  // IEEE binary16 to binary32
     uint32_t sign = (uint32_t) (h.bits >> 15) << 31, exp = (h.bits >> 10) & 0x1f, mant = h.bits & 0x3ff, f;
@@ -64,6 +88,7 @@ inline float __half2float(__half h) {  // IEEE binary16 to binary32
     return out;
 }
 inline float __uint_as_float(uint32_t u) { float f; std::memcpy(&f, &u, 4); return f; }
+inline float __int_as_float(int32_t i) { float f; std::memcpy(&f, &i, 4); return f; }
 inline float rsqrtf(float v) { return 1.0f / std::sqrt(v); }
 inline float fmaxf(float a, float b) { return std::fmax(a, b); }
 inline float expf(float v) { return std::exp(v); }

@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
     std::vector<float> out((size_t) BATCH * ROWS);
     std::vector<char> wq = read(dir + "matmul_w_q8_0.bin"), wb = read(dir + "matmul_w_bf16.bin");
     const int warps = 8;
-    launch(dim3((ROWS + warps - 1) / warps), dim3(32 * warps), [&] {
+    launch(dim3((ROWS + 15) / 16), dim3(32 * TILE_WARPS), [&] {
         q8_0_matmul((const uint8_t *) wq.data(), (const float *) x.data(), out.data(), ROWS, COLS, BATCH); });
     compare("q8_0_matmul (batch 5)", out.data(), read(dir + "matmul_out_q8_0.bin"), 1e-4);
     launch(dim3((ROWS + warps - 1) / warps), dim3(32 * warps), [&] {

@@ -53,6 +53,7 @@ import jcuda.driver.JCudaDriver;
  * One scheduler thread calls it, and each call makes its context current.
  */
 public final class CudaBackend implements Backend {
+    /** Warps a block: BF16 rows, and the warps that share a Q8_0 tile (TILE_WARPS in the kernel source). */
     private static final int WARPS = 8;
     private static final int MAX_BATCH = 16;
 
@@ -253,7 +254,8 @@ public final class CudaBackend implements Backend {
             }
             CUdeviceptr dx = upload(xs);
             CUdeviceptr dout = alloc((long) n * w.rows() * Sizeof.FLOAT);
-            launch(w.format() == WeightFormat.Q8_0 ? q8 : bf16, (w.rows() + WARPS - 1) / WARPS, 1, 32 * WARPS,
+            boolean tiles = w.format() == WeightFormat.Q8_0; // a block per tile of 16 rows, else a warp per row
+            launch(tiles ? q8 : bf16, tiles ? (w.rows() + 15) / 16 : (w.rows() + WARPS - 1) / WARPS, 1, 32 * WARPS,
                     Pointer.to(Pointer.to(weights), Pointer.to(dx), Pointer.to(dout), Pointer.to(new int[] {w.rows()}),
                             Pointer.to(new int[] {w.cols()}), Pointer.to(new int[] {n})));
             float[] result = new float[n * w.rows()];
