@@ -28,8 +28,7 @@ public final class CpuBackend implements Backend {
     private final ThreadLocal<float[][]> packing = ThreadLocal.withInitial(() -> new float[2][0]);
     /** Per thread: quantized inputs, written over from product to product (a matmulEach of differing inputs uses several). */
     private final ThreadLocal<QuantizedActivations[]> quantizedInputs = ThreadLocal.withInitial(() -> new QuantizedActivations[4]);
-    /** Per thread: LoRA expansions, one row per sequence of a segment. */
-    private final ThreadLocal<float[][]> expansion = ThreadLocal.withInitial(() -> new float[0][0]);
+    private final LoraProducts lora;
 
     /** The process's {@link Activations#configured() configured} activations. */
     public CpuBackend(int threads) {
@@ -52,6 +51,7 @@ public final class CpuBackend implements Backend {
     private CpuBackend(int threads, NativeProducts products, Activations activations) {
         this.products = products;
         this.activations = activations;
+        this.lora = new LoraProducts(products, (w, x, out, batch, from, to) -> matmulRows(w, x, null, out, batch, from, to));
         if (activations == Activations.Q8 && !int8InNative()) {
             System.getLogger(CpuBackend.class.getName()).log(System.Logger.Level.WARNING,
                     "8-bit activations without the C products (this CPU lacks AVX-512 VNNI, or the library is not loaded): "
@@ -154,13 +154,7 @@ public final class CpuBackend implements Backend {
             Backend.super.matmulEach(ws, x, outs, batch);
             return;
         }
-        QuantizedActivations[] q = new QuantizedActivations[ws.size()];
-        int slots = 0;
-        for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize it once
-            boolean same = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
-            q[i] = same ? q[i - 1] : quantized(ws.get(i), x, batch, slots);
-            slots += !same && q[i] != null ? 1 : 0;
-        }
+        QuantizedActivations[] q = quantizedEach(ws, x, batch);
         gang.run(part -> {
             for (int i = 0; i < ws.size(); i++) {
                 matmulSlice(ws.get(i), x, q[i], outs.get(i), batch, part);
@@ -168,20 +162,107 @@ public final class CpuBackend implements Backend {
         });
     }
 
-    /** Thread {@code part}'s share of a product: its contiguous slice, or the whole of a small one on the caller's thread. */
-    private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int part) {
-        if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-            if (part == 0) {
-                matmulRows(w, x, q, out, batch, 0, w.rows());
+    /**
+     * The base products and their adapters in one hand-off. Each thread claims shrinks ({@code A·x} of a segment) until
+     * none is left, computes its slice of every base product, waits until every shrink is done, then expands into the
+     * output rows of its own slice, which no other thread writes. The wait always ends: a shrink is claimed only by a
+     * thread that is running its slice and computes it at once. Apart, the adapters were a second hand-off a projection
+     * and a second wait for the slowest thread (JFR, 1b 8-bit batch 8 on distinct adapters: about half the time the
+     * adapters added went to the hand-offs).
+     */
+    @Override
+    public void projectEach(List<WeightMatrix> ws, List<List<LoraSegment>> segments, float[][] x, List<float[][]> outs, int batch) {
+        List<PendingShrink> shrinks = new java.util.ArrayList<>();
+        boolean splittable = true;
+        for (int i = 0; i < segments.size(); i++) {
+            for (LoraSegment s : segments.get(i)) {
+                splittable &= lora.inNative(s) && s.bTransposed().cols() == ws.get(i).rows();
+                shrinks.add(new PendingShrink(s, i));
             }
+        }
+        if (gang == null || shrinks.isEmpty() || !splittable) {
+            Backend.super.projectEach(ws, segments, x, outs, batch);
             return;
         }
-        int group = w.format().rowGroup(); // Q8_0, Q4_0: whole tiles, so no thread reads another's lines
-        int slice = ((w.rows() + threads - 1) / threads + group - 1) / group * group;
-        int from = part * slice;
-        if (from < w.rows()) {
-            matmulRows(w, x, q, out, batch, from, Math.min(w.rows(), from + slice));
+        QuantizedActivations[] q = quantizedEach(ws, x, batch);
+        java.util.concurrent.atomic.AtomicInteger claimed = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        gang.run(part -> {
+            for (int i; (i = claimed.getAndIncrement()) < shrinks.size(); ) {
+                try {
+                    shrinks.get(i).shrunk = lora.shrink(shrinks.get(i).segment, x);
+                } finally {
+                    done.incrementAndGet(); // also on failure, so no other thread waits for it forever
+                }
+            }
+            for (int i = 0; i < ws.size(); i++) {
+                matmulSlice(ws.get(i), x, q[i], outs.get(i), batch, part);
+            }
+            while (done.get() < shrinks.size()) {
+                Thread.onSpinWait();
+            }
+            for (PendingShrink s : shrinks) {
+                WeightMatrix w = ws.get(s.output);
+                int from = sliceFrom(w, part), to = sliceTo(w, part);
+                if (from < to) {
+                    lora.expandRows(s.segment, s.shrunk, outs.get(s.output), from, to);
+                }
+            }
+        });
+    }
+
+    /** A segment of {@link #projectEach} and, once some thread has computed it, its shrink. */
+    private static final class PendingShrink {
+        final LoraSegment segment;
+        final int output;
+        /** Written before the writer counts the shrink done, read after the reader sees it counted: published by that count. */
+        float[][] shrunk;
+
+        PendingShrink(LoraSegment segment, int output) {
+            this.segment = segment;
+            this.output = output;
         }
+    }
+
+    /** Each matrix's quantized input, or null where it takes F32; matrices of one input share one quantization. */
+    private QuantizedActivations[] quantizedEach(List<WeightMatrix> ws, float[][] x, int batch) {
+        QuantizedActivations[] q = new QuantizedActivations[ws.size()];
+        int slots = 0;
+        for (int i = 0; i < ws.size(); i++) {
+            boolean same = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
+            q[i] = same ? q[i - 1] : quantized(ws.get(i), x, batch, slots);
+            slots += !same && q[i] != null ? 1 : 0;
+        }
+        return q;
+    }
+
+    /** Thread {@code part}'s share of a product: rows {@link #sliceFrom} to {@link #sliceTo}. */
+    private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int part) {
+        int from = sliceFrom(w, part), to = sliceTo(w, part);
+        if (from < to) {
+            matmulRows(w, x, q, out, batch, from, to);
+        }
+    }
+
+    /** The first row thread {@code part} computes of w: a contiguous slice, or all of a small matrix on the caller's thread. */
+    private int sliceFrom(WeightMatrix w, int part) {
+        if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
+            return part == 0 ? 0 : w.rows();
+        }
+        return Math.min(w.rows(), part * sliceRows(w));
+    }
+
+    /** One past the last row thread {@code part} computes of w. */
+    private int sliceTo(WeightMatrix w, int part) {
+        if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
+            return w.rows();
+        }
+        return Math.min(w.rows(), (part + 1) * sliceRows(w));
+    }
+
+    private int sliceRows(WeightMatrix w) {
+        int group = w.format().rowGroup(); // Q8_0, Q4_0: whole tiles, so no thread reads another's lines
+        return ((w.rows() + threads - 1) / threads + group - 1) / group * group;
     }
 
     /**
@@ -260,84 +341,15 @@ public final class CpuBackend implements Backend {
         }
         if (gang == null || all.size() < 2) {
             for (int i = 0; i < all.size(); i++) {
-                applySegment(all.get(i), x, into.get(i));
+                lora.apply(all.get(i), x, into.get(i));
             }
             return;
         }
         gang.run(part -> {
             for (int i = part; i < all.size(); i += threads) {
-                applySegment(all.get(i), x, into.get(i));
+                lora.apply(all.get(i), x, into.get(i));
             }
         });
-    }
-
-    /**
-     * Shrink then expand, in C where it takes the matrices (the same bits): the F32 shrink there keeps eight of A's rows
-     * in flight, and a BF16 A goes through the BF16 product; the expansion sums each output over the rank in registers.
-     */
-    private void applySegment(LoraSegment s, float[][] x, float[][] y) {
-        int[] rows = s.rows();
-        int rank = s.a().rows(), out = s.bTransposed().cols();
-        float[][] shrunk = new float[rows.length][rank];
-        if (products != null && NativeProducts.shrinksLora(s.a())) {
-            for (int i = 0; i < rows.length; i++) {
-                products.loraShrink(s.a(), x[rows[i]], shrunk[i]);
-            }
-        } else {
-            float[][] xs = new float[rows.length][];
-            for (int i = 0; i < rows.length; i++) {
-                xs[i] = x[rows[i]];
-            }
-            matmulRows(s.a(), xs, null, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
-        }
-        if (products != null && NativeProducts.expandsLora(s.bTransposed())) {
-            for (int i = 0; i < rows.length; i++) {
-                products.loraExpandAdd(s.bTransposed(), shrunk[i], s.scale(), y[rows[i]]);
-            }
-            return;
-        }
-        float[][] expanded = expansionScratch(rows.length, out);
-        expand(s.bTransposed(), shrunk, expanded, rows.length);
-        for (int i = 0; i < rows.length; i++) {
-            VectorMath.addScaled(y[rows[i]], expanded[i], s.scale(), out);
-        }
-    }
-
-    /**
-     * This thread's buffers for {@code rows} expanded rows of {@code out} floats: a batch of 8 distinct adapters
-     * allocated (and zeroed twice) about 10 MB of them a step on the 1b preset.
-     */
-    private float[][] expansionScratch(int rows, int out) {
-        float[][] e = expansion.get();
-        if (e.length < rows || e[0].length < out) {
-            e = new float[Math.max(rows, e.length)][Math.max(out, e.length == 0 ? 0 : e[0].length)];
-            expansion.set(e);
-        }
-        return e;
-    }
-
-    /** {@code out[b][o] = Σ_k u[b][k] · t[k][o]}, k ascending: the product with B stored transposed. */
-    private static void expand(WeightMatrix t, float[][] u, float[][] out, int batch) {
-        int n = t.cols();
-        for (int b = 0; b < batch; b++) {
-            java.util.Arrays.fill(out[b], 0, n, 0f);
-        }
-        if (t.format() == WeightFormat.F32) { // straight from the slab: the copy into a row cost a pass per row
-            for (int r = 0; r < t.rows(); r++) {
-                for (int b = 0; b < batch; b++) {
-                    VectorMath.addScaled(out[b], t.data(), t.rowOffset(r), u[b][r], n);
-                }
-            }
-            return;
-        }
-        float[] row = new float[n];
-        RowKernel k = kernel(t.format());
-        for (int r = 0; r < t.rows(); r++) {
-            k.dequantize(t.data(), t.rowOffset(r), row, n);
-            for (int b = 0; b < batch; b++) {
-                VectorMath.addScaled(out[b], row, u[b][r], n);
-            }
-        }
     }
 
     @Override

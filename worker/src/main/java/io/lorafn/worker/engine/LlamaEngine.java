@@ -166,26 +166,23 @@ public final class LlamaEngine {
         return s;
     }
 
-    /** {@link #project} for projections of the same input, their base products in one hand-off. */
+    /** {@link #project} for projections of the same input, in one hand-off. */
     private void projectEach(int l, List<Projection> ps, LlamaWeights.Layer layer, float[][] in, List<float[][]> ys, int n,
                              Map<LoraAdapter, int[]> groups) {
-        backend.matmulEach(ps.stream().map(layer::projection).toList(), in, ys, n);
-        if (!groups.isEmpty()) {
-            backend.addLoraEach(ps.stream().map(p -> segments(l, p, groups)).toList(), in, ys);
-        }
+        backend.projectEach(ps.stream().map(layer::projection).toList(), ps.stream().map(p -> segments(l, p, groups)).toList(), in, ys, n);
     }
 
-    /** y = W·x for every row, then each adapter group adds s·B·(A·x) to its own rows. */
+    /** y = W·x for every row, and each adapter group adds s·B·(A·x) to its own rows. */
     private void project(int l, Projection p, LlamaWeights.Layer layer, float[][] in, float[][] y, int n,
                          Map<LoraAdapter, int[]> groups) {
-        backend.matmul(layer.projection(p), in, y, n);
-        if (!groups.isEmpty()) {
-            backend.addLora(segments(l, p, groups), in, y);
-        }
+        projectEach(l, List.of(p), layer, in, List.<float[][]>of(y), n, groups);
     }
 
     /** One segment per adapter group that adapts projection {@code p} of layer {@code l}. */
     private static List<LoraSegment> segments(int l, Projection p, Map<LoraAdapter, int[]> groups) {
+        if (groups.isEmpty()) {
+            return List.of();
+        }
         List<LoraSegment> segments = new ArrayList<>(groups.size());
         for (Map.Entry<LoraAdapter, int[]> g : groups.entrySet()) {
             LoraModule m = g.getKey().module(l, p);
