@@ -2,6 +2,7 @@ package io.lorafn.infra;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -138,12 +139,14 @@ class CliTest {
     @Test
     void benchDecodePrintsOneJsonLinePerConfigurationWithTheBandwidthOfTheRun() throws Exception {
         Run r = run("bench", "decode", "--model", model.toString(), "--format", "q8_0", "--batch", "1,2",
-                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1");
+                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--lora-dtype", "bf16");
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.out().strip().lines().toList();
         assertEquals(4, lines.size(), r.out());
         for (String line : lines) {
             JsonNode j = new ObjectMapper().readTree(line);
+            assertEquals(j.get("adapters").asText().equals("none") ? "none" : "bf16", j.get("adapter_dtype").asText(),
+                    "--lora-dtype bf16 narrows the F32 adapters: " + line);
             assertTrue(j.get("tokens_per_s").asDouble() > 0);
             assertTrue(j.get("bandwidth_gb_s").asDouble() > 0);
             double expected = j.get("tokens_per_s").asDouble() * j.get("weight_bytes_per_token").asDouble()
@@ -153,6 +156,10 @@ class CliTest {
             assertTrue(share.isNull() || share.asDouble() >= 0 && share.asDouble() <= 1, line);
         }
         assertTrue(model.resolve("lorafn-q8_0.img").toFile().exists(), "the image is built on first use");
+        assertNull(System.getProperty("lorafn.lora.dtype"), "the run leaves the process's setting as it found it");
+        Run bad = run("bench", "decode", "--model", model.toString(), "--lora-dtype", "fp8");
+        assertEquals(2, bad.exit());
+        assertTrue(bad.err().contains("'fp8'"), bad.err());
     }
 
     @Test

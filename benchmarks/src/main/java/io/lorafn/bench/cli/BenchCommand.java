@@ -14,6 +14,7 @@ import io.lorafn.storage.cli.ImageCommand;
 import io.lorafn.storage.hf.Projection;
 import io.lorafn.storage.safetensors.DType;
 import io.lorafn.storage.peft.LoraAdapter;
+import io.lorafn.storage.peft.LoraDtype;
 import io.lorafn.worker.engine.LoadedModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,10 +103,29 @@ public final class BenchCommand {
         @Option(names = "--chart", description = "Also draw tokens/s by batch size and adapter mix into this PNG.")
         Path chart;
 
+        @Option(names = "--lora-dtype", defaultValue = "stored", description = "What adapters are held in once loaded, as vLLM's "
+                + "--lora-dtype: stored (as the file has them, exact) or bf16 (narrowed: half the bytes a step reads). "
+                + "Sets LORAFN_LORA_DTYPE for this run (default: ${DEFAULT-VALUE}).")
+        String loraDtype;
+
         @Override
         public Integer call() {
             List<Projection> projections = adapter.projections();
             DType dtype = adapter.dtype();
+            String before = System.getProperty(LoraDtype.PROPERTY);
+            System.setProperty(LoraDtype.PROPERTY, LoraDtype.parse(loraDtype).name().toLowerCase(Locale.ROOT)); // read as adapters load
+            try {
+                return measure(projections, dtype);
+            } finally { // the CLI may run inside a longer-lived process (tests): leave the setting as it was
+                if (before == null) {
+                    System.clearProperty(LoraDtype.PROPERTY);
+                } else {
+                    System.setProperty(LoraDtype.PROPERTY, before);
+                }
+            }
+        }
+
+        private int measure(List<Projection> projections, DType dtype) {
             List<DecodeResult> results = new ArrayList<>();
             try (LoadedModel m = engine.open(); BandwidthProbe probe = new BandwidthProbe(1L << 30, engine.effectiveThreads())) {
                 System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5); read again beside every run%n",
