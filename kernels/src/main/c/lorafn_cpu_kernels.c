@@ -508,18 +508,17 @@ void lf_bf16_lora_shrink(const uint8_t *a, int32_t rank, const float *x, int32_t
 }
 
 /*
- * y[o] += scale · Σ_k u[k]·t[k][o] for outputs from <= o < to (t's rows are n long): for each output, multiply-adds over k ascending from zero, then one multiply-add
+ * y[o] += scale · Σ_k u[k]·t[k][o]: for each output, multiply-adds over k ascending from zero, then one multiply-add
  * into y (the Java path's expand, then VectorMath.addScaled). Blocks of 64 outputs read the rank rows side by side,
  * so the sums stay in registers; expanding row after row re-read and re-wrote the whole output rank times (1b,
  * 8 distinct rank-16 adapters at batch 8: 255 -> 235 us a hand-off). The hardware prefetcher follows the rank
- * streams: prefetching 2 KiB ahead in each changed nothing. Each output is summed alone, so a range of them gives the
- * bits of the whole (a thread expands the rows of the base product it computed).
+ * streams: prefetching 2 KiB ahead in each changed nothing.
  */
 static inline __attribute__((always_inline)) void lora_expand_add(const void *t, int bf16, int32_t rank, const float *u, int32_t n,
-                                                                  int32_t from, int32_t to, float scale, float *y) {
+                                                                  float scale, float *y) {
     __m512 s = _mm512_set1_ps(scale);
-    int32_t o = from;
-    for (; o + 64 <= to; o += 64) {
+    int32_t o = 0;
+    for (; o + 64 <= n; o += 64) {
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
         for (int32_t k = 0; k < rank; k++) {
             int64_t row = (int64_t) k * n + o;
@@ -534,14 +533,14 @@ static inline __attribute__((always_inline)) void lora_expand_add(const void *t,
         _mm512_storeu_ps(y + o + 32, _mm512_fmadd_ps(a2, s, _mm512_loadu_ps(y + o + 32)));
         _mm512_storeu_ps(y + o + 48, _mm512_fmadd_ps(a3, s, _mm512_loadu_ps(y + o + 48)));
     }
-    for (; o + 16 <= to; o += 16) {
+    for (; o + 16 <= n; o += 16) {
         __m512 a = _mm512_setzero_ps();
         for (int32_t k = 0; k < rank; k++) {
             a = _mm512_fmadd_ps(load16(t, (int64_t) k * n + o, bf16), _mm512_set1_ps(u[k]), a);
         }
         _mm512_storeu_ps(y + o, _mm512_fmadd_ps(a, s, _mm512_loadu_ps(y + o)));
     }
-    for (; o < to; o++) {
+    for (; o < n; o++) {
         float a = 0.0f;
         for (int32_t k = 0; k < rank; k++) {
             a = fmaf(lora_load1(t, (int64_t) k * n + o, bf16), u[k], a);
@@ -550,12 +549,10 @@ static inline __attribute__((always_inline)) void lora_expand_add(const void *t,
     }
 }
 
-void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_t n, int32_t from, int32_t to, float scale,
-                            float *y) {
-    lora_expand_add(t, 0, rank, u, n, from, to, scale, y);
+void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
+    lora_expand_add(t, 0, rank, u, n, scale, y);
 }
 
-void lf_bf16_lora_expand_add(const uint8_t *t, int32_t rank, const float *u, int32_t n, int32_t from, int32_t to, float scale,
-                             float *y) {
-    lora_expand_add(t, 1, rank, u, n, from, to, scale, y);
+void lf_bf16_lora_expand_add(const uint8_t *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
+    lora_expand_add(t, 1, rank, u, n, scale, y);
 }

@@ -46,17 +46,6 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * {@link #matmulEach}, then {@link #addLoraEach} of the same input ({@code segments.get(i)}, possibly empty, into
-     * {@code outs.get(i)}): a projection group with its adapters, the same results, where a backend can in one hand-off.
-     */
-    default void projectEach(List<WeightMatrix> ws, List<List<LoraSegment>> segments, float[][] x, List<float[][]> outs, int batch) {
-        matmulEach(ws, x, outs, batch);
-        if (segments.stream().anyMatch(s -> !s.isEmpty())) {
-            addLoraEach(segments, x, outs);
-        }
-    }
-
-    /**
      * Runs {@code task} for 0 .. tasks-1, independent of one another (attention heads), on the backend's CPU
      * threads where it has several; returns when all are done.
      */

@@ -154,115 +154,34 @@ public final class CpuBackend implements Backend {
             Backend.super.matmulEach(ws, x, outs, batch);
             return;
         }
-        QuantizedActivations[] q = quantizedEach(ws, x, batch);
-        gang.run(part -> {
-            for (int i = 0; i < ws.size(); i++) {
-                matmulSlice(ws.get(i), x, q[i], outs.get(i), batch, part);
-            }
-        });
-    }
-
-    /**
-     * The base products and their adapters in one hand-off. Each thread claims shrinks ({@code A·x} of a segment) until
-     * none is left, computes its slice of every base product, waits until every shrink is done, then expands into the
-     * output rows of its own slice, which no other thread writes. The wait always ends: a shrink is claimed only by a
-     * thread that is running its slice and computes it at once. Apart, the adapters were a second hand-off a projection
-     * and a second wait for the slowest thread (JFR, 1b 8-bit batch 8 on distinct adapters: about half the time the
-     * adapters added went to the hand-offs).
-     */
-    @Override
-    public void projectEach(List<WeightMatrix> ws, List<List<LoraSegment>> segments, float[][] x, List<float[][]> outs, int batch) {
-        List<PendingShrink> shrinks = new java.util.ArrayList<>();
-        boolean splittable = true;
-        for (int i = 0; i < segments.size(); i++) {
-            for (LoraSegment s : segments.get(i)) {
-                splittable &= lora.inNative(s) && s.bTransposed().cols() == ws.get(i).rows();
-                shrinks.add(new PendingShrink(s, i));
-            }
-        }
-        if (gang == null || shrinks.isEmpty() || !splittable) {
-            Backend.super.projectEach(ws, segments, x, outs, batch);
-            return;
-        }
-        QuantizedActivations[] q = quantizedEach(ws, x, batch);
-        java.util.concurrent.atomic.AtomicInteger claimed = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
-        gang.run(part -> {
-            for (int i; (i = claimed.getAndIncrement()) < shrinks.size(); ) {
-                try {
-                    shrinks.get(i).shrunk = lora.shrink(shrinks.get(i).segment, x);
-                } finally {
-                    done.incrementAndGet(); // also on failure, so no other thread waits for it forever
-                }
-            }
-            for (int i = 0; i < ws.size(); i++) {
-                matmulSlice(ws.get(i), x, q[i], outs.get(i), batch, part);
-            }
-            while (done.get() < shrinks.size()) {
-                Thread.onSpinWait();
-            }
-            for (PendingShrink s : shrinks) {
-                WeightMatrix w = ws.get(s.output);
-                int from = sliceFrom(w, part), to = sliceTo(w, part);
-                if (from < to) {
-                    lora.expandRows(s.segment, s.shrunk, outs.get(s.output), from, to);
-                }
-            }
-        });
-    }
-
-    /** A segment of {@link #projectEach} and, once some thread has computed it, its shrink. */
-    private static final class PendingShrink {
-        final LoraSegment segment;
-        final int output;
-        /** Written before the writer counts the shrink done, read after the reader sees it counted: published by that count. */
-        float[][] shrunk;
-
-        PendingShrink(LoraSegment segment, int output) {
-            this.segment = segment;
-            this.output = output;
-        }
-    }
-
-    /** Each matrix's quantized input, or null where it takes F32; matrices of one input share one quantization. */
-    private QuantizedActivations[] quantizedEach(List<WeightMatrix> ws, float[][] x, int batch) {
         QuantizedActivations[] q = new QuantizedActivations[ws.size()];
         int slots = 0;
-        for (int i = 0; i < ws.size(); i++) {
+        for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize it once
             boolean same = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
             q[i] = same ? q[i - 1] : quantized(ws.get(i), x, batch, slots);
             slots += !same && q[i] != null ? 1 : 0;
         }
-        return q;
+        gang.run(part -> {
+            for (int i = 0; i < ws.size(); i++) {
+                matmulSlice(ws.get(i), x, q[i], outs.get(i), batch, part);
+            }
+        });
     }
 
-    /** Thread {@code part}'s share of a product: rows {@link #sliceFrom} to {@link #sliceTo}. */
+    /** Thread {@code part}'s share of a product: its contiguous slice, or the whole of a small one on the caller's thread. */
     private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int part) {
-        int from = sliceFrom(w, part), to = sliceTo(w, part);
-        if (from < to) {
-            matmulRows(w, x, q, out, batch, from, to);
-        }
-    }
-
-    /** The first row thread {@code part} computes of w: a contiguous slice, or all of a small matrix on the caller's thread. */
-    private int sliceFrom(WeightMatrix w, int part) {
         if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-            return part == 0 ? 0 : w.rows();
+            if (part == 0) {
+                matmulRows(w, x, q, out, batch, 0, w.rows());
+            }
+            return;
         }
-        return Math.min(w.rows(), part * sliceRows(w));
-    }
-
-    /** One past the last row thread {@code part} computes of w. */
-    private int sliceTo(WeightMatrix w, int part) {
-        if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-            return w.rows();
-        }
-        return Math.min(w.rows(), (part + 1) * sliceRows(w));
-    }
-
-    private int sliceRows(WeightMatrix w) {
         int group = w.format().rowGroup(); // Q8_0, Q4_0: whole tiles, so no thread reads another's lines
-        return ((w.rows() + threads - 1) / threads + group - 1) / group * group;
+        int slice = ((w.rows() + threads - 1) / threads + group - 1) / group * group;
+        int from = part * slice;
+        if (from < w.rows()) {
+            matmulRows(w, x, q, out, batch, from, Math.min(w.rows(), from + slice));
+        }
     }
 
     /**

@@ -6,8 +6,7 @@ import io.lorafn.kernels.WeightMatrix;
 
 /**
  * One LoRA segment's shrink ({@code u = A·x}) and expand ({@code y += scale · Bᵀ·u}) for its rows, in C where the library
- * takes the matrices, else through the Vector API: the same bits either way. The expand sums each output on its own,
- * so it can run over a range of outputs ({@link #expandRows}) and give the bits of the whole.
+ * takes the matrices, else through the Vector API: the same bits either way.
  */
 final class LoraProducts {
     /** The backend's product of rows {@code from..to} of {@code w}, on the calling thread (the Java shrink). */
@@ -26,19 +25,16 @@ final class LoraProducts {
         this.rowProduct = rowProduct;
     }
 
-    /** Whether C runs both of this segment's products, so that {@link #expandRows} may split its outputs. */
-    boolean inNative(LoraSegment s) {
-        return products != null && NativeProducts.shrinksLora(s.a()) && NativeProducts.expandsLora(s.bTransposed());
-    }
-
     /** Shrink, then expand into all of y's outputs for the segment's rows. */
     void apply(LoraSegment s, float[][] x, float[][] y) {
         float[][] shrunk = shrink(s, x);
-        if (products != null && NativeProducts.expandsLora(s.bTransposed())) {
-            expandRows(s, shrunk, y, 0, s.bTransposed().cols());
+        int[] rows = s.rows();
+        if (products != null && NativeProducts.expandsLora(s.bTransposed())) { // each output summed over the rank in registers
+            for (int i = 0; i < rows.length; i++) {
+                products.loraExpandAdd(s.bTransposed(), shrunk[i], s.scale(), y[rows[i]]);
+            }
             return;
         }
-        int[] rows = s.rows();
         int out = s.bTransposed().cols();
         float[][] expanded = expansionScratch(rows.length, out);
         expand(s.bTransposed(), shrunk, expanded, rows.length);
@@ -51,7 +47,7 @@ final class LoraProducts {
      * {@code A·x[r]} for each of the segment's rows r, one row of the result each. In C the F32 shrink keeps eight of A's
      * rows in flight, and a BF16 A goes through the BF16 product.
      */
-    float[][] shrink(LoraSegment s, float[][] x) {
+    private float[][] shrink(LoraSegment s, float[][] x) {
         int[] rows = s.rows();
         int rank = s.a().rows();
         float[][] shrunk = new float[rows.length][rank];
@@ -67,14 +63,6 @@ final class LoraProducts {
         }
         rowProduct.multiply(s.a(), xs, shrunk, rows.length, 0, rank); // already on a gang thread: no nested hand-off
         return shrunk;
-    }
-
-    /** {@code y[r][o] += scale · Σ_k shrunk[i][k] · Bᵀ[k][o]} for the segment's rows r and outputs {@code from <= o < to}, in C. */
-    void expandRows(LoraSegment s, float[][] shrunk, float[][] y, int from, int to) {
-        int[] rows = s.rows();
-        for (int i = 0; i < rows.length; i++) {
-            products.loraExpandAdd(s.bTransposed(), shrunk[i], s.scale(), y[rows[i]], from, to);
-        }
     }
 
     /**

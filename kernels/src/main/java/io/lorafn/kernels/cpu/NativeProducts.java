@@ -101,7 +101,7 @@ final class NativeProducts {
         f32LoraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), shrink, heapAccess);
         bf16LoraShrink = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_shrink"), shrink, heapAccess);
         FunctionDescriptor expandAdd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
         f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
         bf16LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_expand_add"), expandAdd, heapAccess);
         int8 = cpuFlags().containsAll(INT8_FLAGS) ? new NativeInt8Products(symbols) : null;
@@ -239,14 +239,8 @@ final class NativeProducts {
      * (the bits of the Java path's expand followed by VectorMath.addScaled).
      */
     void loraExpandAdd(WeightMatrix t, float[] u, float scale, float[] y) {
-        loraExpandAdd(t, u, scale, y, 0, t.cols());
-    }
-
-    /** {@link #loraExpandAdd} for outputs {@code from <= o < to} only: each output's bits as in the whole. */
-    void loraExpandAdd(WeightMatrix t, float[] u, float scale, float[] y, int from, int to) {
-        if (u.length < t.rows() || y.length < t.cols() || from < 0 || to > t.cols() || from > to) {
-            throw new IllegalArgumentException(t.name() + ": " + u.length + " inputs, " + y.length + " outputs, range " + from + ".." + to
-                    + " for " + t.rows() + "x" + t.cols());
+        if (u.length < t.rows() || y.length < t.cols()) {
+            throw new IllegalArgumentException(t.name() + ": " + u.length + " inputs, " + y.length + " outputs for " + t.rows() + "x" + t.cols());
         }
         try {
             MethodHandle kernel = switch (t.format()) {
@@ -254,7 +248,7 @@ final class NativeProducts {
                 case BF16 -> bf16LoraExpandAdd;
                 default -> throw new IllegalArgumentException(t.name() + ": LoRA matrices are F32 or BF16 here, not " + t.format());
             };
-            kernel.invokeExact(rowsFrom(t, 0), t.rows(), MemorySegment.ofArray(u), t.cols(), from, to, scale, MemorySegment.ofArray(y));
+            kernel.invokeExact(rowsFrom(t, 0), t.rows(), MemorySegment.ofArray(u), t.cols(), scale, MemorySegment.ofArray(y));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {

@@ -3,7 +3,6 @@ package io.lorafn.kernels.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.LoraSegment;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
@@ -53,49 +52,6 @@ class LoraProductsTest {
                     double[] want = reference(s, x[row], base[row]);
                     for (int o = 0; o < out; o++) {
                         assertEquals(want[o], viaC[row][o], 1e-4 * (1 + Math.abs(want[o])), format + " row " + row + " output " + o);
-                    }
-                }
-            }
-        }
-    }
-
-    /**
-     * {@code projectEach} runs the base products and the adapters in one hand-off, each thread expanding into the rows
-     * it computed: the bits of the products and then the adapters, one thread. q is split between the threads (its last
-     * tile short), k is small enough for the caller's thread alone, v has no adapter.
-     */
-    @ParameterizedTest
-    @CsvSource({"Q8_0, F32, F32, 2", "Q8_0, Q8, BF16, 2", "Q4_0, Q8, F32, 3", "Q4_0, F32, BF16, 2", "BF16, F32, F32, 2", "F32, F32, BF16, 3"})
-    void aProjectionGroupWithItsAdaptersInOneHandOffGivesTheBitsOfTheProductsThenTheAdapters(WeightFormat base, Activations activations,
-                                                                                               WeightFormat adapter, int threads) {
-        SplittableRandom r = new SplittableRandom(threads * 31L + base.ordinal());
-        int in = 512, batch = 5;
-        try (Arena arena = Arena.ofShared(); CpuBackend fused = new CpuBackend(threads, activations); CpuBackend apart = new CpuBackend(1, activations)) {
-            WeightMatrix q = NativeProductsTest.matrix(arena, base, r, 2056, in), k = NativeProductsTest.matrix(arena, base, r, 96, in);
-            WeightMatrix v = NativeProductsTest.matrix(arena, base, r, 2056, in);
-            LoraSegment q1 = new LoraSegment(NativeProductsTest.matrix(arena, adapter, r, 12, in), NativeProductsTest.matrix(arena, adapter, r, 12, 2056),
-                    0.5f, new int[] {0, 3});
-            LoraSegment q2 = new LoraSegment(NativeProductsTest.matrix(arena, adapter, r, 16, in), NativeProductsTest.matrix(arena, adapter, r, 16, 2056),
-                    2f, new int[] {1});
-            LoraSegment k1 = new LoraSegment(NativeProductsTest.matrix(arena, adapter, r, 16, in), NativeProductsTest.matrix(arena, adapter, r, 16, 96),
-                    1f, new int[] {0, 1, 4});
-            List<WeightMatrix> ws = List.of(q, k, v);
-            List<List<LoraSegment>> segments = List.of(List.of(q1, q2), List.of(k1), List.of());
-            float[][] x = new float[batch][in];
-            for (float[] row : x) {
-                for (int i = 0; i < in; i++) {
-                    row[i] = (float) r.nextGaussian();
-                }
-            }
-            List<float[][]> want = List.of(new float[batch][2056], new float[batch][96], new float[batch][2056]);
-            List<float[][]> got = List.of(new float[batch][2056], new float[batch][96], new float[batch][2056]);
-            apart.matmulEach(ws, x, want, batch);
-            apart.addLoraEach(segments, x, want);
-            for (int step = 0; step < 3; step++) { // again and again: a later step must not see an earlier one's shrinks
-                fused.projectEach(ws, segments, x, got, batch);
-                for (int o = 0; o < ws.size(); o++) {
-                    for (int b = 0; b < batch; b++) {
-                        assertArrayEquals(want.get(o)[b], got.get(o)[b], "output " + o + " sequence " + b + " step " + step);
                     }
                 }
             }

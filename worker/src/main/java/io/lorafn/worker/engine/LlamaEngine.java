@@ -166,23 +166,26 @@ public final class LlamaEngine {
         return s;
     }
 
-    /** {@link #project} for projections of the same input, in one hand-off. */
+    /** {@link #project} for projections of the same input, their base products in one hand-off. */
     private void projectEach(int l, List<Projection> ps, LlamaWeights.Layer layer, float[][] in, List<float[][]> ys, int n,
                              Map<LoraAdapter, int[]> groups) {
-        backend.projectEach(ps.stream().map(layer::projection).toList(), ps.stream().map(p -> segments(l, p, groups)).toList(), in, ys, n);
+        backend.matmulEach(ps.stream().map(layer::projection).toList(), in, ys, n);
+        if (!groups.isEmpty()) {
+            backend.addLoraEach(ps.stream().map(p -> segments(l, p, groups)).toList(), in, ys);
+        }
     }
 
-    /** y = W·x for every row, and each adapter group adds s·B·(A·x) to its own rows. */
+    /** y = W·x for every row, then each adapter group adds s·B·(A·x) to its own rows. */
     private void project(int l, Projection p, LlamaWeights.Layer layer, float[][] in, float[][] y, int n,
                          Map<LoraAdapter, int[]> groups) {
-        projectEach(l, List.of(p), layer, in, List.<float[][]>of(y), n, groups);
+        backend.matmul(layer.projection(p), in, y, n);
+        if (!groups.isEmpty()) {
+            backend.addLora(segments(l, p, groups), in, y);
+        }
     }
 
     /** One segment per adapter group that adapts projection {@code p} of layer {@code l}. */
     private static List<LoraSegment> segments(int l, Projection p, Map<LoraAdapter, int[]> groups) {
-        if (groups.isEmpty()) {
-            return List.of();
-        }
         List<LoraSegment> segments = new ArrayList<>(groups.size());
         for (Map.Entry<LoraAdapter, int[]> g : groups.entrySet()) {
             LoraModule m = g.getKey().module(l, p);
