@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafn.pool.RealRedis;
+import io.lorafn.pool.contract.RedisKeys;
 import io.lorafn.pool.contract.WorkerInfo;
 import io.lorafn.pool.contract.WorkerState;
 import io.lorafn.pool.queue.CallQueues;
@@ -47,7 +48,11 @@ class WorkerDirectoryTest extends RealRedis {
         WorkerDirectory directory = new WorkerDirectory(redis, new ConcurrentHashMap<>(), 60_000).start(vertx, 3_600_000);
         await(directory.refresh()); // the periodic refresh ran once, at start; the next is an hour away
         try (WorkerEvents events = WorkerEvents.follow(vertx, server.url(), directory::refreshSoon)) {
-            Thread.sleep(300); // subscribed
+            long subscribed = System.currentTimeMillis() + 10_000; // a fixed 300 ms was too short on a loaded machine
+            while (await(redis.pubsub(List.of("NUMSUB", RedisKeys.WORKERS_CHANGED))).get(1).toLong() < 1
+                    && System.currentTimeMillis() < subscribed) {
+                Thread.sleep(10);
+            }
             await(beats.beat(worker("e-restored", WorkerState.STARTING)));
             await(beats.beat(worker("e-restored", WorkerState.WARM)));
             long deadline = System.currentTimeMillis() + 2000;
