@@ -27,18 +27,7 @@ class LoraProductsTest {
             WeightMatrix a1 = NativeProductsTest.matrix(arena, format, r, 12, in), b1 = NativeProductsTest.matrix(arena, format, r, 12, out);
             WeightMatrix a2 = NativeProductsTest.matrix(arena, format, r, 16, in), b2 = NativeProductsTest.matrix(arena, format, r, 16, out);
             List<LoraSegment> segments = List.of(new LoraSegment(a1, b1, 0.5f, new int[] {0, 3}), new LoraSegment(a2, b2, 2f, new int[] {1}));
-            float[][] x = new float[5][in];
-            for (float[] v : x) {
-                for (int i = 0; i < in; i++) {
-                    v[i] = (float) r.nextGaussian();
-                }
-            }
-            float[][] base = new float[5][out];
-            for (float[] v : base) {
-                for (int i = 0; i < out; i++) {
-                    v[i] = (float) r.nextGaussian();
-                }
-            }
+            float[][] x = NativeProductsTest.inputs(r, 5, in), base = NativeProductsTest.inputs(r, 5, out);
             float[][] viaC = copy(base), viaJava = copy(base);
             c.addLora(segments, x, viaC);
             java.addLora(segments, x, viaJava);

@@ -74,7 +74,8 @@ class NativeProductsTest {
         }
     }
 
-    private static float[][] inputs(SplittableRandom r, int batch, int cols) {
+    /** {@code batch} rows of {@code cols} standard normal values, drawn row after row. */
+    static float[][] inputs(SplittableRandom r, int batch, int cols) {
         float[][] x = new float[batch][cols];
         for (float[] v : x) {
             for (int i = 0; i < cols; i++) {

@@ -30,15 +30,10 @@ final class TilesCheck {
     static String mismatch(WeightFormat format) {
         int rows = 45, cols = 160;
         SplittableRandom r = new SplittableRandom(8);
-        RowKernel kernel = format == WeightFormat.Q8_0 ? Q8Kernel.INSTANCE : Q4Kernel.INSTANCE;
+        RowKernel kernel = CpuBackend.kernel(format);
         try (Arena arena = Arena.ofConfined()) {
             WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
-            float[][] x = new float[3][cols];
-            for (float[] v : x) {
-                for (int i = 0; i < cols; i++) {
-                    v[i] = (float) r.nextGaussian();
-                }
-            }
+            float[][] x = NativeProductsTest.inputs(r, 3, cols);
             for (int batch = 1; batch <= 3; batch += 2) { // one sequence takes a path of its own
                 for (int[] range : new int[][] {{0, 45}, {5, 13}, {31, 45}, {6, 7}}) {
                     float[][] got = new float[batch][rows];

@@ -112,15 +112,10 @@ class TilesTest {
         assumeTrue(NativeProducts.LOADED != null, "no C products on this machine");
         int rows = 45, cols = 160;
         SplittableRandom r = new SplittableRandom(9);
-        RowKernel kernel = format == WeightFormat.Q8_0 ? Q8Kernel.INSTANCE : Q4Kernel.INSTANCE;
+        RowKernel kernel = CpuBackend.kernel(format);
         try (Arena arena = Arena.ofConfined()) {
             WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
-            float[][] x = new float[3][cols];
-            for (float[] v : x) {
-                for (int i = 0; i < cols; i++) {
-                    v[i] = (float) r.nextGaussian();
-                }
-            }
+            float[][] x = NativeProductsTest.inputs(r, 3, cols);
             float[] packed = NativeProducts.LOADED.pack(x, 3, cols, new float[3 * cols]);
             int[][] ranges = {{0, 45}, {5, 13}, {3, 40}, {16, 32}, {31, 45}, {44, 45}};
             for (int[] range : ranges) {
@@ -164,10 +159,7 @@ class TilesTest {
         for (Activations a : Activations.values()) {
             try (Arena arena = Arena.ofShared(); CpuBackend three = new CpuBackend(3, a); CpuBackend one = new CpuBackend(1, a)) {
                 WeightMatrix m = NativeProductsTest.matrix(arena, format, r, rows, cols);
-                float[][] x = {new float[cols]};
-                for (int i = 0; i < cols; i++) {
-                    x[0][i] = (float) r.nextGaussian();
-                }
+                float[][] x = NativeProductsTest.inputs(r, 1, cols);
                 float[][] split = new float[1][rows], whole = new float[1][rows];
                 three.matmul(m, x, split, 1);
                 one.matmul(m, x, whole, 1);
