@@ -95,6 +95,14 @@ __device__ __forceinline__ float half_bits_to_float(unsigned bits) {
     return __half2float(h);
 }
 
+// A lane's share of a pair of blocks: the scales of its rows (first..first+3: d of block 0 | d of block 1) and its 16
+// bytes of each block (an unpaired last block's bytes are zero padding).
+__device__ __forceinline__ void q8_0_load_pair(const uint8_t *pair, int lane, uint4 &scales, uint4 &q0, uint4 &q1) {
+    scales = *reinterpret_cast<const uint4 *>(pair + 16 * (lane % 4));
+    q0 = *reinterpret_cast<const uint4 *>(pair + 64 + 16 * lane);
+    q1 = *reinterpret_cast<const uint4 *>(pair + 576 + 16 * lane);
+}
+
 // out[b * rows + r] = dot(W row r, x[b]) for b < batch, every weight read once for all the batch's sequences (the
 // batched product's contract); x is batch x cols, F32, batch <= 16. A block of TILE_WARPS warps per tile of 16 rows:
 // each lane reads 16 contiguous bytes of a block (the warp, the block's 512 bytes in one coalesced load), which hold
@@ -120,18 +128,12 @@ extern "C" __global__ void q8_0_matmul(const uint8_t *w, const float *x, float *
     uint4 scales = {0, 0, 0, 0}, q0 = scales, q1 = scales;
     int p = warp;
     if (p < pairs) {
-        const uint8_t *pair = tile + (size_t) p * 1088;
-        scales = *reinterpret_cast<const uint4 *>(pair + 16 * (lane % 4)); // rows first..first+3: d of block 0 | d of block 1
-        q0 = *reinterpret_cast<const uint4 *>(pair + 64 + 16 * lane);
-        q1 = *reinterpret_cast<const uint4 *>(pair + 576 + 16 * lane); // an unpaired last block's bytes are zero padding
+        q8_0_load_pair(tile + (size_t) p * 1088, lane, scales, q0, q1);
     }
     for (; p < pairs; p += TILE_WARPS) {
         uint4 nextScales = scales, next0 = q0, next1 = q1;
         if (p + TILE_WARPS < pairs) {
-            const uint8_t *pair = tile + (size_t) (p + TILE_WARPS) * 1088;
-            nextScales = *reinterpret_cast<const uint4 *>(pair + 16 * (lane % 4));
-            next0 = *reinterpret_cast<const uint4 *>(pair + 64 + 16 * lane);
-            next1 = *reinterpret_cast<const uint4 *>(pair + 576 + 16 * lane);
+            q8_0_load_pair(tile + (size_t) (p + TILE_WARPS) * 1088, lane, nextScales, next0, next1);
         }
         unsigned sw[4] = {scales.x, scales.y, scales.z, scales.w};
         float d0[4], d1[4];

@@ -33,26 +33,21 @@ inline std::vector<float> shuffle_slots;
 
 inline void __syncthreads() { shim::block_barrier->arrive_and_wait(); }
 
-// Every lane of the warp writes its value, waits for all, reads its partner's, waits again.
-inline float __shfl_down_sync(unsigned, float v, int offset) {
-    unsigned warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-    shim::shuffle_slots[threadIdx.x] = v;
-    shim::warp_barriers[warp]->arrive_and_wait();
-    float other = lane + offset < 32 && threadIdx.x + offset < blockDim.x ? shim::shuffle_slots[threadIdx.x + offset] : v;
-    shim::warp_barriers[warp]->arrive_and_wait();
+namespace shim {
+// Every lane of the warp writes its value, waits for all, reads thread partner's (its own where partner is out of
+// the warp or the block), waits again.
+inline float exchange(float v, unsigned partner) {
+    unsigned warp = threadIdx.x / 32;
+    shuffle_slots[threadIdx.x] = v;
+    warp_barriers[warp]->arrive_and_wait();
+    float other = partner / 32 == warp && partner < blockDim.x ? shuffle_slots[partner] : v;
+    warp_barriers[warp]->arrive_and_wait();
     return other;
+}
 }
 
-// Every lane of the warp writes its value, waits for all, reads lane ^ mask's, waits again.
-inline float __shfl_xor_sync(unsigned, float v, int mask) {
-    unsigned warp = threadIdx.x / 32;
-    shim::shuffle_slots[threadIdx.x] = v;
-    shim::warp_barriers[warp]->arrive_and_wait();
-    unsigned partner = threadIdx.x ^ (unsigned) mask;
-    float other = partner < blockDim.x ? shim::shuffle_slots[partner] : v;
-    shim::warp_barriers[warp]->arrive_and_wait();
-    return other;
-}
+inline float __shfl_down_sync(unsigned, float v, int offset) { return shim::exchange(v, threadIdx.x + offset); }
+inline float __shfl_xor_sync(unsigned, float v, int mask) { return shim::exchange(v, threadIdx.x ^ (unsigned) mask); }
 
 struct uint4 { unsigned x, y, z, w; };
 struct float4 { float x, y, z, w; };

@@ -254,8 +254,9 @@ public final class CudaBackend implements Backend {
             }
             CUdeviceptr dx = upload(xs);
             CUdeviceptr dout = alloc((long) n * w.rows() * Sizeof.FLOAT);
-            boolean tiles = w.format() == WeightFormat.Q8_0; // a block per tile of 16 rows, else a warp per row
-            launch(tiles ? q8 : bf16, tiles ? (w.rows() + 15) / 16 : (w.rows() + WARPS - 1) / WARPS, 1, 32 * WARPS,
+            boolean tiles = w.format() == WeightFormat.Q8_0; // a block per tile, else a warp per row
+            int blocks = tiles ? (w.rows() + WeightFormat.TILE_ROWS - 1) / WeightFormat.TILE_ROWS : (w.rows() + WARPS - 1) / WARPS;
+            launch(tiles ? q8 : bf16, blocks, 1, 32 * WARPS,
                     Pointer.to(Pointer.to(weights), Pointer.to(dx), Pointer.to(dout), Pointer.to(new int[] {w.rows()}),
                             Pointer.to(new int[] {w.cols()}), Pointer.to(new int[] {n})));
             float[] result = new float[n * w.rows()];
