@@ -4,14 +4,22 @@
 #   benchmarks/native/kernel-bench.sh                       probe, then every product on the 1b shapes
 #   benchmarks/native/kernel-bench.sh probe
 #   benchmarks/native/kernel-bench.sh KERNEL ROWS COLS BATCH THREADS [MB]
+#   BUILD=avx2 benchmarks/native/kernel-bench.sh ...        the same, on the AVX2 build's products
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SRC="$ROOT/kernels/src/main/c"
 OUT="$ROOT/benchmarks/target/native"
 mkdir -p "$OUT"
-# the flags of the kernels' build (kernels/pom.xml); the hashes then match what the JVM calls
-gcc -O3 -march=x86-64-v4 -ffp-contract=off -fno-math-errno -Wall -Wextra -Werror -I"$SRC" -o "$OUT/kernel_bench" \
-    "$ROOT/benchmarks/native/kernel_bench.c" "$SRC/lorafn_cpu_kernels.c" "$SRC/lorafn_int8_products.c" -lpthread
+# the flags of the kernels' build (kernels/pom.xml); the hashes then match what the JVM calls. BUILD=avx2 times the
+# AVX2 build's products instead (the harness itself stays AVX-512); both builds print the same hashes.
+FLAGS="-O3 -ffp-contract=off -fno-math-errno -Wall -Wextra -Werror -I$SRC"
+if [ "${BUILD:-avx512}" = avx2 ]; then
+  gcc $FLAGS -march=x86-64-v3 -c -o "$OUT/kernels_avx2.o" "$SRC/lorafn_cpu_kernels_avx2.c"
+  gcc $FLAGS -march=x86-64-v4 -o "$OUT/kernel_bench" "$ROOT/benchmarks/native/kernel_bench.c" "$OUT/kernels_avx2.o" -lpthread
+else
+  gcc $FLAGS -march=x86-64-v4 -o "$OUT/kernel_bench" \
+      "$ROOT/benchmarks/native/kernel_bench.c" "$SRC/lorafn_cpu_kernels.c" "$SRC/lorafn_int8_products.c" -lpthread
+fi
 if [ $# -gt 0 ]; then
   exec "$OUT/kernel_bench" "$@"
 fi

@@ -473,15 +473,6 @@ void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t
 #define LORA_AHEAD 2048
 #endif
 
-/* Element i of an adapter matrix's rows as a float (F32 as it is, BF16 as the top half of one); load16 for 16 at a time. */
-static inline float lora_load1(const void *t, int64_t i, int bf16) {
-    if (!bf16) {
-        return ((const float *) t)[i];
-    }
-    union { uint32_t u; float f; } v = { (uint32_t) ((const uint16_t *) t)[i] << 16 };
-    return v.f;
-}
-
 /*
  * Eight of A's rows at a time (dots_by_eight: 1b, 8 distinct rank-16 adapters at batch 8, 235 -> 213 us a hand-off;
  * four rows: 220), the rest one by one. BF16 adapters' A had gone row by row through the BF16 product.
@@ -499,60 +490,6 @@ static inline __attribute__((always_inline)) void lora_shrink(const void *a, int
     }
 }
 
-void lf_f32_lora_shrink(const float *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
-    lora_shrink(a, 0, rank, x, n, shrunk);
-}
-
-void lf_bf16_lora_shrink(const uint8_t *a, int32_t rank, const float *x, int32_t n, float *shrunk) {
-    lora_shrink(a, 1, rank, x, n, shrunk);
-}
-
-/*
- * y[o] += scale · Σ_k u[k]·t[k][o]: for each output, multiply-adds over k ascending from zero, then one multiply-add
- * into y (the Java path's expand, then VectorMath.addScaled). Blocks of 64 outputs read the rank rows side by side,
- * so the sums stay in registers; expanding row after row re-read and re-wrote the whole output rank times (1b,
- * 8 distinct rank-16 adapters at batch 8: 255 -> 235 us a hand-off). The hardware prefetcher follows the rank
- * streams: prefetching 2 KiB ahead in each changed nothing.
- */
-static inline __attribute__((always_inline)) void lora_expand_add(const void *t, int bf16, int32_t rank, const float *u, int32_t n,
-                                                                  float scale, float *y) {
-    __m512 s = _mm512_set1_ps(scale);
-    int32_t o = 0;
-    for (; o + 64 <= n; o += 64) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int32_t k = 0; k < rank; k++) {
-            int64_t row = (int64_t) k * n + o;
-            __m512 uk = _mm512_set1_ps(u[k]);
-            a0 = _mm512_fmadd_ps(load16(t, row, bf16), uk, a0);
-            a1 = _mm512_fmadd_ps(load16(t, row + 16, bf16), uk, a1);
-            a2 = _mm512_fmadd_ps(load16(t, row + 32, bf16), uk, a2);
-            a3 = _mm512_fmadd_ps(load16(t, row + 48, bf16), uk, a3);
-        }
-        _mm512_storeu_ps(y + o, _mm512_fmadd_ps(a0, s, _mm512_loadu_ps(y + o)));
-        _mm512_storeu_ps(y + o + 16, _mm512_fmadd_ps(a1, s, _mm512_loadu_ps(y + o + 16)));
-        _mm512_storeu_ps(y + o + 32, _mm512_fmadd_ps(a2, s, _mm512_loadu_ps(y + o + 32)));
-        _mm512_storeu_ps(y + o + 48, _mm512_fmadd_ps(a3, s, _mm512_loadu_ps(y + o + 48)));
-    }
-    for (; o + 16 <= n; o += 16) {
-        __m512 a = _mm512_setzero_ps();
-        for (int32_t k = 0; k < rank; k++) {
-            a = _mm512_fmadd_ps(load16(t, (int64_t) k * n + o, bf16), _mm512_set1_ps(u[k]), a);
-        }
-        _mm512_storeu_ps(y + o, _mm512_fmadd_ps(a, s, _mm512_loadu_ps(y + o)));
-    }
-    for (; o < n; o++) {
-        float a = 0.0f;
-        for (int32_t k = 0; k < rank; k++) {
-            a = fmaf(lora_load1(t, (int64_t) k * n + o, bf16), u[k], a);
-        }
-        y[o] = fmaf(a, scale, y[o]);
-    }
-}
-
-void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
-    lora_expand_add(t, 0, rank, u, n, scale, y);
-}
-
-void lf_bf16_lora_expand_add(const uint8_t *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
-    lora_expand_add(t, 1, rank, u, n, scale, y);
-}
+#define LORA_BITS 512
+#define lora_vec_load load16
+#include "lorafn_lora.h"

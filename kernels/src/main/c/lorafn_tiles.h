@@ -36,6 +36,7 @@ TILE_INLINE const uint8_t *tile_words(const uint8_t *tile, int32_t pair, int32_t
     return tile + pair * (b >> 1) + 64 + (pair - 64) / 2 * (b & 1);
 }
 
+#ifdef __AVX512F__ /* (the AVX2 build, lorafn_cpu_kernels_avx2.c, takes a tile in halves of 8 rows) */
 /* The 16 rows' scales of block b, as floats. */
 TILE_INLINE __m512 tile_scales(const uint8_t *tile, int32_t pair, int32_t b) {
     __m512i line = _mm512_loadu_si512(tile + pair * (b >> 1));
@@ -44,6 +45,7 @@ TILE_INLINE __m512 tile_scales(const uint8_t *tile, int32_t pair, int32_t b) {
     }
     return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(line));
 }
+#endif
 
 /* At the first block of each pair: the pair's lines that far ahead, into L1 and into L2. */
 TILE_INLINE void tile_prefetch(const uint8_t *tile, int32_t pair, int32_t b) {
@@ -67,6 +69,7 @@ TILE_INLINE const uint8_t *tile_at(const uint8_t *w, int64_t tile_bytes, int32_t
     return w + (t - first / 16) * tile_bytes;
 }
 
+#ifdef __AVX512F__
 /* Lanes [from, to) of a tile's 16 results into out[l - from]. */
 TILE_INLINE void store_lanes(__m512 v, int32_t from, int32_t to, float *out) {
     float lanes[16];
@@ -75,5 +78,6 @@ TILE_INLINE void store_lanes(__m512 v, int32_t from, int32_t to, float *out) {
         out[l - from] = lanes[l];
     }
 }
+#endif
 
 #endif

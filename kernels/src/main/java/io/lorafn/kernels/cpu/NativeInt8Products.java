@@ -10,9 +10,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 /**
- * The 8-bit activation products in C ({@code src/main/c/lorafn_int8_products.c}, AVX-512 VNNI), from
- * the library {@link NativeProducts} loaded, on CPUs that have those instructions. They compute the bits
- * {@link Int8Products} defines. Calls are critical downcalls with heap access, as the exact products' are.
+ * The 8-bit activation products in C ({@code src/main/c/lorafn_int8_products.c} with AVX-512 VNNI, or the AVX2
+ * build's in {@code lorafn_cpu_kernels_avx2.c}), from the library {@link NativeProducts} loaded, on CPUs that run
+ * them. They compute the bits {@link Int8Products} defines. Calls are critical downcalls with heap access, as the exact products' are.
  */
 final class NativeInt8Products {
     private final MethodHandle q8Matmul, q4Matmul, quantize;

@@ -19,11 +19,12 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * The Q8_0, Q4_0 and BF16 products in C ({@code src/main/c/lorafn_cpu_kernels.c}), called through the FFM
- * API. They sum in exactly the Vector API kernels' order, so either path gives the same bits; the C ones
- * are faster because they can prefetch (decode at batch 1 is bound by the cache misses in flight, and Java
- * has no prefetch instruction). The build compiles the library where gcc is installed; it is used on
- * x86-64 CPUs with AVX-512, and everywhere else the Vector API kernels compute, with one log line.
+ * The Q8_0, Q4_0 and BF16 products in C ({@code src/main/c/}), called through the FFM API. They sum in exactly
+ * the Vector API kernels' order, so either path gives the same bits; the C ones are faster because they can
+ * prefetch (decode at batch 1 is bound by the cache misses in flight, and Java has no prefetch instruction) and
+ * decode weights in fewer instructions than C2 makes of the Vector API. The build compiles the library twice
+ * where gcc is installed ({@link Build}): one for x86-64 CPUs with AVX-512, one for those with AVX2 only. This
+ * class loads the one this CPU runs; everywhere else the Vector API kernels compute, with one log line.
  *
  * <p>Calls are critical downcalls with heap access: activations and outputs are passed as the Java arrays
  * themselves, no copies. Each call is one thread's slice of one product (at most a few milliseconds), so
@@ -32,17 +33,36 @@ import java.util.Set;
 final class NativeProducts {
     private static final System.Logger LOG = System.getLogger(NativeProducts.class.getName());
     /**
-     * {@code auto} (the native kernels where they can run), {@code native} (required), or {@code vector}; from
-     * this system property, else the environment variable {@code LORAFN_CPU_KERNELS}.
+     * {@code auto} (the native kernels where they can run), {@code native} (required), {@code avx2} (the AVX2
+     * build even where AVX-512 is present: tests and comparisons), or {@code vector}; from this system property,
+     * else the environment variable {@code LORAFN_CPU_KERNELS}.
      */
     static final String MODE_PROPERTY = "lorafn.cpu.kernels";
-    private static final String RESOURCE = "/native/linux-x86_64/liblorafn_cpu_kernels.so";
-    /** What {@code -march=x86-64-v4} may use, as /proc/cpuinfo names it. */
-    private static final Set<String> REQUIRED_FLAGS = Set.of("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl",
-            "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "abm");
 
-    /** What the 8-bit activation products use beyond {@link #REQUIRED_FLAGS}: vpdpbusd. */
-    private static final Set<String> INT8_FLAGS = Set.of("avx512_vnni");
+    /** The library's builds, in order of preference: the first this CPU runs is loaded. Flags as /proc/cpuinfo names them. */
+    enum Build {
+        /** {@code -march=x86-64-v4}; its 8-bit products need AVX-512 VNNI (vpdpbusd) besides. */
+        AVX512("AVX-512", "liblorafn_cpu_kernels.so", Set.of("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl",
+                "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "abm"), Set.of("avx512_vnni")),
+        /** {@code -march=x86-64-v3} ({@code lorafn_cpu_kernels_avx2.c}); its 8-bit products use vpmaddubsw. */
+        AVX2("AVX2", "liblorafn_cpu_kernels_avx2.so", Set.of("avx", "avx2", "fma", "f16c", "bmi1", "bmi2", "movbe", "abm"), Set.of());
+
+        final String label;
+        final String file;
+        final Set<String> requiredFlags;
+        final Set<String> int8Flags;
+
+        Build(String label, String file, Set<String> requiredFlags, Set<String> int8Flags) {
+            this.label = label;
+            this.file = file;
+            this.requiredFlags = requiredFlags;
+            this.int8Flags = int8Flags;
+        }
+
+        String resource() {
+            return "/native/linux-x86_64/" + file;
+        }
+    }
 
     /** The loaded library, or null where the Vector API computes; {@link #UNAVAILABLE} says why. */
     static final NativeProducts LOADED;
@@ -54,32 +74,36 @@ final class NativeProducts {
         String mode = System.getProperty(MODE_PROPERTY, System.getenv().getOrDefault("LORAFN_CPU_KERNELS", "auto")).toLowerCase(Locale.ROOT);
         if (mode.equals("vector")) {
             why = MODE_PROPERTY + "=vector";
-        } else if (!Set.of("auto", "native").contains(mode)) {
-            throw new IllegalArgumentException(MODE_PROPERTY + " must be auto, native or vector, not '" + mode + "'");
+        } else if (!Set.of("auto", "native", "avx2").contains(mode)) {
+            throw new IllegalArgumentException(MODE_PROPERTY + " must be auto, native, avx2 or vector, not '" + mode + "'");
         } else {
-            why = unsupportedReason();
+            Build build = mode.equals("avx2") || !cpuFlags().containsAll(Build.AVX512.requiredFlags) ? Build.AVX2 : Build.AVX512;
+            why = unsupportedReason(build);
             if (why == null) {
                 try {
-                    loaded = new NativeProducts(extractLibrary());
+                    loaded = new NativeProducts(build, extractLibrary(build));
                 } catch (RuntimeException | LinkageError e) {
                     why = "the library did not load: " + e;
                 }
             }
-            if (loaded == null && mode.equals("native")) {
-                throw new IllegalStateException(MODE_PROPERTY + "=native, but " + why);
+            if (loaded == null && !mode.equals("auto")) {
+                throw new IllegalStateException(MODE_PROPERTY + "=" + mode + ", but " + why);
             }
         }
         LOADED = loaded;
         UNAVAILABLE = why;
-        LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (AVX-512, through FFM)" : "cpu kernels: Vector API (" + why + ")");
+        LOG.log(System.Logger.Level.INFO, loaded != null ? "cpu kernels: native (" + loaded.build.label + " build, through FFM)"
+                : "cpu kernels: Vector API (" + why + ")");
     }
 
+    final Build build;
     private final MethodHandle bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
     private final MethodHandle f32LoraShrink, bf16LoraShrink, f32LoraExpandAdd, bf16LoraExpandAdd;
-    /** The 8-bit activation products, or null where the CPU lacks {@link #INT8_FLAGS} ({@link Int8Products} then computes in Java). */
+    /** The 8-bit activation products, or null where the CPU lacks the build's {@link Build#int8Flags} ({@link Int8Products} then computes in Java). */
     final NativeInt8Products int8;
 
-    private NativeProducts(Path library) {
+    private NativeProducts(Build build, Path library) {
+        this.build = build;
         SymbolLookup symbols = SymbolLookup.libraryLookup(library, Arena.global());
         Linker linker = Linker.nativeLinker();
         Linker.Option heapAccess = Linker.Option.critical(true);
@@ -104,7 +128,7 @@ final class NativeProducts {
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
         f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
         bf16LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_expand_add"), expandAdd, heapAccess);
-        int8 = cpuFlags().containsAll(INT8_FLAGS) ? new NativeInt8Products(symbols) : null;
+        int8 = cpuFlags().containsAll(build.int8Flags) ? new NativeInt8Products(symbols) : null;
     }
 
     private static Set<String> cpuFlags() {
@@ -121,16 +145,16 @@ final class NativeProducts {
         return int8 != null;
     }
 
-    /** Null where this machine can run the library, else why not. */
-    private static String unsupportedReason() {
+    /** Null where this machine can run the build, else why not. */
+    private static String unsupportedReason(Build build) {
         String os = System.getProperty("os.name", ""), arch = System.getProperty("os.arch", "");
         if (!os.equals("Linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
             return "built for Linux on x86-64, this is " + os + " on " + arch;
         }
-        if (NativeProducts.class.getResource(RESOURCE) == null) {
+        if (NativeProducts.class.getResource(build.resource()) == null) {
             return "this build has no native library (gcc was not found when it was built)";
         }
-        Set<String> missing = new java.util.TreeSet<>(REQUIRED_FLAGS);
+        Set<String> missing = new java.util.TreeSet<>(build.requiredFlags);
         missing.removeAll(cpuFlags());
         return missing.isEmpty() ? null : "the CPU lacks " + String.join(", ", missing) + " (or /proc/cpuinfo is unreadable)";
     }
@@ -140,11 +164,11 @@ final class NativeProducts {
      * without running its shutdown hooks leaves nothing behind, and the next one reuses the file. A file
      * found there is loaded only if its bytes hash to its name.
      */
-    static Path extractLibrary() {
-        try (InputStream in = NativeProducts.class.getResourceAsStream(RESOURCE)) {
+    static Path extractLibrary(Build build) {
+        try (InputStream in = NativeProducts.class.getResourceAsStream(build.resource())) {
             byte[] bytes = in.readAllBytes();
             String hash = sha256(bytes);
-            Path file = Path.of(System.getProperty("java.io.tmpdir"), "lorafn-native-" + hash.substring(0, 16), "liblorafn_cpu_kernels.so");
+            Path file = Path.of(System.getProperty("java.io.tmpdir"), "lorafn-native-" + hash.substring(0, 16), build.file);
             if (Files.isRegularFile(file) && sha256(Files.readAllBytes(file)).equals(hash)) {
                 return file;
             }

@@ -19,7 +19,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The C products against the Vector API kernels: the same bits for every format, length, batch size, row
  * count and thread split, since both sum in one order. Runs wherever the build compiled the library and the
- * CPU has AVX-512 (every machine of this project's kind); elsewhere it reports itself skipped, with why.
+ * CPU runs it (every machine of this project's kind); elsewhere it reports itself skipped, with why. The
+ * build runs it twice: on the build this CPU picks, and with {@code lorafn.cpu.kernels=avx2} on the AVX2 one.
  */
 class NativeProductsTest {
 
@@ -40,13 +41,34 @@ class NativeProductsTest {
     }
 
     @Test
+    void theBuildAskedForIsTheOneLoaded() {
+        assumeLoaded();
+        boolean avx512 = NativeProductsTest.cpuHas("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd");
+        NativeProducts.Build expected = "avx2".equals(System.getProperty(NativeProducts.MODE_PROPERTY)) || !avx512
+                ? NativeProducts.Build.AVX2 : NativeProducts.Build.AVX512;
+        assertEquals(expected, NativeProducts.LOADED.build);
+        // the AVX2 build's 8-bit products need nothing beyond it; the AVX-512 build's need VNNI
+        assertEquals(expected == NativeProducts.Build.AVX2 || cpuHas("avx512_vnni"), NativeProducts.LOADED.hasInt8Products());
+    }
+
+    private static boolean cpuHas(String... flags) {
+        try {
+            String line = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+                    .filter(l -> l.startsWith("flags")).findFirst().orElse("");
+            return java.util.Set.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+")).containsAll(java.util.List.of(flags));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    @Test
     void aTamperedUnpackedLibraryIsReplacedNotLoaded() throws Exception {
         assumeLoaded();
-        java.nio.file.Path unpacked = NativeProducts.extractLibrary();
+        java.nio.file.Path unpacked = NativeProducts.extractLibrary(NativeProducts.LOADED.build);
         byte[] good = java.nio.file.Files.readAllBytes(unpacked);
         java.nio.file.Files.delete(unpacked); // a new file, as a tamperer would make: this JVM has the old one mapped
         java.nio.file.Files.write(unpacked, new byte[] {0x7f, 'E', 'L', 'F', 0});
-        assertEquals(unpacked, NativeProducts.extractLibrary());
+        assertEquals(unpacked, NativeProducts.extractLibrary(NativeProducts.LOADED.build));
         assertArrayEquals(good, java.nio.file.Files.readAllBytes(unpacked));
     }
 
