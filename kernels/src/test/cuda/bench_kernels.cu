@@ -9,15 +9,13 @@
 #else
 #include "../../main/cuda/lorafn_kernels.cu"
 #endif
+#include "cuda_check.h"
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
-
-#define CHECK(call) do { cudaError_t e = (call); if (e != cudaSuccess) { \
-    std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e)); std::exit(2); } } while (0)
 
 __global__ void read_all(const uint4 *p, size_t n, unsigned *sink) {
     unsigned v = 0;

@@ -3,6 +3,7 @@
 //   ./check_kernels DIR        exit 0 when every kernel agrees within tolerance
 // The kernels are the very source the build compiles to PTX (included below).
 #include "../../main/cuda/lorafn_kernels.cu"
+#include "cuda_check.h"
 #include "golden_files.h"
 #include <cmath>
 #include <cstdio>
@@ -10,11 +11,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-
-#define CHECK(call) do { cudaError_t e = (call); if (e != cudaSuccess) { \
-    std::fprintf(stderr, "%s:%d %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e)); std::exit(2); } } while (0)
-
 
 template <typename T> static T *upload(const std::vector<char> &host) {
     void *d;
