@@ -138,8 +138,9 @@ class CliTest {
 
     @Test
     void benchDecodePrintsOneJsonLinePerConfigurationWithTheBandwidthOfTheRun() throws Exception {
+        String activationsBefore = System.getProperty("lorafn.activations");
         Run r = run("bench", "decode", "--model", model.toString(), "--format", "q8_0", "--batch", "1,2",
-                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--lora-dtype", "bf16");
+                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--lora-dtype", "bf16", "--activations", "q8");
         assertEquals(0, r.exit(), r.err());
         List<String> lines = r.out().strip().lines().toList();
         assertEquals(4, lines.size(), r.out());
@@ -147,6 +148,7 @@ class CliTest {
             JsonNode j = new ObjectMapper().readTree(line);
             assertEquals(j.get("adapters").asText().equals("none") ? "none" : "bf16", j.get("adapter_dtype").asText(),
                     "--lora-dtype bf16 narrows the F32 adapters: " + line);
+            assertEquals("q8", j.get("activations").asText(), line);
             assertTrue(j.get("tokens_per_s").asDouble() > 0);
             assertTrue(j.get("bandwidth_gb_s").asDouble() > 0);
             double expected = j.get("tokens_per_s").asDouble() * j.get("weight_bytes_per_token").asDouble()
@@ -157,6 +159,7 @@ class CliTest {
         }
         assertTrue(model.resolve("lorafn-q8_0.img").toFile().exists(), "the image is built on first use");
         assertNull(System.getProperty("lorafn.lora.dtype"), "the run leaves the process's setting as it found it");
+        assertEquals(activationsBefore, System.getProperty("lorafn.activations"), "and its activations setting too");
         Run bad = run("bench", "decode", "--model", model.toString(), "--lora-dtype", "fp8");
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("'fp8'"), bad.err());

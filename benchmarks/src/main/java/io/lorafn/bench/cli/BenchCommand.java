@@ -67,8 +67,13 @@ public final class BenchCommand {
             return Activations.parse(activations).name().toLowerCase(Locale.ROOT);
         }
 
+        /** Sets LORAFN_ACTIVATIONS's property, which the CPU backend reads as the model opens, until closed. */
+        ScopedProperty activationsForThisRun() {
+            return ScopedProperty.set(Activations.PROPERTY, activations());
+        }
+
+        /** The model, opened under {@link #activationsForThisRun}. */
         LoadedModel open() {
-            System.setProperty(Activations.PROPERTY, activations()); // what the CPU backend reads when the model opens
             WeightFormat f = ImageCommand.parse(format);
             Path img = BenchModel.image(model, f, image, new ConsoleProgressBar());
             if (!keepPageCache) { // a tool that read it through a plain mapping leaves 4 KiB pages: runs then depend on history
@@ -112,16 +117,9 @@ public final class BenchCommand {
         public Integer call() {
             List<Projection> projections = adapter.projections();
             DType dtype = adapter.dtype();
-            String before = System.getProperty(LoraDtype.PROPERTY);
-            System.setProperty(LoraDtype.PROPERTY, LoraDtype.parse(loraDtype).name().toLowerCase(Locale.ROOT)); // read as adapters load
-            try {
+            try (ScopedProperty a = engine.activationsForThisRun();
+                 ScopedProperty l = ScopedProperty.set(LoraDtype.PROPERTY, LoraDtype.parse(loraDtype).name().toLowerCase(Locale.ROOT))) { // read as adapters load
                 return measure(projections, dtype);
-            } finally { // the CLI may run inside a longer-lived process (tests): leave the setting as it was
-                if (before == null) {
-                    System.clearProperty(LoraDtype.PROPERTY);
-                } else {
-                    System.setProperty(LoraDtype.PROPERTY, before);
-                }
             }
         }
 
@@ -183,7 +181,7 @@ public final class BenchCommand {
 
         @Override
         public Integer call() {
-            try (LoadedModel m = engine.open()) {
+            try (ScopedProperty a = engine.activationsForThisRun(); LoadedModel m = engine.open()) {
                 ConsoleProgressBar progress = new ConsoleProgressBar();
                 progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
                 for (int n : lengths) {
