@@ -81,28 +81,81 @@ void lf_bf16_matvec(const uint8_t *w, int64_t row_bytes, int32_t rows, const flo
     }
 }
 
-static __thread void *decoded;
-static __thread size_t decoded_capacity;
+/*
+ * Several sequences, n a multiple of 32 (NativeProducts.handles), without a decode buffer: a 32-bit lane of BF16
+ * weights holds two columns' top halves, so a shift left gives the even columns of 16 and a mask the odd ones, as in
+ * the AVX-512 build. Each sequence's columns are permuted alike once a call (in each 16: evens, then odds), so
+ * accumulator lane j of a row still adds one column's products in column order; the lanes go back in place before
+ * the fold (unpermute), so every output has its solo bits. Sequences go two at a time: eight accumulators, and each
+ * decoded weight vector feeds two multiply-adds.
+ */
+static __thread void *permuted;
+static __thread size_t permuted_capacity;
 
-/* Several sequences: each row decoded once into an L1 buffer, then dotted with every sequence in the shared order. */
+/* Accumulators holding columns 0, 2, .., 14 (even) and 1, 3, .., 15 (odd) of 16, back to columns 0..7 and 8..15. */
+INLINE void unpermute(__m256 even, __m256 odd, __m256 *low, __m256 *high) {
+    __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
+    *low = _mm256_permute2f128_ps(lo, hi, 0x20);
+    *high = _mm256_permute2f128_ps(lo, hi, 0x31);
+}
+
+/* The fold of one output's four accumulators over permuted columns (a: 16 columns' evens and odds, then the next 16's). */
+INLINE float permuted_sum(const __m256 a[4]) {
+    __m256 a0, a1, a2, a3;
+    unpermute(a[0], a[1], &a0, &a1);
+    unpermute(a[2], a[3], &a2, &a3);
+    return sum_lanes(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+}
+
+/* One row against one or two (`two`) sequences' permuted columns; `next` (or NULL) is prefetched alongside. */
+INLINE void bf16_row(const uint8_t *at, const uint8_t *next, const float *xp, const float *yp, int32_t n, const int two,
+                     float *x_out, float *y_out) {
+    const __m256i odd_mask = _mm256_set1_epi32((int) 0xFFFF0000u);
+    __m256 a[4], e[4];
+    for (int k = 0; k < 4; k++) {
+        a[k] = e[k] = _mm256_setzero_ps();
+    }
+    for (int32_t i = 0; i < n; i += 32) {
+        if (next) {
+            _mm_prefetch((const char *) next + 2 * i, _MM_HINT_T1);
+        }
+        __m256i v0 = _mm256_loadu_si256((const __m256i *) (at + 2 * i)), v1 = _mm256_loadu_si256((const __m256i *) (at + 2 * i + 32));
+        __m256 w[4] = {_mm256_castsi256_ps(_mm256_slli_epi32(v0, 16)), _mm256_castsi256_ps(_mm256_and_si256(v0, odd_mask)),
+                       _mm256_castsi256_ps(_mm256_slli_epi32(v1, 16)), _mm256_castsi256_ps(_mm256_and_si256(v1, odd_mask))};
+        for (int k = 0; k < 4; k++) {
+            a[k] = _mm256_fmadd_ps(w[k], _mm256_load_ps(xp + i + 8 * k), a[k]);
+            if (two) {
+                e[k] = _mm256_fmadd_ps(w[k], _mm256_load_ps(yp + i + 8 * k), e[k]);
+            }
+        }
+    }
+    *x_out = permuted_sum(a);
+    if (two) {
+        *y_out = permuted_sum(e);
+    }
+}
+
 int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const float *x, int32_t n, int32_t batch,
                        float *out, int32_t out_stride) {
-    float *row = grown_buffer(&decoded, &decoded_capacity, (size_t) n * sizeof(float));
-    if (row == NULL) {
+    float *xs = grown_buffer(&permuted, &permuted_capacity, (size_t) batch * n * sizeof(float));
+    if (xs == NULL) {
         return -1;
     }
+    for (int64_t i = 0; i < (int64_t) batch * n; i += 16) { /* in each 16 columns: the evens, then the odds */
+        for (int j = 0; j < 8; j++) {
+            xs[i + j] = x[i + 2 * j];
+            xs[i + 8 + j] = x[i + 2 * j + 1];
+        }
+    }
     for (int32_t r = 0; r < rows; r++) {
-        const uint8_t *at = w + r * row_bytes;
-        int32_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            _mm_prefetch((const char *) at + 2 * i + BF16_AHEAD, _MM_HINT_T0);
-            _mm256_store_ps(row + i, bf16x8(at + 2 * i));
+        const uint8_t *at = w + r * row_bytes, *next = r + 1 < rows ? at + row_bytes : NULL;
+        int32_t b = 0;
+        for (; b + 1 < batch; b += 2) {
+            bf16_row(at, b == 0 ? next : NULL, xs + (int64_t) b * n, xs + (int64_t) (b + 1) * n, n, 1,
+                     out + (int64_t) b * out_stride + r, out + (int64_t) (b + 1) * out_stride + r);
         }
-        for (; i < n; i++) {
-            row[i] = ((union { uint32_t u; float f; }) {(uint32_t) ((const uint16_t *) at)[i] << 16}).f;
-        }
-        for (int32_t b = 0; b < batch; b++) {
-            out[(int64_t) b * out_stride + r] = row_dot(row, 0, x + (int64_t) b * n, n, 0);
+        if (b < batch) {
+            bf16_row(at, b == 0 ? next : NULL, xs + (int64_t) b * n, NULL, n, 0, out + (int64_t) b * out_stride + r, NULL);
         }
     }
     return 0;
