@@ -2,9 +2,10 @@
  * The C products for x86-64 CPUs without AVX-512 (x86-64-v3: AVX2, FMA, F16C; AMD before Zen 4, most Intel
  * client parts), built into a library of its own. The same functions as lorafn_cpu_kernels.c and
  * lorafn_int8_products.c, giving the same bits: every order those files define is per 32-bit lane or in the
- * shared 256-bit order, so 8-lane vectors compute it as it is. Where those files were tuned (eight rows side
- * by side, L1 buffers), these keep the plain loop: without them the Java path ran the 1b Q8_0 and Q4_0 products
- * at 0.17-0.30 of the bandwidth on Zen 4 under AVX2 (RESULTS.md, thirteenth session).
+ * shared 256-bit order, so 8-lane vectors compute it as it is. Without them the Java path ran the 1b Q8_0 and
+ * Q4_0 products at 0.2-0.3 of the bandwidth on Zen 4 under AVX2, and 8-bit activations at about 1 tok/s
+ * (RESULTS.md, thirteenth session). Where the AVX-512 build runs rows side by side (BF16 and LoRA's A at batch 1)
+ * these keep one row at a time: two rows at once measured no faster here.
  *
  * A tile's 16 rows (lorafn_tiles.h) are two halves of 8 lanes, the low and high 32 bytes of each 64-byte line.
  * Each block computes both halves before the next block, so a thread still reads its tiles as one stream.
