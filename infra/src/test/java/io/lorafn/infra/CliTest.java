@@ -149,6 +149,7 @@ class CliTest {
             assertEquals(j.get("adapters").asText().equals("none") ? "none" : "bf16", j.get("adapter_dtype").asText(),
                     "--lora-dtype bf16 narrows the F32 adapters: " + line);
             assertEquals("q8", j.get("activations").asText(), line);
+            assertTrue(java.util.Set.of("avx512", "avx2", "vector", "cuda").contains(j.get("kernels").asText()), line);
             assertTrue(j.get("tokens_per_s").asDouble() > 0);
             assertTrue(j.get("bandwidth_gb_s").asDouble() > 0);
             double expected = j.get("tokens_per_s").asDouble() * j.get("weight_bytes_per_token").asDouble()

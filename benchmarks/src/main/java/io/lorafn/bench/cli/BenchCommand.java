@@ -72,6 +72,11 @@ public final class BenchCommand {
             return ScopedProperty.set(Activations.PROPERTY, activations());
         }
 
+        /** What computes the model's products: {@code cuda}, or the CPU backend's kernels (see {@link io.lorafn.kernels.cpu.CpuBackend#kernels}). */
+        static String kernels(LoadedModel m) {
+            return m.backend() instanceof io.lorafn.kernels.cpu.CpuBackend cpu ? cpu.kernels() : m.backend().name();
+        }
+
         /** The model, opened under {@link #activationsForThisRun}. */
         LoadedModel open() {
             WeightFormat f = ImageCommand.parse(format);
@@ -136,7 +141,7 @@ public final class BenchCommand {
                         PairedRuns runs = DecodeBench.run(m.engine(), adapters, tokens, engine.runs, probe, 3, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
                         String held = mode.equals("none") ? "none" : adapters[0].modules().get(0).a().format().name().toLowerCase(Locale.ROOT);
-                        DecodeResult r = new DecodeResult(engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode, mode.equals("none") ? 0 : adapter.rank,
+                        DecodeResult r = new DecodeResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode, mode.equals("none") ? 0 : adapter.rank,
                                 held, runs.medianTokensPerS(), perToken, runs.medianBandwidthGbS(), runs.minBandwidthGbS(), runs.maxBandwidthGbS(),
                                 runs.medianFraction(perToken), m.imageHugePageShare().orElse(Double.NaN));
                         System.out.println(r.toJson());
@@ -186,8 +191,8 @@ public final class BenchCommand {
                 progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
                 for (int n : lengths) {
                     double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
-                    System.out.printf(Locale.ROOT, "{\"format\": \"%s\", \"activations\": \"%s\", \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.2f}%n",
-                            engine.format.toLowerCase(Locale.ROOT), engine.activations(), n, tps);
+                    System.out.printf(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.2f}%n",
+                            EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), n, tps);
                 }
                 progress.done();
             }

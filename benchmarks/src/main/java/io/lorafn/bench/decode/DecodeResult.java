@@ -11,18 +11,19 @@ import java.util.Locale;
  * {@code hugePageShare} is the share of the mapped image in 2 MiB pages after the run
  * (NaN where unknown, printed as null): below 1 the run read part of the weights through 4 KiB pages, and slower.
  * {@code adapterDtype} is what the adapters' matrices were held in ({@code f32}, {@code bf16}; {@code none} without
- * adapters): the file's type, or BF16 where {@code LORAFN_LORA_DTYPE=bf16} narrowed them.
+ * adapters): the file's type, or BF16 where {@code LORAFN_LORA_DTYPE=bf16} narrowed them. {@code kernels} is what computed
+ * the products: {@code cuda}, or on the CPU the C build ({@code avx512}, {@code avx2}) or the Vector API ({@code vector}).
  */
-public record DecodeResult(String format, String activations, int batch, String adapters, int rank, String adapterDtype, double tokensPerS,
+public record DecodeResult(String kernels, String format, String activations, int batch, String adapters, int rank, String adapterDtype, double tokensPerS,
                            long weightBytesPerToken,
                            double bandwidthGbS, double bandwidthMinGbS, double bandwidthMaxGbS, double bandwidthFraction, double hugePageShare) {
     public String toJson() {
-        return String.format(Locale.ROOT, "{\"format\": \"%s\", \"activations\": \"%s\", \"batch\": %d, \"adapters\": \"%s\", \"rank\": %d, "
+        return String.format(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"batch\": %d, \"adapters\": \"%s\", \"rank\": %d, "
                         + "\"adapter_dtype\": \"%s\", "
                         + "\"tokens_per_s\": %.2f, \"weight_bytes_per_token\": %d, \"bandwidth_gb_s\": %.2f, \"bandwidth_gb_s_range\": [%.2f, %.2f], "
                         + "\"bandwidth_fraction\": %.3f, "
                         + "\"huge_page_share\": %s}",
-                format, activations, batch, adapters, rank, adapterDtype, tokensPerS, weightBytesPerToken, bandwidthGbS, bandwidthMinGbS, bandwidthMaxGbS, bandwidthFraction,
+                kernels, format, activations, batch, adapters, rank, adapterDtype, tokensPerS, weightBytesPerToken, bandwidthGbS, bandwidthMinGbS, bandwidthMaxGbS, bandwidthFraction,
                 Double.isNaN(hugePageShare) ? "null" : String.format(Locale.ROOT, "%.3f", hugePageShare));
     }
 }

@@ -82,9 +82,9 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
-    /** Which kernels compute the quantized and BF16 products: {@code native} or {@code vector}. */
+    /** Which kernels compute the quantized and BF16 products: a C build ({@code avx512}, {@code avx2}) or the Vector API ({@code vector}). */
     public String kernels() {
-        return products != null ? "native" : "vector";
+        return products != null ? products.build.name().toLowerCase(java.util.Locale.ROOT) : "vector";
     }
 
     public Activations activations() {
