@@ -54,7 +54,7 @@ public final class CpuBackend implements Backend {
         this.lora = new LoraProducts(products, (w, x, out, batch, from, to) -> matmulRows(w, x, null, out, batch, from, to));
         if (activations == Activations.Q8 && !int8InNative()) {
             System.getLogger(CpuBackend.class.getName()).log(System.Logger.Level.WARNING,
-                    "8-bit activations without the C products (this CPU lacks AVX-512 VNNI beside AVX-512, or the library is not loaded): "
+                    "8-bit activations without the C products (no C build runs on this CPU, or the library is not loaded): "
                             + "the Java definition computes them, many times slower than f32 activations");
         }
         if (threads < 1) {

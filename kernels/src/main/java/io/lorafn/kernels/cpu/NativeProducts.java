@@ -99,8 +99,10 @@ final class NativeProducts {
     final Build build;
     private final MethodHandle bf16Matvec, q8Matmul, q4Matmul, bf16Matmul;
     private final MethodHandle f32LoraShrink, bf16LoraShrink, f32LoraExpandAdd, bf16LoraExpandAdd;
-    /** The 8-bit activation products, or null where the CPU lacks the build's {@link Build#int8Flags} ({@link Int8Products} then computes in Java). */
+    /** The 8-bit activation products ({@link #int8Build}), or null where no build's run here ({@link Int8Products} then computes in Java). */
     final NativeInt8Products int8;
+    /** The build {@link #int8} comes from, or null. */
+    final Build int8From;
 
     private NativeProducts(Build build, Path library) {
         this.build = build;
@@ -128,7 +130,23 @@ final class NativeProducts {
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
         f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
         bf16LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_expand_add"), expandAdd, heapAccess);
-        int8 = cpuFlags().containsAll(build.int8Flags) ? new NativeInt8Products(symbols) : null;
+        Build int8Build = int8Build(build, cpuFlags());
+        int8 = int8Build == null ? null : new NativeInt8Products(int8Build == build ? symbols
+                : SymbolLookup.libraryLookup(extractLibrary(int8Build), Arena.global()));
+        int8From = int8Build;
+    }
+
+    /**
+     * Which build's 8-bit products a CPU with these flags runs beside {@code build}: its own where the CPU has what they
+     * need, else the AVX2 build's (an AVX-512 CPU without VNNI, such as Intel's Skylake-SP, would otherwise compute
+     * them in Java, at about 1 tok/s on the 1b preset), else none.
+     */
+    static Build int8Build(Build build, Set<String> flags) {
+        if (flags.containsAll(build.int8Flags)) {
+            return build;
+        }
+        boolean avx2Runs = flags.containsAll(Build.AVX2.requiredFlags) && NativeProducts.class.getResource(Build.AVX2.resource()) != null;
+        return avx2Runs ? Build.AVX2 : null;
     }
 
     private static Set<String> cpuFlags() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lorafn.kernels.Activations;
@@ -48,8 +49,20 @@ class NativeProductsTest {
         NativeProducts.Build expected = "avx2".equals(System.getProperty(NativeProducts.MODE_PROPERTY)) || !avx512
                 ? NativeProducts.Build.AVX2 : NativeProducts.Build.AVX512;
         assertEquals(expected, NativeProducts.LOADED.build);
-        // the AVX2 build's 8-bit products need nothing beyond it; the AVX-512 build's need VNNI
-        assertEquals(expected == NativeProducts.Build.AVX2 || cpuHas("avx512_vnni"), NativeProducts.LOADED.hasInt8Products());
+        // the AVX2 build's 8-bit products need nothing beyond it; the AVX-512 build's need VNNI, else the AVX2 build's serve
+        assertTrue(NativeProducts.LOADED.hasInt8Products());
+        assertEquals(expected == NativeProducts.Build.AVX2 || !cpuHas("avx512_vnni") ? NativeProducts.Build.AVX2 : NativeProducts.Build.AVX512,
+                NativeProducts.LOADED.int8From);
+    }
+
+    @Test
+    void anAvx512CpuWithoutVnniTakesTheAvx2BuildsEightBitProducts() {
+        java.util.Set<String> skylake = new java.util.HashSet<>(NativeProducts.Build.AVX512.requiredFlags);
+        skylake.addAll(NativeProducts.Build.AVX2.requiredFlags);
+        assertEquals(NativeProducts.Build.AVX2, NativeProducts.int8Build(NativeProducts.Build.AVX512, skylake));
+        skylake.add("avx512_vnni");
+        assertEquals(NativeProducts.Build.AVX512, NativeProducts.int8Build(NativeProducts.Build.AVX512, skylake));
+        assertEquals(NativeProducts.Build.AVX2, NativeProducts.int8Build(NativeProducts.Build.AVX2, NativeProducts.Build.AVX2.requiredFlags));
     }
 
     private static boolean cpuHas(String... flags) {
