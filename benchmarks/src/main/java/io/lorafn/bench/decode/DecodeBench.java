@@ -54,7 +54,7 @@ public final class DecodeBench {
         for (int s = 0; s < batch; s++) {
             caches[s] = pool.newSequence();
             for (int i = 0; i < PROMPT; i++) {
-                prefill.add(new BatchRow(caches[s], 1 + (s * 31 + i * 7) % 1000, i, adapters[s], i == PROMPT - 1));
+                prefill.add(new BatchRow(caches[s], promptToken(engine, s * 31 + i * 7), i, adapters[s], i == PROMPT - 1));
             }
         }
         float[][] logits = engine.forward(prefill);
@@ -73,6 +73,11 @@ public final class DecodeBench {
             }
         }
         return (double) tokens * batch / ((System.nanoTime() - start) / 1e9);
+    }
+
+    /** A prompt token drawn from {@code seed}: never 0, and inside the vocabulary of any model, a tiny test one too. */
+    private static int promptToken(LlamaEngine engine, int seed) {
+        return 1 + seed % Math.min(1000, engine.config().vocabSize() - 1);
     }
 
     /** Bytes one step reads: the base weights once, plus each distinct adapter once. */
@@ -94,7 +99,7 @@ public final class DecodeBench {
             KvCache cache = engine.newCache(promptTokens);
             List<BatchRow> rows = new ArrayList<>(promptTokens);
             for (int i = 0; i < promptTokens; i++) {
-                rows.add(new BatchRow(cache, 1 + (i * 37) % 1000, i, adapter, i == promptTokens - 1));
+                rows.add(new BatchRow(cache, promptToken(engine, i * 37), i, adapter, i == promptTokens - 1));
             }
             long start = System.nanoTime();
             engine.forward(rows);
