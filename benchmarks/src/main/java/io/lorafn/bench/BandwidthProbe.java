@@ -5,11 +5,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,7 +22,7 @@ public final class BandwidthProbe implements AutoCloseable {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
 
     private final Arena arena = Arena.ofShared();
-    private final ExecutorService pool;
+    private final ProbeThreads pool;
     private final MemorySegment buf;
     private final int threads;
 
@@ -37,7 +32,7 @@ public final class BandwidthProbe implements AutoCloseable {
             throw new IllegalArgumentException("a probe needs at least one thread and 64 bytes a thread");
         }
         this.threads = threads;
-        this.pool = Executors.newFixedThreadPool(threads);
+        this.pool = new ProbeThreads(threads);
         try {
             buf = arena.allocate(bytes, 64);
         } catch (RuntimeException | OutOfMemoryError e) { // the pool's threads and the arena would outlive a failed probe
@@ -54,7 +49,7 @@ public final class BandwidthProbe implements AutoCloseable {
         for (int i = 0; i < 20_000; i++) {
             warm += sum(buf.asSlice(0, 16 * 1024));
         }
-        keep(warm);
+        ProbeThreads.keep(warm);
         pass(); // the first pass warms the threads
     }
 
@@ -67,32 +62,16 @@ public final class BandwidthProbe implements AutoCloseable {
 
     /** The median of {@code passes} passes, GB/s. */
     public double median(int passes) {
-        double[] gbps = new double[passes];
-        for (int p = 0; p < passes; p++) {
-            gbps[p] = pass();
-        }
-        return Stats.median(gbps);
+        return ProbeThreads.median(passes, this::pass);
     }
 
     /** One read pass over the whole buffer, every thread its slice: GB/s. */
     public double pass() {
         long slice = buf.byteSize() / threads / 64 * 64;
-        long start = System.nanoTime();
-        List<Future<Float>> parts = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
+        double seconds = pool.timeEach(t -> {
             MemorySegment part = buf.asSlice(t * slice, slice);
-            parts.add(pool.submit(() -> sum(part)));
-        }
-        float sink = 0;
-        try {
-            for (Future<Float> f : parts) {
-                sink += f.get();
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException("bandwidth probe failed", e);
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        keep(sink);
+            return () -> sum(part);
+        });
         return slice * threads / seconds / 1e9;
     }
 
@@ -100,12 +79,6 @@ public final class BandwidthProbe implements AutoCloseable {
     public void close() {
         pool.close();
         arena.close();
-    }
-
-    private static void keep(float sum) {
-        if (sum == 42.4242f) {
-            System.err.print(""); // keeps the sum alive
-        }
     }
 
     private static float sum(MemorySegment seg) {

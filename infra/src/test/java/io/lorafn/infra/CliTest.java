@@ -167,6 +167,30 @@ class CliTest {
     }
 
     @Test
+    void benchPrefillReportsItsShareOfTheMachinesMultiplyAddsForExactProducts() throws Exception {
+        for (String activations : new String[] {"f32", "q8"}) {
+            Run r = run("bench", "prefill", "--model", model.toString(), "--format", "q8_0", "--prompt-tokens", "8,16", "--runs", "1",
+                    "--activations", activations);
+            assertEquals(0, r.exit(), r.err());
+            List<String> lines = r.out().strip().lines().toList();
+            assertEquals(2, lines.size(), r.out());
+            for (String line : lines) {
+                JsonNode j = new ObjectMapper().readTree(line);
+                assertEquals(activations, j.get("activations").asText(), line);
+                assertTrue(j.get("prompt_tokens_per_s").asDouble() > 0, line);
+                assertTrue(j.get("multiply_adds_per_token").asLong() > 0, line);
+                if (activations.equals("f32")) { // exact: a fraction of the F32 multiply-adds measured beside it
+                    double expected = j.get("prompt_tokens_per_s").asDouble() * j.get("multiply_adds_per_token").asDouble()
+                            / (j.get("fma_g_per_s").asDouble() * 1e9);
+                    assertEquals(expected, j.get("fma_fraction").asDouble(), 0.002, line);
+                } else { // 8-bit products are not F32 multiply-adds: no such fraction
+                    assertTrue(j.get("fma_fraction").isNull() && j.get("fma_g_per_s").isNull(), line);
+                }
+            }
+        }
+    }
+
+    @Test
     void helpExplainsEveryCommand() {
         Run r = run("--help");
         assertEquals(0, r.exit());

@@ -2,6 +2,7 @@ package io.lorafn.bench.cli;
 
 import io.lorafn.bench.BandwidthProbe;
 import io.lorafn.bench.BenchModel;
+import io.lorafn.bench.ComputeProbe;
 import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
 import io.lorafn.bench.decode.DecodeResult;
@@ -173,7 +174,8 @@ public final class BenchCommand {
         }
     }
 
-    @Command(name = "prefill", mixinStandardHelpOptions = true, description = "Prompt tokens/s of one prefill step.")
+    @Command(name = "prefill", mixinStandardHelpOptions = true, description = "Prompt tokens/s of one prefill step and, for exact "
+            + "products on the CPU, as a fraction of the F32 multiply-adds the machine does, measured beside each length.")
     static final class Prefill implements Callable<Integer> {
         @Mixin
         EngineOptions engine;
@@ -187,16 +189,41 @@ public final class BenchCommand {
         @Override
         public Integer call() {
             try (ScopedProperty a = engine.activationsForThisRun(); LoadedModel m = engine.open()) {
-                ConsoleProgressBar progress = new ConsoleProgressBar();
-                progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
-                for (int n : lengths) {
-                    double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
-                    System.out.printf(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"prompt_tokens\": %d, \"prompt_tokens_per_s\": %.2f}%n",
-                            EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), n, tps);
+                // exact products on the CPU are bound by F32 multiply-adds: their share of the machine's, read beside the runs
+                boolean f32MultiplyAdds = m.backend() instanceof io.lorafn.kernels.cpu.CpuBackend cpu
+                        && !(cpu.activations() == Activations.Q8 && ImageCommand.parse(engine.format).tiled());
+                try (ComputeProbe probe = f32MultiplyAdds ? new ComputeProbe(engine.effectiveThreads()) : null) {
+                    ConsoleProgressBar progress = new ConsoleProgressBar();
+                    progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
+                    for (int n : lengths) {
+                        double before = probe != null ? probe.median(3) : Double.NaN;
+                        double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
+                        double ceiling = probe != null ? (before + probe.median(3)) / 2 : Double.NaN;
+                        long perToken = multiplyAddsPerToken(m.engine().weights(), n);
+                        System.out.printf(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"prompt_tokens\": %d, "
+                                        + "\"prompt_tokens_per_s\": %.2f, \"multiply_adds_per_token\": %d, \"fma_g_per_s\": %s, \"fma_fraction\": %s}%n",
+                                EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), n, tps, perToken,
+                                probe != null ? String.format(Locale.ROOT, "%.1f", ceiling) : "null",
+                                probe != null ? String.format(Locale.ROOT, "%.3f", tps * perToken / (ceiling * 1e9)) : "null");
+                    }
+                    progress.done();
                 }
-                progress.done();
             }
             return 0;
+        }
+
+        /**
+         * Multiply-adds per prompt token in the weight products: every layer's projections, and the head once per prompt
+         * (only the last position's logits are computed). Attention's are left out: under 1% at these lengths.
+         */
+        static long multiplyAddsPerToken(io.lorafn.worker.engine.LlamaWeights w, int promptTokens) {
+            long sum = 0;
+            for (int l = 0; l < w.config().numHiddenLayers(); l++) {
+                for (io.lorafn.kernels.WeightMatrix p : w.layer(l).projections()) {
+                    sum += (long) p.rows() * p.cols();
+                }
+            }
+            return sum + (long) w.head().rows() * w.head().cols() / promptTokens;
         }
     }
 
