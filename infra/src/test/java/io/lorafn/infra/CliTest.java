@@ -140,9 +140,17 @@ class CliTest {
     void benchDecodePrintsOneJsonLinePerConfigurationWithTheBandwidthOfTheRun() throws Exception {
         String activationsBefore = System.getProperty("lorafn.activations");
         Run r = run("bench", "decode", "--model", model.toString(), "--format", "q8_0", "--batch", "1,2",
-                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--lora-dtype", "bf16", "--activations", "q8");
+                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--lora-dtype", "bf16", "--activations", "q8",
+                "--versus-none");
         assertEquals(0, r.exit(), r.err());
-        List<String> lines = r.out().strip().lines().toList();
+        List<String> versus = r.out().strip().lines().filter(l -> l.contains("\"versus\"")).toList();
+        assertEquals(2, versus.size(), "distinct in turns with none, at batch 1 and 2: " + r.out());
+        for (String line : versus) {
+            JsonNode j = new ObjectMapper().readTree(line);
+            assertEquals("distinct", j.get("adapters").asText(), line);
+            assertEquals(j.get("tokens_per_s").asDouble() / j.get("versus_tokens_per_s").asDouble(), j.get("ratio").asDouble(), 0.25, line);
+        }
+        List<String> lines = r.out().strip().lines().filter(l -> !l.contains("\"versus\"")).toList();
         assertEquals(4, lines.size(), r.out());
         for (String line : lines) {
             JsonNode j = new ObjectMapper().readTree(line);

@@ -3,6 +3,7 @@ package io.lorafn.bench.cli;
 import io.lorafn.bench.BandwidthProbe;
 import io.lorafn.bench.BenchModel;
 import io.lorafn.bench.ComputeProbe;
+import io.lorafn.bench.Stats;
 import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
 import io.lorafn.bench.decode.DecodeResult;
@@ -114,6 +115,11 @@ public final class BenchCommand {
         @Option(names = "--chart", description = "Also draw tokens/s by batch size and adapter mix into this PNG.")
         Path chart;
 
+        @Option(names = "--versus-none", description = "Also decode each adapter mix other than none in turns with the same batch "
+                + "without adapters, a step of each, and print the ratio of their tokens/s: both see the same moments of the host, so "
+                + "the ratio holds where the bandwidth moves between runs.")
+        boolean versusNone;
+
         @Option(names = "--lora-dtype", defaultValue = "stored", description = "What adapters are held in once loaded, as vLLM's "
                 + "--lora-dtype: stored (as the file has them, exact) or bf16 (narrowed: half the bytes a step reads). "
                 + "Sets LORAFN_LORA_DTYPE for this run (default: ${DEFAULT-VALUE}).")
@@ -135,7 +141,8 @@ public final class BenchCommand {
                 System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5); read again beside every run%n",
                         probe.median(5), engine.effectiveThreads());
                 ConsoleProgressBar progress = new ConsoleProgressBar();
-                progress.start("decode runs", (long) adapterModes.size() * batches.size() * (engine.runs + 1));
+                int perConfiguration = (engine.runs + 1) * (versusNone ? 2 : 1);
+                progress.start("decode runs", (long) adapterModes.size() * batches.size() * perConfiguration);
                 for (String mode : adapterModes) {
                     for (int batch : batches) {
                         LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
@@ -147,6 +154,9 @@ public final class BenchCommand {
                                 runs.medianFraction(perToken), m.imageHugePageShare().orElse(Double.NaN));
                         System.out.println(r.toJson());
                         results.add(r);
+                        if (versusNone && !mode.equals("none")) {
+                            printVersusNone(m, mode, adapters, progress);
+                        }
                     }
                 }
                 progress.done();
@@ -156,6 +166,22 @@ public final class BenchCommand {
                 System.err.println("chart: " + chart);
             }
             return 0;
+        }
+
+        /**
+         * One JSON line: this adapter mix and the same batch without adapters decoded in turns, step by step, and the ratio of
+         * their tokens/s.
+         * Only batches of one size go in turns: a batch-1 step right after a batch-8 step ran about 9% slower than after
+         * another batch-1 step, while a batch beside itself read within 1% (RESULTS.md, thirteenth session).
+         */
+        private void printVersusNone(LoadedModel m, String mode, LoraAdapter[] adapters, ConsoleProgressBar progress) {
+            int batch = adapters.length;
+            DecodeBench.InterleavedRuns runs = DecodeBench.interleaved(m.engine(), new LoraAdapter[batch], adapters, tokens, engine.runs,
+                    () -> progress.advance(1));
+            System.out.printf(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"batch\": %d, "
+                            + "\"adapters\": \"%s\", \"versus\": \"none\", \"tokens_per_s\": %.2f, \"versus_tokens_per_s\": %.2f, \"ratio\": %.3f}%n",
+                    EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode,
+                    Stats.median(runs.otherTokensPerS()), Stats.median(runs.baseTokensPerS()), runs.medianRatio());
         }
 
         private LoraAdapter[] adapters(LoadedModel m, String mode, int batch, List<Projection> projections, DType dtype) {

@@ -4,10 +4,8 @@ import io.lorafn.bench.BandwidthProbe;
 import io.lorafn.bench.Stats;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.worker.engine.BatchRow;
-import io.lorafn.worker.engine.KvBlockPool;
 import io.lorafn.worker.engine.KvCache;
 import io.lorafn.worker.engine.LlamaEngine;
-import io.lorafn.worker.engine.Sampler;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -17,8 +15,6 @@ import java.util.List;
  * decodes {@code tokens} steps together, each sequence with its own adapter (or none).
  */
 public final class DecodeBench {
-    private static final int PROMPT = 8;
-
     private DecodeBench() {
     }
 
@@ -44,40 +40,54 @@ public final class DecodeBench {
     }
 
     private static double once(LlamaEngine engine, LoraAdapter[] adapters, int tokens) {
-        int batch = adapters.length;
-        int positions = PROMPT + tokens + 1;
-        KvBlockPool pool = engine.newBlockPool(batch * (long) ((positions + 15) / 16)
-                * KvBlockPool.bytesPerBlock(engine.config().numHiddenLayers(), engine.config().kvDim(), 16), 16);
-        KvCache[] caches = new KvCache[batch];
-        int[] next = new int[batch];
-        List<BatchRow> prefill = new ArrayList<>();
-        for (int s = 0; s < batch; s++) {
-            caches[s] = pool.newSequence();
-            for (int i = 0; i < PROMPT; i++) {
-                prefill.add(new BatchRow(caches[s], promptToken(engine, s * 31 + i * 7), i, adapters[s], i == PROMPT - 1));
-            }
-        }
-        float[][] logits = engine.forward(prefill);
-        for (int s = 0; s < batch; s++) {
-            next[s] = Sampler.argmax(logits[(s + 1) * PROMPT - 1]);
-        }
+        DecodingBatch batch = new DecodingBatch(engine, adapters, tokens);
         long start = System.nanoTime();
         for (int t = 0; t < tokens; t++) {
-            List<BatchRow> rows = new ArrayList<>(batch);
-            for (int s = 0; s < batch; s++) {
-                rows.add(new BatchRow(caches[s], next[s], PROMPT + t, adapters[s], true));
-            }
-            logits = engine.forward(rows);
-            for (int s = 0; s < batch; s++) {
-                next[s] = Sampler.argmax(logits[s]);
-            }
+            batch.step();
         }
-        return (double) tokens * batch / ((System.nanoTime() - start) / 1e9);
+        return (double) tokens * batch.size() / ((System.nanoTime() - start) / 1e9);
     }
 
-    /** A prompt token drawn from {@code seed}: never 0, and inside the vocabulary of any model, a tiny test one too. */
-    private static int promptToken(LlamaEngine engine, int seed) {
-        return 1 + seed % Math.min(1000, engine.config().vocabSize() - 1);
+    /**
+     * Two batches ({@code base} and {@code other}) decoding in turns, a step of each, the one going first swapped every
+     * step; each run's tokens/s of both, timed step by step. Both see the same moments of the host, so their ratio holds
+     * when the host's bandwidth moves between runs (on this project's shared 2-vCPU hosts, one jar's batch-1 fraction
+     * ranged 0.72-0.96 over whole runs, while step-by-step ratios within a run agreed within a few percent).
+     */
+    public static InterleavedRuns interleaved(LlamaEngine engine, LoraAdapter[] base, LoraAdapter[] other, int tokens, int runs,
+                                              Runnable afterEachRun) {
+        double[][] rates = new double[2][runs];
+        for (int run = -1; run < runs; run++) { // run -1 warms up
+            int steps = run < 0 ? Math.min(tokens, 8) : tokens;
+            DecodingBatch[] batches = {new DecodingBatch(engine, base, steps), new DecodingBatch(engine, other, steps)};
+            long[] nanos = new long[2];
+            for (int t = 0; t < steps; t++) {
+                for (int k = 0; k < 2; k++) {
+                    int side = k ^ (t & 1);
+                    long start = System.nanoTime();
+                    batches[side].step();
+                    nanos[side] += System.nanoTime() - start;
+                }
+            }
+            if (run >= 0) {
+                for (int side = 0; side < 2; side++) {
+                    rates[side][run] = (double) steps * batches[side].size() / (nanos[side] / 1e9);
+                }
+            }
+            afterEachRun.run();
+        }
+        return new InterleavedRuns(rates[0], rates[1]);
+    }
+
+    /** Each run's tokens/s of the two batches of {@link #interleaved}; {@link #medianRatio} is of other ÷ base, run by run. */
+    public record InterleavedRuns(double[] baseTokensPerS, double[] otherTokensPerS) {
+        public double medianRatio() {
+            double[] ratios = new double[baseTokensPerS.length];
+            for (int i = 0; i < ratios.length; i++) {
+                ratios[i] = otherTokensPerS[i] / baseTokensPerS[i];
+            }
+            return Stats.median(ratios);
+        }
     }
 
     /** Bytes one step reads: the base weights once, plus each distinct adapter once. */
@@ -99,7 +109,7 @@ public final class DecodeBench {
             KvCache cache = engine.newCache(promptTokens);
             List<BatchRow> rows = new ArrayList<>(promptTokens);
             for (int i = 0; i < promptTokens; i++) {
-                rows.add(new BatchRow(cache, promptToken(engine, i * 37), i, adapter, i == promptTokens - 1));
+                rows.add(new BatchRow(cache, DecodingBatch.promptToken(engine, i * 37), i, adapter, i == promptTokens - 1));
             }
             long start = System.nanoTime();
             engine.forward(rows);
