@@ -7,6 +7,8 @@ import io.lorafn.bench.Stats;
 import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
 import io.lorafn.bench.decode.DecodeResult;
+import io.lorafn.bench.decode.PrefillResult;
+import io.lorafn.bench.decode.VersusResult;
 import io.lorafn.bench.decode.PairedRuns;
 import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.MemoryAdvice;
@@ -178,10 +180,8 @@ public final class BenchCommand {
             int batch = adapters.length;
             DecodeBench.InterleavedRuns runs = DecodeBench.interleaved(m.engine(), new LoraAdapter[batch], adapters, tokens, engine.runs,
                     () -> progress.advance(1));
-            System.out.printf(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"batch\": %d, "
-                            + "\"adapters\": \"%s\", \"versus\": \"none\", \"tokens_per_s\": %.2f, \"versus_tokens_per_s\": %.2f, \"ratio\": %.3f}%n",
-                    EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode,
-                    Stats.median(runs.otherTokensPerS()), Stats.median(runs.baseTokensPerS()), runs.medianRatio());
+            System.out.println(new VersusResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode,
+                    Stats.median(runs.otherTokensPerS()), Stats.median(runs.baseTokensPerS()), runs.medianRatio()).toJson());
         }
 
         private LoraAdapter[] adapters(LoadedModel m, String mode, int batch, List<Projection> projections, DType dtype) {
@@ -225,31 +225,13 @@ public final class BenchCommand {
                         double before = probe != null ? probe.median(3) : Double.NaN;
                         double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
                         double ceiling = probe != null ? (before + probe.median(3)) / 2 : Double.NaN;
-                        long perToken = multiplyAddsPerToken(m.engine().weights(), n);
-                        System.out.printf(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"prompt_tokens\": %d, "
-                                        + "\"prompt_tokens_per_s\": %.2f, \"multiply_adds_per_token\": %d, \"fma_g_per_s\": %s, \"fma_fraction\": %s}%n",
-                                EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), n, tps, perToken,
-                                probe != null ? String.format(Locale.ROOT, "%.1f", ceiling) : "null",
-                                probe != null ? String.format(Locale.ROOT, "%.3f", tps * perToken / (ceiling * 1e9)) : "null");
+                        System.out.println(new PrefillResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), n,
+                                tps, DecodeBench.multiplyAddsPerPromptToken(m.engine(), n), ceiling).toJson());
                     }
                     progress.done();
                 }
             }
             return 0;
-        }
-
-        /**
-         * Multiply-adds per prompt token in the weight products: every layer's projections, and the head once per prompt
-         * (only the last position's logits are computed). Attention's are left out: under 1% at these lengths.
-         */
-        static long multiplyAddsPerToken(io.lorafn.worker.engine.LlamaWeights w, int promptTokens) {
-            long sum = 0;
-            for (int l = 0; l < w.config().numHiddenLayers(); l++) {
-                for (io.lorafn.kernels.WeightMatrix p : w.layer(l).projections()) {
-                    sum += (long) p.rows() * p.cols();
-                }
-            }
-            return sum + (long) w.head().rows() * w.head().cols() / promptTokens;
         }
     }
 

@@ -2,10 +2,12 @@ package io.lorafn.bench.decode;
 
 import io.lorafn.bench.BandwidthProbe;
 import io.lorafn.bench.Stats;
+import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.storage.peft.LoraAdapter;
 import io.lorafn.worker.engine.BatchRow;
 import io.lorafn.worker.engine.KvCache;
 import io.lorafn.worker.engine.LlamaEngine;
+import io.lorafn.worker.engine.LlamaWeights;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -100,6 +102,21 @@ public final class DecodeBench {
             }
         }
         return bytes;
+    }
+
+    /**
+     * Multiply-adds per prompt token in the weight products: every layer's projections, and the head once per prompt
+     * (only the last position's logits are computed). Attention's are left out: under 1% at these lengths.
+     */
+    public static long multiplyAddsPerPromptToken(LlamaEngine engine, int promptTokens) {
+        LlamaWeights w = engine.weights();
+        long sum = 0;
+        for (int l = 0; l < w.config().numHiddenLayers(); l++) {
+            for (WeightMatrix p : w.layer(l).projections()) {
+                sum += (long) p.rows() * p.cols();
+            }
+        }
+        return sum + (long) w.head().rows() * w.head().cols() / promptTokens;
     }
 
     /** Prompt tokens per second of one prefill step over {@code promptTokens} tokens; median of runs. */
