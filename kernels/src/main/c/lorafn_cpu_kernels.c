@@ -298,9 +298,6 @@ int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const 
  * p_1) + (p_2 + p_3); acc = fma(d_b, s_b, acc) from acc = 0; the row's value is acc. Chain c reads Q8_0's
  * words c and c+4, and Q4_0's word c.
  */
-/* Weight k of a chain: its column after the chain's first (4c), and how far right it sits in a Q4_0 word. */
-static const int chain_offsets[8] = {0, 1, 2, 3, 16, 17, 18, 19};
-static const int q4_shifts[8] = {0, 8, 16, 24, 4, 12, 20, 28};
 
 /*
  * The 16 rows' weight k of chain c (k, c constants once inlined), as floats: a Q8_0 word's byte as q·2^24, moved to
@@ -454,15 +451,7 @@ static inline __attribute__((always_inline)) void tiles(const uint8_t *w, int q8
     }
 }
 
-void lf_q8_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
-                    float *out, int32_t out_stride) {
-    tiles(w, 1, tile_bytes, first, rows, x, n, batch, out, out_stride);
-}
-
-void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
-                    float *out, int32_t out_stride) {
-    tiles(w, 0, tile_bytes, first, rows, x, n, batch, out, out_stride);
-}
+#include "lorafn_tile_products.h"
 
 /*
  * LoRA's products (adapters are small matrices read once per step, from memory like the base weights; Java

@@ -164,9 +164,6 @@ int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const 
 
 /* ---- Q8_0 and Q4_0 tiles, exact (lorafn_cpu_kernels.c defines the order) ---- */
 
-static const int chain_offsets[8] = {0, 1, 2, 3, 16, 17, 18, 19};
-static const int q4_shifts[8] = {0, 8, 16, 24, 4, 12, 20, 28};
-
 /* Half h's scales of block b (8 rows), as floats. */
 INLINE __m256 half_scales(const uint8_t *tile, int32_t pair, int32_t b, int h) {
     __m256i line = _mm256_loadu_si256((const __m256i *) (tile + pair * (b >> 1) + 32 * h));
@@ -335,15 +332,7 @@ INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, i
     }
 }
 
-void lf_q8_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
-                    float *out, int32_t out_stride) {
-    tiles(w, 1, tile_bytes, first, rows, x, n, batch, out, out_stride);
-}
-
-void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
-                    float *out, int32_t out_stride) {
-    tiles(w, 0, tile_bytes, first, rows, x, n, batch, out, out_stride);
-}
+#include "lorafn_tile_products.h"
 
 /* ---- LoRA (lorafn_cpu_kernels.c defines the order) ---- */
 

@@ -31,6 +31,13 @@
 #define TILE_FAR_PAIRS 8
 #endif
 
+/*
+ * The exact products' order over a block (lorafn_cpu_kernels.c): weight k of chain c is column 4c + chain_offsets[k], and
+ * in a Q4_0 word it sits q4_shifts[k] bits from the right. Unused by the 8-bit products, which sum in integers.
+ */
+__attribute__((unused)) static const int chain_offsets[8] = {0, 1, 2, 3, 16, 17, 18, 19};
+__attribute__((unused)) static const int q4_shifts[8] = {0, 8, 16, 24, 4, 12, 20, 28};
+
 /* Block b's words. */
 TILE_INLINE const uint8_t *tile_words(const uint8_t *tile, int32_t pair, int32_t b) {
     return tile + pair * (b >> 1) + 64 + (pair - 64) / 2 * (b & 1);
