@@ -64,6 +64,9 @@ final class NativeProducts {
         }
     }
 
+    /** This CPU's flags, read once: choosing the build, checking it and choosing the 8-bit products' all ask. */
+    static final Set<String> CPU_FLAGS = readCpuFlags();
+
     /** The loaded library, or null where the Vector API computes; {@link #UNAVAILABLE} says why. */
     static final NativeProducts LOADED;
     static final String UNAVAILABLE;
@@ -77,7 +80,7 @@ final class NativeProducts {
         } else if (!Set.of("auto", "native", "avx2").contains(mode)) {
             throw new IllegalArgumentException(MODE_PROPERTY + " must be auto, native, avx2 or vector, not '" + mode + "'");
         } else {
-            Build build = mode.equals("avx2") || !cpuFlags().containsAll(Build.AVX512.requiredFlags) ? Build.AVX2 : Build.AVX512;
+            Build build = mode.equals("avx2") || !CPU_FLAGS.containsAll(Build.AVX512.requiredFlags) ? Build.AVX2 : Build.AVX512;
             why = unsupportedReason(build);
             if (why == null) {
                 try {
@@ -130,7 +133,7 @@ final class NativeProducts {
                 ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
         f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
         bf16LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_expand_add"), expandAdd, heapAccess);
-        Build int8Build = int8Build(build, cpuFlags());
+        Build int8Build = int8Build(build, CPU_FLAGS);
         int8 = int8Build == null ? null : new NativeInt8Products(int8Build == build ? symbols
                 : SymbolLookup.libraryLookup(extractLibrary(int8Build), Arena.global()));
         int8From = int8Build;
@@ -149,7 +152,7 @@ final class NativeProducts {
         return avx2Runs ? Build.AVX2 : null;
     }
 
-    private static Set<String> cpuFlags() {
+    private static Set<String> readCpuFlags() {
         try (var lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             return Set.of(lines.filter(l -> l.startsWith("flags")).findFirst()
                     .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("").split("\\s+"));
@@ -173,7 +176,7 @@ final class NativeProducts {
             return "this build has no native library (gcc was not found when it was built)";
         }
         Set<String> missing = new java.util.TreeSet<>(build.requiredFlags);
-        missing.removeAll(cpuFlags());
+        missing.removeAll(CPU_FLAGS);
         return missing.isEmpty() ? null : "the CPU lacks " + String.join(", ", missing) + " (or /proc/cpuinfo is unreadable)";
     }
 

@@ -45,13 +45,13 @@ class NativeProductsTest {
     @Test
     void theBuildAskedForIsTheOneLoaded() {
         assumeLoaded();
-        boolean avx512 = NativeProductsTest.cpuHas("avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd");
+        boolean avx512 = NativeProducts.CPU_FLAGS.containsAll(NativeProducts.Build.AVX512.requiredFlags);
         NativeProducts.Build expected = "avx2".equals(System.getProperty(NativeProducts.MODE_PROPERTY)) || !avx512
                 ? NativeProducts.Build.AVX2 : NativeProducts.Build.AVX512;
         assertEquals(expected, NativeProducts.LOADED.build);
         // the AVX2 build's 8-bit products need nothing beyond it; the AVX-512 build's need VNNI, else the AVX2 build's serve
         assertTrue(NativeProducts.LOADED.hasInt8Products());
-        assertEquals(expected == NativeProducts.Build.AVX2 || !cpuHas("avx512_vnni") ? NativeProducts.Build.AVX2 : NativeProducts.Build.AVX512,
+        assertEquals(expected == NativeProducts.Build.AVX2 || !NativeProducts.CPU_FLAGS.contains("avx512_vnni") ? NativeProducts.Build.AVX2 : NativeProducts.Build.AVX512,
                 NativeProducts.LOADED.int8From);
     }
 
@@ -63,16 +63,6 @@ class NativeProductsTest {
         skylake.add("avx512_vnni");
         assertEquals(NativeProducts.Build.AVX512, NativeProducts.int8Build(NativeProducts.Build.AVX512, skylake));
         assertEquals(NativeProducts.Build.AVX2, NativeProducts.int8Build(NativeProducts.Build.AVX2, NativeProducts.Build.AVX2.requiredFlags));
-    }
-
-    private static boolean cpuHas(String... flags) {
-        try {
-            String line = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
-                    .filter(l -> l.startsWith("flags")).findFirst().orElse("");
-            return java.util.Set.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+")).containsAll(java.util.List.of(flags));
-        } catch (java.io.IOException e) {
-            return false;
-        }
     }
 
     @Test
