@@ -5,7 +5,8 @@
 #   mkdir /tmp/g && tar xzf OUT.tgz -C /tmp/g && /tmp/g/run.sh    (there: exit 0 when every test passes)
 # The bundle holds a jlink'ed JDK (about 45 MB compressed), the kernels, storage and worker classes with their tests,
 # the few jars they need, and a JUnit launcher (RunTests.java) that runs the CPU kernel tests (the C kernels against
-# the Vector API, on that machine's CPU) and the CUDA ones (the device against the CPU backend, the whole engine).
+# the Vector API on that machine's CPU, for both C builds) and the CUDA ones (the device against the CPU backend, the
+# whole engine).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 OUT="$(realpath -m "${1:?usage: $0 OUT.tgz}")"
@@ -30,9 +31,18 @@ cat > "$WORK/b/run.sh" <<'RUN'
 cd "$(dirname "$0")"
 CP="kernels/classes:kernels/test-classes:storage/classes:storage/test-classes:worker/classes:worker/test-classes:launcher:lib/*"
 grep -m1 "model name" /proc/cpuinfo; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-exec ./jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$CP" RunTests \
-  io.lorafn.kernels.cpu.NativeProductsTest io.lorafn.kernels.cpu.CpuBackendTest io.lorafn.kernels.cuda.CudaBackendTest io.lorafn.kernels.cuda.NvrtcTest \
+JAVA=(./jdk/bin/java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g -cp "$CP")
+C_VS_JAVA=(io.lorafn.kernels.cpu.NativeProductsTest io.lorafn.kernels.cpu.Int8ProductsTest io.lorafn.kernels.cpu.TilesTest
+  io.lorafn.kernels.cpu.LoraProductsTest io.lorafn.kernels.cpu.CpuBackendTest)
+# first the C products of the build this CPU runs, the CUDA kernels and the engine; then the C products' AVX2 build
+# again on the same CPU, as the kernels module's second surefire execution does
+"${JAVA[@]}" RunTests "${C_VS_JAVA[@]}" io.lorafn.kernels.cuda.CudaBackendTest io.lorafn.kernels.cuda.NvrtcTest \
   io.lorafn.worker.engine.CudaEngineTest io.lorafn.worker.engine.BatchIdentityTest io.lorafn.worker.engine.EngineMatchesReferenceTest "$@"
+first=$?
+echo "--- the AVX2 build of the C products (lorafn.cpu.kernels=avx2)"
+"${JAVA[@]}" -Dlorafn.cpu.kernels=avx2 RunTests "${C_VS_JAVA[@]}"
+second=$?
+exit $(( first || second ))
 RUN
 chmod +x "$WORK/b/run.sh"
 tar czf "$OUT" -C "$WORK/b" .
