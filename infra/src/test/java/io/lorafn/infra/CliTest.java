@@ -140,7 +140,7 @@ class CliTest {
     void benchDecodePrintsOneJsonLinePerConfigurationWithTheBandwidthOfTheRun() throws Exception {
         String activationsBefore = System.getProperty("lorafn.activations");
         Run r = run("bench", "decode", "--model", model.toString(), "--format", "q8_0", "--batch", "1,2",
-                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--lora-dtype", "bf16", "--activations", "q8",
+                "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--activations", "q8",
                 "--versus-none");
         assertEquals(0, r.exit(), r.err());
         List<String> versus = r.out().strip().lines().filter(l -> l.contains("\"versus\"")).toList();
@@ -155,7 +155,7 @@ class CliTest {
         for (String line : lines) {
             JsonNode j = new ObjectMapper().readTree(line);
             assertEquals(j.get("adapters").asText().equals("none") ? "none" : "bf16", j.get("adapter_dtype").asText(),
-                    "--lora-dtype bf16 narrows the F32 adapters: " + line);
+                    "--lora-dtype auto (the default) narrows the F32 adapters where the activations are 8-bit: " + line);
             assertEquals("q8", j.get("activations").asText(), line);
             assertTrue(java.util.Set.of("avx512", "avx2", "vector", "cuda").contains(j.get("kernels").asText()), line);
             assertTrue(j.get("tokens_per_s").asDouble() > 0);

@@ -122,9 +122,9 @@ public final class BenchCommand {
                 + "the ratio holds where the bandwidth moves between runs.")
         boolean versusNone;
 
-        @Option(names = "--lora-dtype", defaultValue = "stored", description = "What adapters are held in once loaded, as vLLM's "
-                + "--lora-dtype: stored (as the file has them, exact) or bf16 (narrowed: half the bytes a step reads). "
-                + "Sets LORAFN_LORA_DTYPE for this run (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--lora-dtype", defaultValue = "auto", description = "What adapters are held in once loaded, as vLLM's "
+                + "--lora-dtype: stored (as the file has them, exact), bf16 (narrowed: half the bytes a step reads), or auto "
+                + "(bf16 with --activations q8, else stored). Sets LORAFN_LORA_DTYPE for this run (default: ${DEFAULT-VALUE}).")
         String loraDtype;
 
         @Override
@@ -132,9 +132,15 @@ public final class BenchCommand {
             List<Projection> projections = adapter.projections();
             DType dtype = adapter.dtype();
             try (ScopedProperty a = engine.activationsForThisRun();
-                 ScopedProperty l = ScopedProperty.set(LoraDtype.PROPERTY, LoraDtype.parse(loraDtype).name().toLowerCase(Locale.ROOT))) { // read as adapters load
+                 ScopedProperty l = ScopedProperty.set(LoraDtype.PROPERTY, loraDtypeSetting())) { // read as adapters load
                 return measure(projections, dtype);
             }
+        }
+
+        /** {@code --lora-dtype} as the property takes it; a bad value stops the command before any model opens. */
+        private String loraDtypeSetting() {
+            LoraDtype.resolve(loraDtype, Activations.parse(engine.activations));
+            return loraDtype.trim().toLowerCase(Locale.ROOT);
         }
 
         private int measure(List<Projection> projections, DType dtype) {

@@ -11,7 +11,7 @@ import java.util.Locale;
  * {@code hugePageShare} is the share of the mapped image in 2 MiB pages after the run
  * (NaN where unknown, printed as null): below 1 the run read part of the weights through 4 KiB pages, and slower.
  * {@code adapterDtype} is what the adapters' matrices were held in ({@code f32}, {@code bf16}; {@code none} without
- * adapters): the file's type, or BF16 where {@code LORAFN_LORA_DTYPE=bf16} narrowed them. {@code kernels} is what computed
+ * adapters): the file's type, or BF16 where {@code LORAFN_LORA_DTYPE} narrowed them ({@code bf16}, or {@code auto} with 8-bit activations). {@code kernels} is what computed
  * the products: {@code cuda}, or on the CPU the C build ({@code avx512}, {@code avx2}) or the Vector API ({@code vector}).
  */
 public record DecodeResult(String kernels, String format, String activations, int batch, String adapters, int rank, String adapterDtype, double tokensPerS,

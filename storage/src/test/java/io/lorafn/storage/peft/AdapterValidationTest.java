@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.storage.Progress;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An adapter that would compute garbage is refused with the file and the tensor named; one that loads is held as the
- * file has it, or narrowed to BF16 under {@code LORAFN_LORA_DTYPE=bf16}.
+ * file has it, or narrowed to BF16 under {@code LORAFN_LORA_DTYPE=bf16} (or {@code auto} with 8-bit activations).
  */
 class AdapterValidationTest {
     private static final String Q0 = "base_model.model.model.layers.0.self_attn.q_proj";
@@ -154,6 +155,7 @@ class AdapterValidationTest {
     @AfterEach
     void restore() {
         System.clearProperty(LoraDtype.PROPERTY);
+        System.clearProperty(Activations.PROPERTY);
     }
 
     @Test
@@ -194,7 +196,25 @@ class AdapterValidationTest {
 
     @Test
     void anUnknownDtypeIsRefusedByName() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraDtype.parse("fp8"));
-        assertTrue(e.getMessage().contains("fp8") && e.getMessage().contains("bf16"), e.getMessage());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LoraDtype.resolve("fp8", Activations.F32));
+        assertTrue(e.getMessage().contains("fp8") && e.getMessage().contains("auto"), e.getMessage());
+    }
+
+    @Test
+    void autoNarrowsAdaptersOnlyWhereTheActivationsAreEightBit() {
+        assertEquals(LoraDtype.STORED, LoraDtype.resolve("auto", Activations.F32));
+        assertEquals(LoraDtype.BF16, LoraDtype.resolve(" AUTO ", Activations.Q8));
+        assertEquals(LoraDtype.STORED, LoraDtype.resolve("stored", Activations.Q8), "an explicit setting wins");
+        assertEquals(LoraDtype.BF16, LoraDtype.resolve("bf16", Activations.F32));
+        Path dir = root.resolve("auto");
+        SyntheticAdapter.write(dir, model, config, new SyntheticAdapter.Spec(8, 16, List.of(Projection.values()), 3));
+        try (LoraAdapter exact = LoraAdapter.load(dir, config)) { // auto, by default, with F32 activations (the default too)
+            System.setProperty(Activations.PROPERTY, "q8");
+            try (LoraAdapter narrowed = LoraAdapter.load(dir, config)) {
+                assertEquals(WeightFormat.F32, exact.modules().getFirst().a().format());
+                assertEquals(WeightFormat.BF16, narrowed.modules().getFirst().a().format());
+                assertEquals(exact.residentBytes(), 2 * narrowed.residentBytes());
+            }
+        }
     }
 }
