@@ -6,7 +6,7 @@
 # The bundle holds a jlink'ed JDK (about 45 MB compressed), the kernels, storage and worker classes with their tests,
 # the few jars they need, and a JUnit launcher (RunTests.java) that runs the CPU kernel tests (the C kernels against
 # the Vector API on that machine's CPU, for both C builds) and the CUDA ones (the device against the CPU backend, the
-# whole engine).
+# whole engine). cli.sh runs synth, image and bench decode/prefill there (RunCli.java), to time the engine on the GPU.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 OUT="$(realpath -m "${1:?usage: $0 OUT.tgz}")"
@@ -20,10 +20,11 @@ mkdir -p "$WORK/b/lib" "$WORK/b/launcher"
 tr ':' '\n' < "$WORK/cp.txt" | grep -E '/(jcuda|jackson|junit|opentest4j|apiguardian|picocli|crac|caffeine)[^/]*/' | xargs -I{} cp {} "$WORK/b/lib/"
 launcher_version="$(ls "$WORK/b/lib" | sed -n 's/^junit-platform-engine-\(.*\)\.jar$/\1/p')"
 cp ~/.m2/repository/org/junit/platform/junit-platform-launcher/"$launcher_version"/junit-platform-launcher-"$launcher_version".jar "$WORK/b/lib/"
-"$JDK/bin/javac" -d "$WORK/b/launcher" -cp "$WORK/b/lib/*" kernels/src/test/cuda/RunTests.java
 for m in kernels storage worker; do
   mkdir -p "$WORK/b/$m" && cp -r "$m/target/classes" "$m/target/test-classes" "$WORK/b/$m/"
 done
+mkdir -p "$WORK/b/benchmarks" && cp -r benchmarks/target/classes "$WORK/b/benchmarks/"
+"$JDK/bin/javac" -d "$WORK/b/launcher" -cp "$WORK/b/lib/*:$WORK/b/storage/classes" kernels/src/test/cuda/RunTests.java kernels/src/test/cuda/RunCli.java
 "$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.sql,java.naming,java.xml,jdk.incubator.vector,jdk.unsupported \
   --strip-debug --no-header-files --no-man-pages --compress zip-9 --output "$WORK/b/jdk" 2> >(grep -v 'incubator modules' >&2)
 cat > "$WORK/b/run.sh" <<'RUN'
@@ -44,6 +45,14 @@ echo "--- the AVX2 build of the C products (lorafn.cpu.kernels=avx2)"
 second=$?
 exit $(( first || second ))
 RUN
-chmod +x "$WORK/b/run.sh"
+cat > "$WORK/b/cli.sh" <<'CLI'
+#!/usr/bin/env bash
+# The commands that compute, on that machine: cli.sh synth|image|decode|prefill ARGS (as lorafn synth, image,
+# bench decode, bench prefill; e.g. cli.sh decode --model DIR --backend cuda --batch 1,8)
+B="$(cd "$(dirname "$0")" && pwd)"
+CP="$B/kernels/classes:$B/storage/classes:$B/worker/classes:$B/benchmarks/classes:$B/launcher:$B/lib/*"
+exec "$B/jdk/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -cp "$CP" RunCli "$@"
+CLI
+chmod +x "$WORK/b/run.sh" "$WORK/b/cli.sh"
 tar czf "$OUT" -C "$WORK/b" .
 echo "wrote $OUT ($(du -h "$OUT" | cut -f1)); there: mkdir /tmp/g && tar xzf $(basename "$OUT") -C /tmp/g && /tmp/g/run.sh"
