@@ -3,7 +3,6 @@ package io.lorafn.kernels.cuda;
 import static jcuda.driver.JCudaDriver.cuCtxCreate;
 import static jcuda.driver.JCudaDriver.cuCtxDestroy;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
@@ -13,7 +12,6 @@ import static jcuda.driver.JCudaDriver.cuIpcCloseMemHandle;
 import static jcuda.driver.JCudaDriver.cuIpcOpenMemHandle;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
-import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
@@ -25,6 +23,7 @@ import io.lorafn.kernels.LoraSegment;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.kernels.cpu.CpuBackend;
+import io.lorafn.kernels.cuda.DeviceBuffers.Slot;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -64,6 +63,7 @@ public final class CudaBackend implements Backend {
     private CUfunction q8, bf16, shrink, expand;
     private final CpuBackend cpu = new CpuBackend(1);
     private final Map<MemorySegment, CUdeviceptr> uploaded = new IdentityHashMap<>();
+    private final DeviceBuffers buffers = new DeviceBuffers();
     private MemorySegment sharedHost; // the host image whose device copy another process holds
     private byte[] sharedHandle;
     private CUdeviceptr sharedBase;
@@ -103,6 +103,7 @@ public final class CudaBackend implements Backend {
         }
         uploaded.values().forEach(JCudaDriver::cuMemFree);
         uploaded.clear();
+        buffers.release();
         cuCtxDestroy(context);
         context = null;
     }
@@ -252,8 +253,8 @@ public final class CudaBackend implements Backend {
             for (int b = 0; b < n; b++) {
                 System.arraycopy(x[from + b], 0, xs, b * w.cols(), w.cols());
             }
-            CUdeviceptr dx = upload(xs);
-            CUdeviceptr dout = alloc((long) n * w.rows() * Sizeof.FLOAT);
+            CUdeviceptr dx = buffers.upload(Slot.INPUT, xs);
+            CUdeviceptr dout = buffers.get(Slot.OUTPUT, (long) n * w.rows() * Sizeof.FLOAT);
             boolean tiles = w.format() == WeightFormat.Q8_0; // a block per tile, else a warp per row
             int blocks = tiles ? (w.rows() + WeightFormat.TILE_ROWS - 1) / WeightFormat.TILE_ROWS : (w.rows() + WARPS - 1) / WARPS;
             launch(tiles ? q8 : bf16, blocks, 1, 32 * WARPS,
@@ -264,8 +265,6 @@ public final class CudaBackend implements Backend {
             for (int b = 0; b < n; b++) {
                 System.arraycopy(result, b * w.rows(), out[from + b], 0, w.rows());
             }
-            cuMemFree(dx);
-            cuMemFree(dout);
         }
     }
 
@@ -301,11 +300,15 @@ public final class CudaBackend implements Backend {
             System.arraycopy(x[r], 0, xs, r * in, in);
             System.arraycopy(y[r], 0, ys, r * out, out);
         }
-        CUdeviceptr dA = alloc((long) aPtrs.length * Sizeof.POINTER), dB = alloc((long) bPtrs.length * Sizeof.POINTER);
+        CUdeviceptr dA = buffers.get(Slot.ADAPTER_A, (long) aPtrs.length * Sizeof.POINTER);
+        CUdeviceptr dB = buffers.get(Slot.ADAPTER_B, (long) bPtrs.length * Sizeof.POINTER);
         cuMemcpyHtoD(dA, Pointer.to(aPtrs), (long) aPtrs.length * Sizeof.POINTER);
         cuMemcpyHtoD(dB, Pointer.to(bPtrs), (long) bPtrs.length * Sizeof.POINTER);
-        CUdeviceptr dAf = upload(aFormats), dBf = upload(bFormats), dRanks = upload(ranks), dRows = upload(rowAdapter), dScales = upload(scales);
-        CUdeviceptr dx = upload(xs), dy = upload(ys), dh = alloc((long) rows * maxRank * Sizeof.FLOAT);
+        CUdeviceptr dAf = buffers.upload(Slot.A_FORMATS, aFormats), dBf = buffers.upload(Slot.B_FORMATS, bFormats);
+        CUdeviceptr dRanks = buffers.upload(Slot.RANKS, ranks), dRows = buffers.upload(Slot.ROW_ADAPTERS, rowAdapter);
+        CUdeviceptr dScales = buffers.upload(Slot.SCALES, scales);
+        CUdeviceptr dx = buffers.upload(Slot.INPUT, xs), dy = buffers.upload(Slot.OUTPUT, ys);
+        CUdeviceptr dh = buffers.get(Slot.SHRUNK, (long) rows * maxRank * Sizeof.FLOAT);
         launch(shrink, rows, maxRank, 32, Pointer.to(Pointer.to(dA), Pointer.to(dAf), Pointer.to(dRanks), Pointer.to(dRows), Pointer.to(dx),
                 Pointer.to(dh), Pointer.to(new int[] {in}), Pointer.to(new int[] {maxRank})));
         launch(expand, rows, (out + 255) / 256, 256, Pointer.to(Pointer.to(dB), Pointer.to(dBf), Pointer.to(dRanks), Pointer.to(dScales),
@@ -315,9 +318,6 @@ public final class CudaBackend implements Backend {
             if (rowAdapter[r] >= 0) {
                 System.arraycopy(ys, r * out, y[r], 0, out);
             }
-        }
-        for (CUdeviceptr p : List.of(dA, dB, dAf, dBf, dRanks, dRows, dScales, dx, dy, dh)) {
-            cuMemFree(p);
         }
     }
 
@@ -353,21 +353,13 @@ public final class CudaBackend implements Backend {
         return p;
     }
 
-    private static CUdeviceptr upload(float[] host) {
-        CUdeviceptr p = alloc((long) host.length * Sizeof.FLOAT);
-        cuMemcpyHtoD(p, Pointer.to(host), (long) host.length * Sizeof.FLOAT);
-        return p;
-    }
-
-    private static CUdeviceptr upload(int[] host) {
-        CUdeviceptr p = alloc((long) host.length * Sizeof.INT);
-        cuMemcpyHtoD(p, Pointer.to(host), (long) host.length * Sizeof.INT);
-        return p;
-    }
-
+    /**
+     * Queues a kernel on the default stream. No wait here: the copy back that follows waits for it, and a copy from
+     * pageable host memory into a buffer waits for the work before it, so a reused buffer is never overwritten while
+     * a kernel reads it.
+     */
     private static void launch(CUfunction f, int gridX, int gridY, int block, Pointer params) {
         cuLaunchKernel(f, gridX, gridY, 1, block, 1, 1, 0, null, params, null);
-        cuCtxSynchronize();
     }
 
     private static int indexOf(byte[] a, byte v) {
