@@ -25,7 +25,7 @@ for m in kernels storage worker; do
 done
 mkdir -p "$WORK/b/benchmarks" && cp -r benchmarks/target/classes "$WORK/b/benchmarks/"
 "$JDK/bin/javac" -d "$WORK/b/launcher" -cp "$WORK/b/lib/*:$WORK/b/storage/classes" kernels/src/test/cuda/RunTests.java kernels/src/test/cuda/RunCli.java
-"$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.sql,java.naming,java.xml,jdk.incubator.vector,jdk.unsupported \
+"$JDK/bin/jlink" --add-modules java.base,java.logging,java.management,java.sql,java.naming,java.xml,jdk.incubator.vector,jdk.unsupported,jdk.jfr \
   --strip-debug --no-header-files --no-man-pages --compress zip-9 --output "$WORK/b/jdk" 2> >(grep -v 'incubator modules' >&2)
 cat > "$WORK/b/run.sh" <<'RUN'
 #!/usr/bin/env bash

@@ -21,8 +21,9 @@ public final class DecodeChart {
         }
         DecodeResult first = results.get(0);
         CategoryChart chart = new CategoryChartBuilder().width(800).height(480)
-                .title(String.format("lorafn decode, %s%s, %.1f GB/s measured", first.format(),
-                        first.activations().equals("q8") ? ", 8-bit activations" : "", first.bandwidthGbS()))
+                .title(String.format(java.util.Locale.ROOT, "lorafn decode, %s%s, %s", first.format(),
+                        first.activations().equals("q8") ? ", 8-bit activations" : "",
+                        Double.isNaN(first.bandwidthGbS()) ? first.kernels() : String.format(java.util.Locale.ROOT, "%.1f GB/s measured", first.bandwidthGbS())))
                 .xAxisTitle("batch size").yAxisTitle("tokens/s (all sequences)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
         chart.getStyler().setLabelsVisible(true);

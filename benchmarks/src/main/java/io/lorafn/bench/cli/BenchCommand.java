@@ -93,7 +93,8 @@ public final class BenchCommand {
     }
 
     @Command(name = "decode", mixinStandardHelpOptions = true,
-            description = "Decode tokens/s per batch size and adapter mix, as a fraction of the memory bandwidth read beside each run.")
+            description = "Decode tokens/s per batch size and adapter mix, as a fraction of the memory bandwidth read beside each run "
+                    + "(on the CPU; where the products run on a GPU the bandwidth fields are null).")
     static final class Decode implements Callable<Integer> {
         @Mixin
         EngineOptions engine;
@@ -137,6 +138,11 @@ public final class BenchCommand {
             }
         }
 
+        /** The host's read bandwidth probe, or null where the products run on a GPU: the host's memory is not what they read. */
+        private BandwidthProbe hostProbe(LoadedModel m) {
+            return m.backend() instanceof io.lorafn.kernels.cpu.CpuBackend ? new BandwidthProbe(1L << 30, engine.effectiveThreads()) : null;
+        }
+
         /** {@code --lora-dtype} as the property takes it; a bad value stops the command before any model opens. */
         private String loraDtypeSetting() {
             LoraDtype.resolve(loraDtype, Activations.parse(engine.activations));
@@ -145,9 +151,13 @@ public final class BenchCommand {
 
         private int measure(List<Projection> projections, DType dtype) {
             List<DecodeResult> results = new ArrayList<>();
-            try (LoadedModel m = engine.open(); BandwidthProbe probe = new BandwidthProbe(1L << 30, engine.effectiveThreads())) {
-                System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5); read again beside every run%n",
-                        probe.median(5), engine.effectiveThreads());
+            try (LoadedModel m = engine.open(); BandwidthProbe probe = hostProbe(m)) {
+                if (probe != null) {
+                    System.err.printf(Locale.ROOT, "memory read bandwidth: %.1f GB/s (%d threads, 1 GiB, median of 5); read again beside every run%n",
+                            probe.median(5), engine.effectiveThreads());
+                } else {
+                    System.err.println("products on " + EngineOptions.kernels(m) + ": no host bandwidth is read, and the JSON's bandwidth fields are null");
+                }
                 ConsoleProgressBar progress = new ConsoleProgressBar();
                 int perConfiguration = (engine.runs + 1) * (versusNone ? 2 : 1);
                 progress.start("decode runs", (long) adapterModes.size() * batches.size() * perConfiguration);

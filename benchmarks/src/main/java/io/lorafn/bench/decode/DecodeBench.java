@@ -23,6 +23,8 @@ public final class DecodeBench {
     /**
      * {@code runs} timed runs after one warm-up run, each between two bandwidth readings (the median of
      * {@code probePasses} passes of {@code probe}); a run's bandwidth is the mean of the readings on either side.
+     * Without a probe (null: the products run on a GPU, whose memory the host's probe does not read) every
+     * reading is NaN.
      */
     public static PairedRuns run(LlamaEngine engine, LoraAdapter[] adapters, int tokens, int runs, BandwidthProbe probe, int probePasses,
                                  Runnable afterEachRun) {
@@ -30,10 +32,10 @@ public final class DecodeBench {
         double[] bandwidths = new double[runs];
         once(engine, adapters, Math.min(tokens, 8));
         afterEachRun.run();
-        double before = probe.median(probePasses);
+        double before = probe == null ? Double.NaN : probe.median(probePasses);
         for (int run = 0; run < runs; run++) {
             rates[run] = once(engine, adapters, tokens);
-            double after = probe.median(probePasses);
+            double after = probe == null ? Double.NaN : probe.median(probePasses);
             bandwidths[run] = (before + after) / 2;
             before = after;
             afterEachRun.run();

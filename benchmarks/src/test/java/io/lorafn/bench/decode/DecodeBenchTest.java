@@ -1,5 +1,6 @@
 package io.lorafn.bench.decode;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,6 +36,24 @@ class DecodeBenchTest {
             long perToken = DecodeBench.bytesPerStep(m.engine(), new LoraAdapter[2]) / 2;
             assertEquals(m.engine().weights().bytesPerToken() / 2, perToken);
             assertTrue(runs.medianFraction(perToken) > 0);
+        }
+    }
+
+    @Test
+    void withoutAProbeTheBandwidthIsUnknownAndTheJsonSaysNull() {
+        Path dir = root.resolve("tiny-gpu");
+        SyntheticModel.write(dir, ModelPreset.named("tiny"), DType.F32, 1, 0, Progress.NONE);
+        try (LoadedModel m = LoadedModel.open(dir, 1)) {
+            PairedRuns runs = DecodeBench.run(m.engine(), new LoraAdapter[1], 2, 2, null, 1, () -> { });
+            assertTrue(runs.tokensPerS()[0] > 0 && runs.tokensPerS()[1] > 0);
+            assertTrue(Double.isNaN(runs.medianBandwidthGbS()) && Double.isNaN(runs.medianFraction(1000)));
+            String json = new DecodeResult("cuda (a device)", "q8_0", "f32", 1, "none", 0, "none", runs.medianTokensPerS(), 1000,
+                    runs.medianBandwidthGbS(), runs.minBandwidthGbS(), runs.maxBandwidthGbS(), runs.medianFraction(1000), Double.NaN).toJson();
+            var node = assertDoesNotThrow(() -> new com.fasterxml.jackson.databind.ObjectMapper().readTree(json), json);
+            for (String field : new String[] {"bandwidth_gb_s", "bandwidth_gb_s_range", "bandwidth_fraction", "huge_page_share"}) {
+                assertTrue(node.get(field).isNull(), field + " in " + json);
+            }
+            assertTrue(node.get("tokens_per_s").asDouble() > 0, json);
         }
     }
 
