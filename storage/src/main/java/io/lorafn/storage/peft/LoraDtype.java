@@ -13,7 +13,7 @@ import java.util.Locale;
  *   <li>{@link #BF16}: narrowed to BF16 (round to nearest even) where they are anything else: half the bytes of
  *       F32, in the adapter cache and in every decode step that reads them. {@code auto} with 8-bit activations:
  *       those products are approximate already (about 1%), and eight distinct F32 rank-16 adapters, 360 MB a step
- *       on the 1b preset, cost such a batch about a fifth of its tokens/s, as BF16 about a tenth
+ *       on the 1b preset, cost such a batch about a fifth of its tokens/s, as BF16 an eighth to a sixth
  *       (benchmarks/RESULTS.md, eleventh and fourteenth sessions). vLLM's {@code auto} likewise holds adapters in the
  *       dtype the base computes in.</li>
  * </ul>
