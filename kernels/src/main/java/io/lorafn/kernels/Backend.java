@@ -46,6 +46,24 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A layer's projections of one input, with their adapters: {@code outs.get(i) = ws.get(i)·x}, then
+     * {@code lora.get(i)}'s segments added into it ({@code lora} empty, or one list a matrix, any of them empty). The
+     * same results as {@link #matmulEach} (or {@link #matmul} for one matrix) then {@link #addLoraEach}, which is how it
+     * runs unless a backend can do better: CUDA keeps the products' results on the device for the adapters, so each
+     * group of projections costs one round trip to the device instead of three.
+     */
+    default void projectEach(List<WeightMatrix> ws, List<List<LoraSegment>> lora, float[][] x, List<float[][]> outs, int batch) {
+        if (ws.size() == 1) {
+            matmul(ws.get(0), x, outs.get(0), batch);
+        } else {
+            matmulEach(ws, x, outs, batch);
+        }
+        if (lora.stream().anyMatch(segments -> !segments.isEmpty())) {
+            addLoraEach(lora, x, outs);
+        }
+    }
+
+    /**
      * Runs {@code task} for 0 .. tasks-1, independent of one another (attention heads), on the backend's CPU
      * threads where it has several; returns when all are done.
      */

@@ -3,6 +3,7 @@ package io.lorafn.kernels.cuda;
 import static jcuda.driver.JCudaDriver.cuCtxCreate;
 import static jcuda.driver.JCudaDriver.cuCtxDestroy;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
@@ -241,29 +242,76 @@ public final class CudaBackend implements Backend {
 
     @Override
     public synchronized void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
-        if (w.format() != WeightFormat.Q8_0 && w.format() != WeightFormat.BF16) {
+        if (!onDevice(w.format())) {
             cpu.matmul(w, x, out, batch);
             return;
         }
         cuCtxSetCurrent(context);
-        CUdeviceptr weights = resident(w.data());
         for (int from = 0; from < batch; from += MAX_BATCH) {
             int n = Math.min(MAX_BATCH, batch - from);
-            float[] xs = new float[n * w.cols()];
-            for (int b = 0; b < n; b++) {
-                System.arraycopy(x[from + b], 0, xs, b * w.cols(), w.cols());
-            }
-            CUdeviceptr dx = buffers.upload(Slot.INPUT, xs);
+            CUdeviceptr dx = buffers.upload(Slot.INPUT, packed(Arrays.copyOfRange(x, from, from + n), n, w.cols()));
             CUdeviceptr dout = buffers.get(Slot.OUTPUT, (long) n * w.rows() * Sizeof.FLOAT);
-            boolean tiles = w.format() == WeightFormat.Q8_0; // a block per tile, else a warp per row
-            int blocks = tiles ? (w.rows() + WeightFormat.TILE_ROWS - 1) / WeightFormat.TILE_ROWS : (w.rows() + WARPS - 1) / WARPS;
-            launch(tiles ? q8 : bf16, blocks, 1, 32 * WARPS,
-                    Pointer.to(Pointer.to(weights), Pointer.to(dx), Pointer.to(dout), Pointer.to(new int[] {w.rows()}),
-                            Pointer.to(new int[] {w.cols()}), Pointer.to(new int[] {n})));
+            launchProduct(w, dx, dout, n);
             float[] result = new float[n * w.rows()];
             cuMemcpyDtoH(Pointer.to(result), dout, (long) result.length * Sizeof.FLOAT);
             for (int b = 0; b < n; b++) {
                 System.arraycopy(result, b * w.rows(), out[from + b], 0, w.rows());
+            }
+        }
+    }
+
+    /** Q8_0 and BF16 products run on the device; the other formats on the CPU beside it. */
+    private static boolean onDevice(WeightFormat format) {
+        return format == WeightFormat.Q8_0 || format == WeightFormat.BF16;
+    }
+
+    /** Queues {@code out = w · x} for {@code n ≤ 16} sequences, x and out on the device ({@code n × cols}, {@code n × rows}). */
+    private void launchProduct(WeightMatrix w, CUdeviceptr dx, CUdeviceptr dout, int n) {
+        boolean tiles = w.format() == WeightFormat.Q8_0; // a block per tile, else a warp per row
+        int blocks = tiles ? (w.rows() + WeightFormat.TILE_ROWS - 1) / WeightFormat.TILE_ROWS : (w.rows() + WARPS - 1) / WARPS;
+        launch(tiles ? q8 : bf16, blocks, 1, 32 * WARPS, Pointer.to(Pointer.to(resident(w.data())), Pointer.to(dx), Pointer.to(dout),
+                Pointer.to(new int[] {w.rows()}), Pointer.to(new int[] {w.cols()}), Pointer.to(new int[] {n})));
+    }
+
+    /**
+     * The group's input goes up once, every product writes its results into one device buffer, the adapters add into
+     * those results there, and they come down in one copy: a round trip per group of projections where matmul then
+     * addLora took one per matrix and two more per adapted output. Matrices the CPU computes (F32, Q4_0), inputs of
+     * different lengths and batches past the kernels' 16 go the default way.
+     */
+    @Override
+    public synchronized void projectEach(List<WeightMatrix> ws, List<List<LoraSegment>> lora, float[][] x, List<float[][]> outs, int batch) {
+        int cols = ws.get(0).cols();
+        if (batch > MAX_BATCH || ws.stream().anyMatch(w -> !onDevice(w.format()) || w.cols() != cols)) {
+            Backend.super.projectEach(ws, lora, x, outs, batch);
+            return;
+        }
+        cuCtxSetCurrent(context);
+        CUdeviceptr dx = buffers.upload(Slot.INPUT, packed(x, batch, cols));
+        long[] first = new long[ws.size() + 1]; // output i's results start at float first[i] · batch
+        for (int i = 0; i < ws.size(); i++) {
+            first[i + 1] = first[i] + ws.get(i).rows();
+        }
+        CUdeviceptr dout = buffers.get(Slot.OUTPUT, first[ws.size()] * batch * Sizeof.FLOAT);
+        for (int i = 0; i < ws.size(); i++) {
+            launchProduct(ws.get(i), dx, dout.withByteOffset(first[i] * batch * Sizeof.FLOAT), batch);
+        }
+        boolean adapted = false;
+        for (int i = 0; i < lora.size(); i++) {
+            if (!lora.get(i).isEmpty()) {
+                if (adapted) {
+                    cuCtxSynchronize(); // the adapter arguments' buffers are about to be rewritten for this output
+                }
+                launchLora(lora.get(i), dx, dout.withByteOffset(first[i] * batch * Sizeof.FLOAT), batch, cols, ws.get(i).rows());
+                adapted = true;
+            }
+        }
+        float[] result = new float[(int) (first[ws.size()] * batch)];
+        cuMemcpyDtoH(Pointer.to(result), dout, (long) result.length * Sizeof.FLOAT);
+        for (int i = 0; i < ws.size(); i++) {
+            int rows = ws.get(i).rows();
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(result, (int) (first[i] * batch) + b * rows, outs.get(i)[b], 0, rows);
             }
         }
     }
@@ -275,6 +323,22 @@ public final class CudaBackend implements Backend {
         }
         cuCtxSetCurrent(context);
         int rows = x.length, in = x[0].length, out = y[0].length;
+        CUdeviceptr dx = buffers.upload(Slot.INPUT, packed(x, rows, in)), dy = buffers.upload(Slot.OUTPUT, packed(y, rows, out));
+        int[] rowAdapter = launchLora(segments, dx, dy, rows, in, out);
+        float[] ys = new float[rows * out];
+        cuMemcpyDtoH(Pointer.to(ys), dy, (long) ys.length * Sizeof.FLOAT);
+        for (int r = 0; r < rows; r++) {
+            if (rowAdapter[r] >= 0) {
+                System.arraycopy(ys, r * out, y[r], 0, out);
+            }
+        }
+    }
+
+    /**
+     * Queues SGMV's shrink and expand: {@code y[r] += scale · B·(A·x[r])} for the rows of each segment, x and y on the
+     * device ({@code rows × in}, {@code rows × out}); returns each row's segment, -1 for none.
+     */
+    private int[] launchLora(List<LoraSegment> segments, CUdeviceptr dx, CUdeviceptr dy, int rows, int in, int out) {
         int[] rowAdapter = new int[rows];
         Arrays.fill(rowAdapter, -1);
         int maxRank = 0;
@@ -295,11 +359,6 @@ public final class CudaBackend implements Backend {
                 rowAdapter[r] = s;
             }
         }
-        float[] xs = new float[rows * in], ys = new float[rows * out];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(x[r], 0, xs, r * in, in);
-            System.arraycopy(y[r], 0, ys, r * out, out);
-        }
         CUdeviceptr dA = buffers.get(Slot.ADAPTER_A, (long) aPtrs.length * Sizeof.POINTER);
         CUdeviceptr dB = buffers.get(Slot.ADAPTER_B, (long) bPtrs.length * Sizeof.POINTER);
         cuMemcpyHtoD(dA, Pointer.to(aPtrs), (long) aPtrs.length * Sizeof.POINTER);
@@ -307,18 +366,21 @@ public final class CudaBackend implements Backend {
         CUdeviceptr dAf = buffers.upload(Slot.A_FORMATS, aFormats), dBf = buffers.upload(Slot.B_FORMATS, bFormats);
         CUdeviceptr dRanks = buffers.upload(Slot.RANKS, ranks), dRows = buffers.upload(Slot.ROW_ADAPTERS, rowAdapter);
         CUdeviceptr dScales = buffers.upload(Slot.SCALES, scales);
-        CUdeviceptr dx = buffers.upload(Slot.INPUT, xs), dy = buffers.upload(Slot.OUTPUT, ys);
         CUdeviceptr dh = buffers.get(Slot.SHRUNK, (long) rows * maxRank * Sizeof.FLOAT);
         launch(shrink, rows, maxRank, 32, Pointer.to(Pointer.to(dA), Pointer.to(dAf), Pointer.to(dRanks), Pointer.to(dRows), Pointer.to(dx),
                 Pointer.to(dh), Pointer.to(new int[] {in}), Pointer.to(new int[] {maxRank})));
         launch(expand, rows, (out + 255) / 256, 256, Pointer.to(Pointer.to(dB), Pointer.to(dBf), Pointer.to(dRanks), Pointer.to(dScales),
                 Pointer.to(dRows), Pointer.to(dh), Pointer.to(dy), Pointer.to(new int[] {out}), Pointer.to(new int[] {maxRank})));
-        cuMemcpyDtoH(Pointer.to(ys), dy, (long) ys.length * Sizeof.FLOAT);
+        return rowAdapter;
+    }
+
+    /** The first {@code rows} of {@code x}, {@code cols} each, one after another. */
+    private static float[] packed(float[][] x, int rows, int cols) {
+        float[] xs = new float[rows * cols];
         for (int r = 0; r < rows; r++) {
-            if (rowAdapter[r] >= 0) {
-                System.arraycopy(ys, r * out, y[r], 0, out);
-            }
+            System.arraycopy(x[r], 0, xs, r * cols, cols);
         }
+        return xs;
     }
 
     @Override

@@ -58,8 +58,41 @@ public final class CudaAgreement {
                     }
                 }
             }
+            report.add(projectEach(cuda, cpu, random, segments, x, arena));
         }
         return report;
+    }
+
+    /**
+     * A group of projections with adapters on some (the engine's q, k, v): on the device in one round trip, the bits
+     * of its products then its SGMV one call at a time, and the CPU's results within tolerance.
+     */
+    private static String projectEach(CudaBackend cuda, CpuBackend cpu, SplittableRandom random, List<LoraSegment> segments,
+                                      float[][] x, Arena arena) {
+        List<WeightMatrix> ws = List.of(matrix(random, WeightFormat.Q8_0, 512, 2048, 0.05, arena),
+                matrix(random, WeightFormat.BF16, 512, 2048, 0.05, arena), matrix(random, WeightFormat.Q8_0, 512, 2048, 0.05, arena));
+        List<List<LoraSegment>> lora = List.of(segments, List.of(), segments.subList(1, 3));
+        int batch = x.length;
+        List<float[][]> fused = List.of(new float[batch][512], new float[batch][512], new float[batch][512]);
+        List<float[][]> oneByOne = List.of(new float[batch][512], new float[batch][512], new float[batch][512]);
+        List<float[][]> onCpu = List.of(new float[batch][512], new float[batch][512], new float[batch][512]);
+        cuda.projectEach(ws, lora, x, fused, batch);
+        cpu.projectEach(ws, lora, x, onCpu, batch);
+        for (int i = 0; i < ws.size(); i++) {
+            cuda.matmul(ws.get(i), x, oneByOne.get(i), batch);
+            cuda.addLora(lora.get(i), x, oneByOne.get(i));
+            for (int b = 0; b < batch; b++) {
+                if (!java.util.Arrays.equals(fused.get(i)[b], oneByOne.get(i)[b])) {
+                    throw new AssertionError("projection " + i + ", row " + b + ": one round trip changed the bits of one call at a time");
+                }
+            }
+        }
+        float[][] all = new float[3 * batch][], allCpu = new float[3 * batch][];
+        for (int i = 0; i < 3; i++) {
+            System.arraycopy(fused.get(i), 0, all, i * batch, batch);
+            System.arraycopy(onCpu.get(i), 0, allCpu, i * batch, batch);
+        }
+        return compare("projectEach: Q8_0, BF16, Q8_0 with adapters on two, batch " + batch, allCpu, all);
     }
 
     private static String compare(String what, float[][] expected, float[][] got) {

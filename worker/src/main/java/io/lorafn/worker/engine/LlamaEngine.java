@@ -166,22 +166,19 @@ public final class LlamaEngine {
         return s;
     }
 
-    /** {@link #project} for projections of the same input, their base products in one hand-off. */
+    /**
+     * y = W·x for every row of each projection of the same input, then each adapter group adds s·B·(A·x) to its own
+     * rows ({@link Backend#projectEach}: on the CPU the base products in one hand-off, then the adapters in another).
+     */
     private void projectEach(int l, List<Projection> ps, LlamaWeights.Layer layer, float[][] in, List<float[][]> ys, int n,
                              Map<LoraAdapter, int[]> groups) {
-        backend.matmulEach(ps.stream().map(layer::projection).toList(), in, ys, n);
-        if (!groups.isEmpty()) {
-            backend.addLoraEach(ps.stream().map(p -> segments(l, p, groups)).toList(), in, ys);
-        }
+        List<List<LoraSegment>> lora = groups.isEmpty() ? List.of() : ps.stream().map(p -> segments(l, p, groups)).toList();
+        backend.projectEach(ps.stream().map(layer::projection).toList(), lora, in, ys, n);
     }
 
-    /** y = W·x for every row, then each adapter group adds s·B·(A·x) to its own rows. */
     private void project(int l, Projection p, LlamaWeights.Layer layer, float[][] in, float[][] y, int n,
                          Map<LoraAdapter, int[]> groups) {
-        backend.matmul(layer.projection(p), in, y, n);
-        if (!groups.isEmpty()) {
-            backend.addLora(segments(l, p, groups), in, y);
-        }
+        projectEach(l, List.of(p), layer, in, List.<float[][]>of(y), n, groups);
     }
 
     /** One segment per adapter group that adapts projection {@code p} of layer {@code l}. */
