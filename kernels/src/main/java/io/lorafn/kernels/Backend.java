@@ -50,7 +50,7 @@ public interface Backend extends AutoCloseable {
      * {@code lora.get(i)}'s segments added into it ({@code lora} empty, or one list a matrix, any of them empty). The
      * same results as {@link #matmulEach} (or {@link #matmul} for one matrix) then {@link #addLoraEach}, which is how it
      * runs unless a backend can do better: CUDA keeps the products' results on the device for the adapters, so each
-     * group of projections costs one round trip to the device instead of three.
+     * group of projections costs one round trip to the device instead of one per matrix and two more per adapted output.
      */
     default void projectEach(List<WeightMatrix> ws, List<List<LoraSegment>> lora, float[][] x, List<float[][]> outs, int batch) {
         if (ws.size() == 1) {
