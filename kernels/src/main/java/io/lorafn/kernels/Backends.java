@@ -34,7 +34,7 @@ public final class Backends {
             case "cpu" -> cpu(threads);
             case "cuda" -> {
                 try {
-                    yield CudaBackend.open(0, neededBytes);
+                    yield CudaBackend.open(0, neededBytes, threads);
                 } catch (Throwable t) { // UnsatisfiedLinkError included: no driver here
                     throw new IllegalArgumentException("--backend cuda: no usable CUDA device (" + reason(t) + ")", t);
                 }
@@ -46,7 +46,7 @@ public final class Backends {
                     yield cpu(threads);
                 }
                 try {
-                    Backend cuda = CudaBackend.open(0, neededBytes);
+                    Backend cuda = CudaBackend.open(0, neededBytes, threads);
                     LOG.log(System.Logger.Level.INFO, "backend: " + cuda.name());
                     yield cuda;
                 } catch (Throwable t) {

@@ -49,8 +49,9 @@ import jcuda.driver.JCudaDriver;
  * The products on a CUDA device, through JCuda's driver API and the PTX the build compiled from
  * {@code lorafn_kernels.cu}. A weight matrix is uploaded the first time it is used and kept (the base
  * model's image goes to the device once); activations go up and results come down per call. Q8_0 and
- * BF16 weights run on the device; F32 and Q4_0 and the embedding lookup run on the CPU backend beside it.
- * One scheduler thread calls it, and each call makes its context current.
+ * BF16 weights run on the device; F32 and Q4_0, the embedding lookup and the engine's per-head work run on the CPU
+ * backend beside it, with the threads the caller asked for. One scheduler thread calls it, and each call makes its
+ * context current.
  */
 public final class CudaBackend implements Backend {
     /** Warps a block: BF16 rows, and the warps that share a Q8_0 tile (TILE_WARPS in the kernel source). */
@@ -62,16 +63,17 @@ public final class CudaBackend implements Backend {
     private final String deviceName;
     private CUcontext context;
     private CUfunction q8, bf16, shrink, expand;
-    private final CpuBackend cpu = new CpuBackend(1);
+    private final CpuBackend cpu; // F32 and Q4_0 products, the embedding lookup, and the engine's per-head work (forEach)
     private final Map<MemorySegment, CUdeviceptr> uploaded = new IdentityHashMap<>();
     private final DeviceBuffers buffers = new DeviceBuffers();
     private MemorySegment sharedHost; // the host image whose device copy another process holds
     private byte[] sharedHandle;
     private CUdeviceptr sharedBase;
 
-    private CudaBackend(int ordinal, String deviceName) {
+    private CudaBackend(int ordinal, String deviceName, CpuBackend cpu) {
         this.ordinal = ordinal;
         this.deviceName = deviceName;
+        this.cpu = cpu;
         attach();
     }
 
@@ -153,6 +155,15 @@ public final class CudaBackend implements Backend {
      *                    falls back to the CPU) rather than failing mid-call
      */
     public static CudaBackend open(int ordinal, long neededBytes) {
+        return open(ordinal, neededBytes, 1);
+    }
+
+    /**
+     * @param cpuThreads threads of the CPU backend beside the device (0: one per core), which computes what the device
+     *                   does not: with one thread, a Q4_0 image's products and the attention heads ran on a single core
+     *                   of a machine that has many
+     */
+    public static CudaBackend open(int ordinal, long neededBytes, int cpuThreads) {
         int count = deviceCount();
         if (count <= ordinal) {
             throw new IllegalStateException("no CUDA device " + ordinal + " (" + count + " found)");
@@ -163,7 +174,14 @@ public final class CudaBackend implements Backend {
         cuDeviceGetName(name, name.length, device);
         int[] major = {0};
         cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
-        CudaBackend backend = new CudaBackend(ordinal, new String(name, 0, indexOf(name, (byte) 0)).trim() + ", compute capability " + major[0]);
+        CpuBackend cpu = cpuThreads > 0 ? new CpuBackend(cpuThreads) : CpuBackend.withDefaultThreads();
+        CudaBackend backend;
+        try {
+            backend = new CudaBackend(ordinal, new String(name, 0, indexOf(name, (byte) 0)).trim() + ", compute capability " + major[0], cpu);
+        } catch (RuntimeException | Error e) { // no context or no kernels: the CPU backend's threads must not outlive it
+            cpu.close();
+            throw e;
+        }
         long[] free = {0}, total = {0};
         cuMemGetInfo(free, total);
         if (free[0] < neededBytes) {
@@ -235,9 +253,16 @@ public final class CudaBackend implements Backend {
         return "cuda (" + deviceName + ")";
     }
 
+    /** The CPU backend's threads beside the device. */
     @Override
     public int threads() {
-        return 1;
+        return cpu.threads();
+    }
+
+    /** The engine's per-head work (attention) on the CPU backend's threads. */
+    @Override
+    public void forEach(int tasks, java.util.function.IntConsumer task) {
+        cpu.forEach(tasks, task);
     }
 
     @Override
