@@ -14,7 +14,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Batched LoRA (SGMV) on the CPU: the C shrink (F32 and BF16 adapters, whole 32-column blocks) and expand (F32 and BF16)
- * give the Java path's bits, every path agrees with a double-precision reference, and rows in no segment are untouched.
+ * give the Java path's bits, every path agrees with a double-precision reference, and rows in no segment are untouched;
+ * {@code projectEach} gives the bits of the calls it stands for.
  */
 class LoraProductsTest {
 
@@ -43,6 +44,43 @@ class LoraProductsTest {
                         assertEquals(want[o], viaC[row][o], 1e-4 * (1 + Math.abs(want[o])), format + " row " + row + " output " + o);
                     }
                 }
+            }
+        }
+    }
+
+    /** The engine's one call per group of projections gives the bits of the products and then SGMV, called one by one. */
+    @org.junit.jupiter.api.Test
+    void projectEachIsTheProductsThenTheAdaptersBitForBit() {
+        SplittableRandom r = new SplittableRandom(5);
+        int in = 256, batch = 4;
+        try (Arena arena = Arena.ofShared(); CpuBackend cpu = new CpuBackend(2)) {
+            List<WeightMatrix> ws = List.of(NativeProductsTest.matrix(arena, WeightFormat.Q8_0, r, 96, in),
+                    NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 64, in), NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, 32, in));
+            List<LoraSegment> onFirst = List.of(new LoraSegment(NativeProductsTest.matrix(arena, WeightFormat.F32, r, 8, in),
+                    NativeProductsTest.matrix(arena, WeightFormat.F32, r, 8, 96), 0.5f, new int[] {0, 2}));
+            List<LoraSegment> onThird = List.of(new LoraSegment(NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 16, in),
+                    NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 16, 32), 2f, new int[] {3}));
+            float[][] x = NativeProductsTest.inputs(r, batch, in);
+            for (List<List<LoraSegment>> lora : List.of(List.<List<LoraSegment>>of(), List.of(onFirst, List.<LoraSegment>of(), onThird))) {
+                List<float[][]> together = List.of(new float[batch][96], new float[batch][64], new float[batch][32]);
+                List<float[][]> oneByOne = List.of(new float[batch][96], new float[batch][64], new float[batch][32]);
+                cpu.projectEach(ws, lora, x, together, batch);
+                for (int i = 0; i < ws.size(); i++) {
+                    cpu.matmul(ws.get(i), x, oneByOne.get(i), batch);
+                    if (!lora.isEmpty()) {
+                        cpu.addLora(lora.get(i), x, oneByOne.get(i));
+                    }
+                    for (int b = 0; b < batch; b++) {
+                        assertArrayEquals(oneByOne.get(i)[b], together.get(i)[b], "projection " + i + ", row " + b + ", adapters " + !lora.isEmpty());
+                    }
+                }
+            }
+            float[][] single = new float[batch][96], alone = new float[batch][96];
+            cpu.projectEach(ws.subList(0, 1), List.of(onFirst), x, List.<float[][]>of(single), batch);
+            cpu.matmul(ws.get(0), x, alone, batch);
+            cpu.addLora(onFirst, x, alone);
+            for (int b = 0; b < batch; b++) {
+                assertArrayEquals(alone[b], single[b], "one projection, row " + b);
             }
         }
     }
