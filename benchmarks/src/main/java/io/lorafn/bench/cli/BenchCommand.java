@@ -13,6 +13,7 @@ import io.lorafn.bench.decode.PairedRuns;
 import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.MemoryAdvice;
 import io.lorafn.kernels.WeightFormat;
+import io.lorafn.kernels.cpu.CpuBackend;
 import io.lorafn.storage.cli.ConsoleProgressBar;
 import io.lorafn.storage.cli.ImageCommand;
 import io.lorafn.storage.hf.Projection;
@@ -76,9 +77,9 @@ public final class BenchCommand {
             return ScopedProperty.set(Activations.PROPERTY, activations());
         }
 
-        /** What computes the model's products: {@code cuda}, or the CPU backend's kernels (see {@link io.lorafn.kernels.cpu.CpuBackend#kernels}). */
+        /** What computes the model's products: {@code cuda}, or the CPU backend's kernels (see {@link CpuBackend#kernels}). */
         static String kernels(LoadedModel m) {
-            return m.backend() instanceof io.lorafn.kernels.cpu.CpuBackend cpu ? cpu.kernels() : m.backend().name();
+            return m.backend() instanceof CpuBackend cpu ? cpu.kernels() : m.backend().name();
         }
 
         /** The model, opened under {@link #activationsForThisRun}. */
@@ -140,7 +141,7 @@ public final class BenchCommand {
 
         /** The host's read bandwidth probe, or null where the products run on a GPU: the host's memory is not what they read. */
         private BandwidthProbe hostProbe(LoadedModel m) {
-            return m.backend() instanceof io.lorafn.kernels.cpu.CpuBackend ? new BandwidthProbe(1L << 30, engine.effectiveThreads()) : null;
+            return m.backend() instanceof CpuBackend ? new BandwidthProbe(1L << 30, engine.effectiveThreads()) : null;
         }
 
         /** {@code --lora-dtype} as the property takes it; a bad value stops the command before any model opens. */
@@ -232,8 +233,7 @@ public final class BenchCommand {
         public Integer call() {
             try (ScopedProperty a = engine.activationsForThisRun(); LoadedModel m = engine.open()) {
                 // exact products on the CPU are bound by F32 multiply-adds: their share of the machine's, read beside the runs
-                boolean f32MultiplyAdds = m.backend() instanceof io.lorafn.kernels.cpu.CpuBackend cpu
-                        && !(cpu.activations() == Activations.Q8 && ImageCommand.parse(engine.format).tiled());
+                boolean f32MultiplyAdds = m.backend() instanceof CpuBackend cpu && !cpu.activations().quantizes(ImageCommand.parse(engine.format));
                 try (ComputeProbe probe = f32MultiplyAdds ? new ComputeProbe(engine.effectiveThreads()) : null) {
                     ConsoleProgressBar progress = new ConsoleProgressBar();
                     progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
