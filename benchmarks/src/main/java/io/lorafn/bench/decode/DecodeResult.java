@@ -24,13 +24,8 @@ public record DecodeResult(String kernels, String format, String activations, in
                         + "\"tokens_per_s\": %.2f, \"weight_bytes_per_token\": %d, \"bandwidth_gb_s\": %s, \"bandwidth_gb_s_range\": %s, "
                         + "\"bandwidth_fraction\": %s, "
                         + "\"huge_page_share\": %s}",
-                kernels, format, activations, batch, adapters, rank, adapterDtype, tokensPerS, weightBytesPerToken, number(bandwidthGbS, "%.2f"),
+                kernels, format, activations, batch, adapters, rank, adapterDtype, tokensPerS, weightBytesPerToken, JsonNumbers.orNull(bandwidthGbS, "%.2f"),
                 Double.isNaN(bandwidthGbS) ? "null" : String.format(Locale.ROOT, "[%.2f, %.2f]", bandwidthMinGbS, bandwidthMaxGbS),
-                number(bandwidthFraction, "%.3f"), number(hugePageShare, "%.3f"));
-    }
-
-    /** JSON has no NaN: an unknown figure is null. */
-    private static String number(double value, String format) {
-        return Double.isNaN(value) ? "null" : String.format(Locale.ROOT, format, value);
+                JsonNumbers.orNull(bandwidthFraction, "%.3f"), JsonNumbers.orNull(hugePageShare, "%.3f"));
     }
 }

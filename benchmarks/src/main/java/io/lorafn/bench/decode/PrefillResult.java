@@ -14,10 +14,9 @@ public record PrefillResult(String kernels, String format, String activations, i
     }
 
     public String toJson() {
-        boolean known = !Double.isNaN(fmaGPerS);
         return String.format(Locale.ROOT, "{\"kernels\": \"%s\", \"format\": \"%s\", \"activations\": \"%s\", \"prompt_tokens\": %d, "
                         + "\"prompt_tokens_per_s\": %.2f, \"multiply_adds_per_token\": %d, \"fma_g_per_s\": %s, \"fma_fraction\": %s}",
                 kernels, format, activations, promptTokens, tokensPerS, multiplyAddsPerToken,
-                known ? String.format(Locale.ROOT, "%.1f", fmaGPerS) : "null", known ? String.format(Locale.ROOT, "%.3f", fmaFraction()) : "null");
+                JsonNumbers.orNull(fmaGPerS, "%.1f"), JsonNumbers.orNull(fmaFraction(), "%.3f"));
     }
 }
