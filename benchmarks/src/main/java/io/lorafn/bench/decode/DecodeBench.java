@@ -32,15 +32,20 @@ public final class DecodeBench {
         double[] bandwidths = new double[runs];
         once(engine, adapters, Math.min(tokens, 8));
         afterEachRun.run();
-        double before = probe == null ? Double.NaN : probe.median(probePasses);
+        double before = reading(probe, probePasses);
         for (int run = 0; run < runs; run++) {
             rates[run] = once(engine, adapters, tokens);
-            double after = probe == null ? Double.NaN : probe.median(probePasses);
+            double after = reading(probe, probePasses);
             bandwidths[run] = (before + after) / 2;
             before = after;
             afterEachRun.run();
         }
         return new PairedRuns(rates, bandwidths);
+    }
+
+    /** The median of {@code passes} passes of {@code probe}, GB/s; NaN without one. */
+    private static double reading(BandwidthProbe probe, int passes) {
+        return probe == null ? Double.NaN : probe.median(passes);
     }
 
     private static double once(LlamaEngine engine, LoraAdapter[] adapters, int tokens) {
