@@ -141,7 +141,7 @@ class CliTest {
         String activationsBefore = System.getProperty("lorafn.activations");
         Run r = run("bench", "decode", "--model", model.toString(), "--format", "q8_0", "--batch", "1,2",
                 "--adapters", "none,distinct", "--rank", "4", "--tokens", "2", "--runs", "1", "--activations", "q8",
-                "--versus-none");
+                "--versus-none", "--warm-up", "0.5");
         assertEquals(0, r.exit(), r.err());
         List<String> versus = r.out().strip().lines().filter(l -> l.contains("\"versus\"")).toList();
         assertEquals(2, versus.size(), "distinct in turns with none, at batch 1 and 2: " + r.out());
@@ -172,13 +172,16 @@ class CliTest {
         Run bad = run("bench", "decode", "--model", model.toString(), "--lora-dtype", "fp8");
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("'fp8'"), bad.err());
+        Run negative = run("bench", "decode", "--model", model.toString(), "--warm-up", "-1");
+        assertEquals(2, negative.exit());
+        assertTrue(negative.err().contains("--warm-up takes seconds, at least 0"), negative.err());
     }
 
     @Test
     void benchPrefillReportsItsShareOfTheMachinesMultiplyAddsForExactProducts() throws Exception {
         for (String activations : new String[] {"f32", "q8"}) {
             Run r = run("bench", "prefill", "--model", model.toString(), "--format", "q8_0", "--prompt-tokens", "8,16", "--runs", "1",
-                    "--activations", activations);
+                    "--activations", activations, "--warm-up", "0.5");
             assertEquals(0, r.exit(), r.err());
             List<String> lines = r.out().strip().lines().toList();
             assertEquals(2, lines.size(), r.out());

@@ -3,6 +3,7 @@ package io.lorafn.bench.cli;
 import io.lorafn.bench.BandwidthProbe;
 import io.lorafn.bench.BenchModel;
 import io.lorafn.bench.ComputeProbe;
+import io.lorafn.bench.JitSettling;
 import io.lorafn.bench.Stats;
 import io.lorafn.bench.chart.DecodeChart;
 import io.lorafn.bench.decode.DecodeBench;
@@ -64,6 +65,11 @@ public final class BenchCommand {
                 + "pages not mapped by a running process are dropped first, so it is read back in 2 MiB pages, as after 'image build'.")
         boolean keepPageCache;
 
+        @Option(names = "--warm-up", defaultValue = "20", description = "Longest warm-up per configuration, in seconds: rounds "
+                + "until the JIT compiled for under 1%% of three rounds in a row, so that it does not share the cores with the timed "
+                + "runs; 0 = a single round (default: ${DEFAULT-VALUE}).")
+        double warmUpSeconds;
+
         int effectiveThreads() {
             return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         }
@@ -75,6 +81,21 @@ public final class BenchCommand {
         /** Sets LORAFN_ACTIVATIONS's property, which the CPU backend reads as the model opens, until closed. */
         ScopedProperty activationsForThisRun() {
             return ScopedProperty.set(Activations.PROPERTY, activations());
+        }
+
+        long warmUpNanos() {
+            if (!(warmUpSeconds >= 0)) {
+                throw new IllegalArgumentException("--warm-up takes seconds, at least 0, not " + warmUpSeconds);
+            }
+            return (long) (warmUpSeconds * 1e9);
+        }
+
+        /** Prints the warm-up's warning, if it ran out of time before the JIT settled. */
+        static void report(JitSettling.Settled warmUp, String what) {
+            String warning = warmUp.warning(what);
+            if (warning != null) {
+                System.err.println(warning);
+            }
         }
 
         /** What computes the model's products: {@code cuda}, or the CPU backend's kernels (see {@link CpuBackend#kernels}). */
@@ -133,6 +154,7 @@ public final class BenchCommand {
         public Integer call() {
             List<Projection> projections = adapter.projections();
             DType dtype = adapter.dtype();
+            engine.warmUpNanos(); // a bad value stops the command before any model opens
             try (ScopedProperty a = engine.activationsForThisRun();
                  ScopedProperty l = ScopedProperty.set(LoraDtype.PROPERTY, loraDtypeSetting())) { // read as adapters load
                 return measure(projections, dtype);
@@ -165,6 +187,8 @@ public final class BenchCommand {
                 for (String mode : adapterModes) {
                     for (int batch : batches) {
                         LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
+                        EngineOptions.report(DecodeBench.warmUp(m.engine(), adapters, engine.warmUpNanos()), "batch " + batch + ", adapters " + mode);
+                        progress.advance(1);
                         PairedRuns runs = DecodeBench.run(m.engine(), adapters, tokens, engine.runs, probe, 3, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
                         String held = mode.equals("none") ? "none" : adapters[0].modules().get(0).a().format().name().toLowerCase(Locale.ROOT);
@@ -195,6 +219,9 @@ public final class BenchCommand {
          */
         private void printVersusNone(LoadedModel m, String mode, LoraAdapter[] adapters, ConsoleProgressBar progress) {
             int batch = adapters.length;
+            EngineOptions.report(DecodeBench.warmUpInTurns(m.engine(), new LoraAdapter[batch], adapters, engine.warmUpNanos()),
+                    "batch " + batch + ", adapters " + mode + " in turns with none");
+            progress.advance(1);
             DecodeBench.InterleavedRuns runs = DecodeBench.interleaved(m.engine(), new LoraAdapter[batch], adapters, tokens, engine.runs,
                     () -> progress.advance(1));
             System.out.println(new VersusResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode,
@@ -231,6 +258,7 @@ public final class BenchCommand {
 
         @Override
         public Integer call() {
+            engine.warmUpNanos(); // a bad value stops the command before the model opens
             try (ScopedProperty a = engine.activationsForThisRun(); LoadedModel m = engine.open()) {
                 // exact products on the CPU are bound by F32 multiply-adds: their share of the machine's, read beside the runs
                 boolean f32MultiplyAdds = m.backend() instanceof CpuBackend cpu && !cpu.activations().quantizes(ImageCommand.parse(engine.format));
@@ -238,6 +266,8 @@ public final class BenchCommand {
                     ConsoleProgressBar progress = new ConsoleProgressBar();
                     progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
                     for (int n : lengths) {
+                        EngineOptions.report(DecodeBench.warmUpPrefill(m.engine(), null, n, engine.warmUpNanos()), n + " prompt tokens");
+                        progress.advance(1);
                         double before = probe != null ? probe.median(3) : Double.NaN;
                         double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
                         double ceiling = probe != null ? (before + probe.median(3)) / 2 : Double.NaN;

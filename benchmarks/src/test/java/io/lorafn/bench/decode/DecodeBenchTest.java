@@ -26,9 +26,10 @@ class DecodeBenchTest {
         SyntheticModel.write(dir, ModelPreset.named("tiny"), DType.F32, 1, 0, Progress.NONE);
         AtomicInteger progress = new AtomicInteger();
         try (LoadedModel m = LoadedModel.open(dir, 1); BandwidthProbe probe = new BandwidthProbe(64L << 20, 1)) {
+            assertTrue(DecodeBench.warmUp(m.engine(), new LoraAdapter[2], 2_000_000_000L).rounds() >= 1);
             PairedRuns runs = DecodeBench.run(m.engine(), new LoraAdapter[2], 4, 3, probe, 1, progress::incrementAndGet);
             assertEquals(3, runs.tokensPerS().length);
-            assertEquals(4, progress.get(), "the warm-up run and three timed runs");
+            assertEquals(3, progress.get(), "three timed runs");
             for (int i = 0; i < 3; i++) {
                 assertTrue(runs.tokensPerS()[i] > 0, "run " + i);
                 assertTrue(runs.bandwidthGbS()[i] > 0.1, "reading " + i + ": " + runs.bandwidthGbS()[i]);
