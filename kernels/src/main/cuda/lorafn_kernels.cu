@@ -47,6 +47,21 @@ __device__ __forceinline__ float warp_sum(float v) {
     return v;
 }
 
+// The sum of v over the block, in thread 0 (elsewhere meaningless): each warp's sum, then warp 0 adds those from
+// `partial`, a float per warp (blockDim.x a multiple of WARP, at most WARP warps). Every thread of the block calls it.
+__device__ __forceinline__ float block_sum(float v, float *partial) {
+    v = warp_sum(v);
+    if (threadIdx.x % WARP == 0) {
+        partial[threadIdx.x / WARP] = v;
+    }
+    __syncthreads();
+    float total = 0.0f;
+    if (threadIdx.x < WARP) {
+        total = warp_sum(threadIdx.x < blockDim.x / WARP ? partial[threadIdx.x] : 0.0f);
+    }
+    return total;
+}
+
 // Reduces each sequence's per-lane partial dot across the warp; lane 0 writes out[b * rows + row].
 __device__ __forceinline__ void store_row_sums(const float *acc, int batch, int lane, float *out, int rows, int row) {
     for (int b = 0; b < batch; b++) {
@@ -225,23 +240,26 @@ __device__ __forceinline__ float load(const void *m, int format, size_t i) {
 
 // SGMV shrink, Punica's layout: the batch's rows carry an adapter index (row_adapter[r], -1 for none);
 // adapter s has its own rank (ranks[s]) and its A at a_ptrs[s] (rank x in, a_formats[s]).
-// h[r * max_rank + k] = dot(A_s row k, x[r]). One warp per (row, k); rows without an adapter are skipped.
-// Launch: grid (batch, max_rank), block (32).
+// h[r * max_rank + k] = dot(A_s row k, x[r]). One block of 256 threads per (row, k), its warps' sums added in
+// shared memory (block_sum); rows without an adapter are skipped. A warp per (row, k), as first written, left a
+// batch-1 step 16 warps per shrink, each walking its row alone: on the H200 a 1b step with one adapter decoded at
+// 100 tokens/s against 238 without (RESULTS.md, fifteenth session). Launch: grid (batch, max_rank), block (256).
 extern "C" __global__ void sgmv_shrink(const unsigned long long *a_ptrs, const int *a_formats, const int *ranks, const int *row_adapter,
                                        const float *x, float *h, int in, int max_rank) {
-    int r = blockIdx.x, k = blockIdx.y, lane = threadIdx.x;
+    __shared__ float partial[256 / WARP];
+    int r = blockIdx.x, k = blockIdx.y;
     int s = row_adapter[r];
-    if (s < 0 || k >= ranks[s]) {
+    if (s < 0 || k >= ranks[s]) { // the whole block leaves together: s and k are the block's
         return;
     }
     const void *a = (const void *) a_ptrs[s];
     float acc = 0.0f;
-    for (int i = lane; i < in; i += WARP) {
+    for (int i = threadIdx.x; i < in; i += blockDim.x) {
         acc += load(a, a_formats[s], (size_t) k * in + i) * x[(size_t) r * in + i];
     }
-    acc = warp_sum(acc);
-    if (lane == 0) {
-        h[(size_t) r * max_rank + k] = acc;
+    float total = block_sum(acc, partial);
+    if (threadIdx.x == 0) {
+        h[(size_t) r * max_rank + k] = total;
     }
 }
 
@@ -270,17 +288,9 @@ extern "C" __global__ void rmsnorm(const float *x, const float *gain, float *out
     for (int i = threadIdx.x; i < n; i += blockDim.x) {
         acc += row[i] * row[i];
     }
-    acc = warp_sum(acc);
-    if (threadIdx.x % WARP == 0) {
-        partial[threadIdx.x / WARP] = acc;
-    }
-    __syncthreads();
-    if (threadIdx.x < WARP) {
-        float v = threadIdx.x < blockDim.x / WARP ? partial[threadIdx.x] : 0.0f;
-        v = warp_sum(v);
-        if (threadIdx.x == 0) {
-            partial[0] = rsqrtf(v / n + eps);
-        }
+    float total = block_sum(acc, partial);
+    if (threadIdx.x == 0) {
+        partial[0] = rsqrtf(total / n + eps);
     }
     __syncthreads();
     float inv = partial[0];

@@ -83,7 +83,7 @@ int main(int argc, char **argv) {
     int *dAf = upload(std::vector<int>(A_FORMATS, A_FORMATS + 3)), *dBf = upload(std::vector<int>(B_FORMATS, B_FORMATS + 3));
     int *dRanks = upload(std::vector<int>(RANKS, RANKS + 3)), *dRows = upload(std::vector<int>(ROW_ADAPTER, ROW_ADAPTER + LORA_ROWS));
     float *dScales = upload(std::vector<float>(SCALES, SCALES + 3));
-    sgmv_shrink<<<dim3(LORA_ROWS, maxRank), 32>>>(dA, dAf, dRanks, dRows, lx, h, IN, maxRank);
+    sgmv_shrink<<<dim3(LORA_ROWS, maxRank), 256>>>(dA, dAf, dRanks, dRows, lx, h, IN, maxRank);
     sgmv_expand<<<dim3(LORA_ROWS, (OUT + 255) / 256), 256>>>(dB, dBf, dRanks, dScales, dRows, h, y, OUT, maxRank);
     CHECK(cudaDeviceSynchronize());
     compare("sgmv (ranks 16, 8, 4)", download(y, (size_t) LORA_ROWS * OUT), read(dir + "lora_y.bin"), 1e-4f);

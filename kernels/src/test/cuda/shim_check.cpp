@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
     const int maxRank = 16;
     std::vector<char> lx = read(dir + "lora_x.bin"), y0 = read(dir + "lora_y0.bin");
     std::vector<float> y((float *) y0.data(), (float *) y0.data() + LORA_ROWS * OUT), h((size_t) LORA_ROWS * maxRank);
-    launch(dim3(LORA_ROWS, maxRank), dim3(32), [&] {
+    launch(dim3(LORA_ROWS, maxRank), dim3(256), [&] {
         sgmv_shrink(aPtrs.data(), A_FORMATS, RANKS, ROW_ADAPTER, (const float *) lx.data(), h.data(), IN, maxRank); });
     launch(dim3(LORA_ROWS, (OUT + 255) / 256), dim3(256), [&] {
         sgmv_expand(bPtrs.data(), B_FORMATS, RANKS, SCALES, ROW_ADAPTER, h.data(), y.data(), OUT, maxRank); });

@@ -3,7 +3,6 @@ package io.lorafn.kernels.cuda;
 import static jcuda.driver.JCudaDriver.cuCtxCreate;
 import static jcuda.driver.JCudaDriver.cuCtxDestroy;
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
-import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
@@ -25,6 +24,7 @@ import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import io.lorafn.kernels.cpu.CpuBackend;
 import io.lorafn.kernels.cuda.DeviceBuffers.Slot;
+import io.lorafn.kernels.cuda.LoraArguments.Field;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -33,7 +33,6 @@ import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUcontext;
@@ -313,30 +312,25 @@ public final class CudaBackend implements Backend {
         }
         cuCtxSetCurrent(context);
         CUdeviceptr dx = buffers.upload(Slot.INPUT, packed(x, batch, cols));
+        StagedLora adapters = stageLora(lora, batch); // before the products: its copies would wait for them
         long[] first = new long[ws.size() + 1]; // output i's results start at float first[i] · batch
         for (int i = 0; i < ws.size(); i++) {
             first[i + 1] = first[i] + ws.get(i).rows();
         }
         CUdeviceptr dout = buffers.get(Slot.OUTPUT, first[ws.size()] * batch * Sizeof.FLOAT);
+        CUdeviceptr[] dys = new CUdeviceptr[ws.size()];
+        int[] rows = new int[ws.size()];
         for (int i = 0; i < ws.size(); i++) {
-            launchProduct(ws.get(i), dx, dout.withByteOffset(first[i] * batch * Sizeof.FLOAT), batch);
+            dys[i] = dout.withByteOffset(first[i] * batch * Sizeof.FLOAT);
+            rows[i] = ws.get(i).rows();
+            launchProduct(ws.get(i), dx, dys[i], batch);
         }
-        boolean adapted = false;
-        for (int i = 0; i < lora.size(); i++) {
-            if (!lora.get(i).isEmpty()) {
-                if (adapted) {
-                    cuCtxSynchronize(); // the adapter arguments' buffers are about to be rewritten for this output
-                }
-                launchLora(lora.get(i), dx, dout.withByteOffset(first[i] * batch * Sizeof.FLOAT), batch, cols, ws.get(i).rows());
-                adapted = true;
-            }
-        }
+        launchLora(adapters, dx, dys, batch, cols, rows);
         float[] result = new float[(int) (first[ws.size()] * batch)];
         cuMemcpyDtoH(Pointer.to(result), dout, (long) result.length * Sizeof.FLOAT);
         for (int i = 0; i < ws.size(); i++) {
-            int rows = ws.get(i).rows();
             for (int b = 0; b < batch; b++) {
-                System.arraycopy(result, (int) (first[i] * batch) + b * rows, outs.get(i)[b], 0, rows);
+                System.arraycopy(result, (int) (first[i] * batch) + b * rows[i], outs.get(i)[b], 0, rows[i]);
             }
         }
     }
@@ -349,54 +343,61 @@ public final class CudaBackend implements Backend {
         cuCtxSetCurrent(context);
         int rows = x.length, in = x[0].length, out = y[0].length;
         CUdeviceptr dx = buffers.upload(Slot.INPUT, packed(x, rows, in)), dy = buffers.upload(Slot.OUTPUT, packed(y, rows, out));
-        int[] rowAdapter = launchLora(segments, dx, dy, rows, in, out);
+        StagedLora adapters = stageLora(List.of(segments), rows);
+        launchLora(adapters, dx, new CUdeviceptr[] {dy}, rows, in, new int[] {out});
+        int[] rowSegment = adapters.args().rowSegment(0);
         float[] ys = new float[rows * out];
         cuMemcpyDtoH(Pointer.to(ys), dy, (long) ys.length * Sizeof.FLOAT);
         for (int r = 0; r < rows; r++) {
-            if (rowAdapter[r] >= 0) {
+            if (rowSegment[r] >= 0) {
                 System.arraycopy(ys, r * out, y[r], 0, out);
             }
         }
     }
 
     /**
-     * Queues SGMV's shrink and expand: {@code y[r] += scale · B·(A·x[r])} for the rows of each segment, x and y on the
-     * device ({@code rows × in}, {@code rows × out}); returns each row's segment, -1 for none.
+     * SGMV's arguments for each output's segments (none for an empty list), packed ({@link LoraArguments}) and on the
+     * device in two copies. Staged before a call's products are queued: a copy from pageable memory waits for every
+     * queued kernel, so after them it held the host until they had run, and the adapters' launches no longer overlapped
+     * the products.
      */
-    private int[] launchLora(List<LoraSegment> segments, CUdeviceptr dx, CUdeviceptr dy, int rows, int in, int out) {
-        int[] rowAdapter = new int[rows];
-        Arrays.fill(rowAdapter, -1);
-        int maxRank = 0;
-        NativePointerObject[] aPtrs = new NativePointerObject[segments.size()];
-        NativePointerObject[] bPtrs = new NativePointerObject[segments.size()];
-        int[] aFormats = new int[segments.size()], bFormats = new int[segments.size()], ranks = new int[segments.size()];
-        float[] scales = new float[segments.size()];
-        for (int s = 0; s < segments.size(); s++) {
-            LoraSegment seg = segments.get(s);
-            aPtrs[s] = resident(seg.a().data());
-            bPtrs[s] = resident(seg.bTransposed().data());
-            aFormats[s] = format(seg.a().format());
-            bFormats[s] = format(seg.bTransposed().format());
-            ranks[s] = seg.a().rows();
-            scales[s] = seg.scale();
-            maxRank = Math.max(maxRank, ranks[s]);
-            for (int r : seg.rows()) {
-                rowAdapter[r] = s;
-            }
+    private record StagedLora(LoraArguments args, CUdeviceptr pointers, CUdeviceptr ints) {
+    }
+
+    private StagedLora stageLora(List<List<LoraSegment>> outputs, int rows) {
+        LoraArguments args = LoraArguments.of(outputs, rows, this::resident);
+        if (args.maxRank() == 0) {
+            return new StagedLora(args, null, null);
         }
-        CUdeviceptr dA = buffers.get(Slot.ADAPTER_A, (long) aPtrs.length * Sizeof.POINTER);
-        CUdeviceptr dB = buffers.get(Slot.ADAPTER_B, (long) bPtrs.length * Sizeof.POINTER);
-        cuMemcpyHtoD(dA, Pointer.to(aPtrs), (long) aPtrs.length * Sizeof.POINTER);
-        cuMemcpyHtoD(dB, Pointer.to(bPtrs), (long) bPtrs.length * Sizeof.POINTER);
-        CUdeviceptr dAf = buffers.upload(Slot.A_FORMATS, aFormats), dBf = buffers.upload(Slot.B_FORMATS, bFormats);
-        CUdeviceptr dRanks = buffers.upload(Slot.RANKS, ranks), dRows = buffers.upload(Slot.ROW_ADAPTERS, rowAdapter);
-        CUdeviceptr dScales = buffers.upload(Slot.SCALES, scales);
-        CUdeviceptr dh = buffers.get(Slot.SHRUNK, (long) rows * maxRank * Sizeof.FLOAT);
-        launch(shrink, rows, maxRank, 32, Pointer.to(Pointer.to(dA), Pointer.to(dAf), Pointer.to(dRanks), Pointer.to(dRows), Pointer.to(dx),
-                Pointer.to(dh), Pointer.to(new int[] {in}), Pointer.to(new int[] {maxRank})));
-        launch(expand, rows, (out + 255) / 256, 256, Pointer.to(Pointer.to(dB), Pointer.to(dBf), Pointer.to(dRanks), Pointer.to(dScales),
-                Pointer.to(dRows), Pointer.to(dh), Pointer.to(dy), Pointer.to(new int[] {out}), Pointer.to(new int[] {maxRank})));
-        return rowAdapter;
+        return new StagedLora(args, buffers.upload(Slot.ADAPTER_POINTERS, args.pointers()), buffers.upload(Slot.ADAPTER_ARGUMENTS, args.ints()));
+    }
+
+    /**
+     * Queues SGMV's shrink and expand for each staged output: {@code y[r] += scale · B·(A·x[r])} for the rows of each
+     * segment, x and every y on the device ({@code rows × in}, {@code rows × outs[i]}). The outputs' launches share the
+     * shrunk rows' buffer, which the stream's order keeps apart.
+     */
+    private void launchLora(StagedLora staged, CUdeviceptr dx, CUdeviceptr[] dys, int rows, int in, int[] outs) {
+        LoraArguments args = staged.args();
+        if (args.maxRank() == 0) {
+            return;
+        }
+        CUdeviceptr pointers = staged.pointers(), ints = staged.ints();
+        CUdeviceptr dh = buffers.get(Slot.SHRUNK, (long) rows * args.maxRank() * Sizeof.FLOAT);
+        for (int i = 0; i < dys.length; i++) {
+            if (!args.adapted(i)) {
+                continue;
+            }
+            int rank = args.maxRank(i);
+            CUdeviceptr a = pointers.withByteOffset(args.aPointersAt(i)), b = pointers.withByteOffset(args.bPointersAt(i));
+            CUdeviceptr aFormats = ints.withByteOffset(args.intsAt(i, Field.A_FORMATS)), bFormats = ints.withByteOffset(args.intsAt(i, Field.B_FORMATS));
+            CUdeviceptr ranks = ints.withByteOffset(args.intsAt(i, Field.RANKS)), scales = ints.withByteOffset(args.intsAt(i, Field.SCALES));
+            CUdeviceptr rowSegments = ints.withByteOffset(args.intsAt(i, Field.ROW_SEGMENTS));
+            launch(shrink, rows, rank, 256, Pointer.to(Pointer.to(a), Pointer.to(aFormats), Pointer.to(ranks), Pointer.to(rowSegments),
+                    Pointer.to(dx), Pointer.to(dh), Pointer.to(new int[] {in}), Pointer.to(new int[] {rank})));
+            launch(expand, rows, (outs[i] + 255) / 256, 256, Pointer.to(Pointer.to(b), Pointer.to(bFormats), Pointer.to(ranks), Pointer.to(scales),
+                    Pointer.to(rowSegments), Pointer.to(dh), Pointer.to(dys[i]), Pointer.to(new int[] {outs[i]}), Pointer.to(new int[] {rank})));
+        }
     }
 
     /** The first {@code rows} of {@code x}, {@code cols} each, one after another. */
@@ -424,14 +425,6 @@ public final class CudaBackend implements Backend {
             cuMemcpyHtoD(p, Pointer.to(d.asByteBuffer()), d.byteSize());
             return p;
         });
-    }
-
-    private static int format(WeightFormat f) {
-        return switch (f) {
-            case F32 -> 0;
-            case BF16 -> 1;
-            default -> throw new IllegalArgumentException("LoRA matrices are F32 or BF16, not " + f);
-        };
     }
 
     private static CUdeviceptr alloc(long bytes) {

@@ -6,6 +6,7 @@ import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
 
 import java.util.EnumMap;
 import java.util.Map;
+import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUdeviceptr;
@@ -18,7 +19,7 @@ import jcuda.driver.CUdeviceptr;
  */
 final class DeviceBuffers {
     /** What a buffer holds. */
-    enum Slot { INPUT, OUTPUT, ADAPTER_A, ADAPTER_B, A_FORMATS, B_FORMATS, RANKS, ROW_ADAPTERS, SCALES, SHRUNK }
+    enum Slot { INPUT, OUTPUT, ADAPTER_POINTERS, ADAPTER_ARGUMENTS, SHRUNK }
 
     private final Map<Slot, CUdeviceptr> buffers = new EnumMap<>(Slot.class);
     private final Map<Slot, Long> capacities = new EnumMap<>(Slot.class);
@@ -49,6 +50,12 @@ final class DeviceBuffers {
     CUdeviceptr upload(Slot slot, int[] host) {
         CUdeviceptr p = get(slot, (long) host.length * Sizeof.INT);
         cuMemcpyHtoD(p, Pointer.to(host), (long) host.length * Sizeof.INT);
+        return p;
+    }
+
+    CUdeviceptr upload(Slot slot, NativePointerObject[] devicePointers) {
+        CUdeviceptr p = get(slot, (long) devicePointers.length * Sizeof.POINTER);
+        cuMemcpyHtoD(p, Pointer.to(devicePointers), (long) devicePointers.length * Sizeof.POINTER);
         return p;
     }
 
