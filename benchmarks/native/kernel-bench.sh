@@ -3,6 +3,7 @@
 # runs the given measurement, or, with no arguments, the set RESULTS.md quotes. Needs gcc and an AVX-512 CPU.
 #   benchmarks/native/kernel-bench.sh                       probe, then every product on the 1b shapes
 #   benchmarks/native/kernel-bench.sh probe
+#   benchmarks/native/kernel-bench.sh alternate [REPS]      the 8-bit products against read passes just before and after
 #   benchmarks/native/kernel-bench.sh KERNEL ROWS COLS BATCH THREADS [MB]
 #   BUILD=avx2 benchmarks/native/kernel-bench.sh ...        the same, on the AVX2 build's products
 set -euo pipefail

@@ -6,6 +6,9 @@
  * kernels' own sources and compiler flags.
  *
  *   kernel_bench probe                         one core: clock, 512-bit FMA rate, and which instruction mixes issue together
+ *   kernel_bench alternate [REPS]             two threads: a read pass, the 8-bit Q4_0 product, a read pass, the 8-bit
+ *                                              Q8_0 product, a read pass, REPS times over 1 GiB; each product's GB/s
+ *                                              against the mean of the passes either side (this host's bandwidth moves)
  *   kernel_bench KERNEL ROWS COLS BATCH THREADS [MB]
  *       KERNEL: q8_0 | bf16 | q4_0 (F32 activations) | q8_0-int8 | q4_0-int8 (8-bit activations)
  *       MB: the weight bytes to stream (default 256: from memory); a small value (4) keeps the matrix in L3.
@@ -216,13 +219,112 @@ static int products(int argc, char **argv) {
     return 0;
 }
 
+/* ---- the 8-bit products against the read bandwidth of the same moments ---- */
+
+#define ALT_ROWS 8192 /* gate/up's shape */
+#define ALT_COLS 2048
+
+typedef struct {
+    const uint8_t *buffer;
+    int64_t bytes;
+    int part, q4; /* part: which thread; q4: the Q4_0 product, else Q8_0; read_only: a plain read pass */
+    int read_only;
+    const int8_t *xq;
+    const int32_t *sums;
+    const float *dxv;
+    float *out;
+    volatile uint32_t sink;
+} alternation;
+
+/* A read pass over this thread's half with 256-bit loads (as the JVM's BandwidthProbe), or its half of each matrix's
+   rows, matrix after matrix over the whole buffer (as the engine's threads split a product). */
+static void *alternation_part(void *p) {
+    alternation *a = p;
+    if (a->read_only) {
+        const uint8_t *from = a->buffer + a->part * (a->bytes / 2), *to = from + a->bytes / 2;
+        __m256i acc = _mm256_setzero_si256();
+        for (const uint8_t *at = from; at < to; at += 128) {
+            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) at));
+            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 32)));
+            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 64)));
+            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 96)));
+        }
+        a->sink = (uint32_t) _mm256_extract_epi32(acc, 0);
+        return NULL;
+    }
+    int64_t matrix = (int64_t) ALT_ROWS * ALT_COLS / 32 * (a->q4 ? 18 : 34), tile = matrix / (ALT_ROWS / 16);
+    int32_t half = ALT_ROWS / 2;
+    for (int64_t at = 0; at + matrix <= a->bytes; at += matrix) {
+        const uint8_t *w = a->buffer + at + (int64_t) a->part * (half / 16) * tile;
+        if (a->q4) lf_q4_0_matmul_int8(w, tile, a->part * half, half, a->xq, a->sums, a->dxv, ALT_COLS, 1, a->out + a->part * half, 0);
+        else lf_q8_0_matmul_int8(w, tile, a->part * half, half, a->xq, a->sums, a->dxv, ALT_COLS, 1, a->out + a->part * half, 0);
+    }
+    return NULL;
+}
+
+/* GB/s of one two-thread pass: 0 a read pass, 1 the Q4_0 product, 2 the Q8_0 product (counting whole matrices). */
+static double alternation_pass(alternation *shared, int what) {
+    pthread_t tid[2];
+    alternation parts[2] = {*shared, *shared};
+    double t0 = now();
+    for (int k = 0; k < 2; k++) {
+        parts[k].part = k;
+        parts[k].read_only = what == 0;
+        parts[k].q4 = what == 1;
+        pthread_create(&tid[k], NULL, alternation_part, &parts[k]);
+    }
+    for (int k = 0; k < 2; k++) pthread_join(tid[k], NULL);
+    double seconds = now() - t0;
+    if (what == 0) return shared->bytes / seconds / 1e9;
+    int64_t matrix = (int64_t) ALT_ROWS * ALT_COLS / 32 * (what == 1 ? 18 : 34);
+    return (double) (shared->bytes / matrix * matrix) / seconds / 1e9;
+}
+
+static int alternate(int reps) {
+    alternation a = {0};
+    a.bytes = 1L << 30;
+    uint8_t *buffer = aligned_alloc(2 << 20, a.bytes);
+    uint64_t state = 7;
+    for (int64_t i = 0; i < a.bytes; i += 4) {
+        uint32_t v = next_random(&state);
+        memcpy(buffer + i, &v, 4);
+    }
+    a.buffer = buffer;
+    int8_t *xq = aligned_alloc(64, ALT_COLS);
+    int32_t *sums = aligned_alloc(64, ALT_COLS / 32 * sizeof(int32_t));
+    float *dxv = aligned_alloc(64, ALT_COLS / 4 * sizeof(float)), *out = aligned_alloc(64, ALT_ROWS * sizeof(float));
+    for (int i = 0; i < ALT_COLS; i++) xq[i] = (int8_t) (next_random(&state) % 255 - 127);
+    for (int b = 0; b < ALT_COLS / 32; b++) {
+        sums[b] = 0;
+        for (int j = 0; j < 32; j++) sums[b] += xq[32 * b + j];
+    }
+    for (int i = 0; i < ALT_COLS / 4; i++) dxv[i] = 0.01f;
+    a.xq = xq;
+    a.sums = sums;
+    a.dxv = dxv;
+    a.out = out;
+    printf("read GB/s | 8-bit Q4_0 GB/s (÷ reads either side) | read | 8-bit Q8_0 GB/s (÷) | read\n");
+    double before = alternation_pass(&a, 0);
+    for (int r = 0; r < reps; r++) {
+        double q4 = alternation_pass(&a, 1), middle = alternation_pass(&a, 0), q8 = alternation_pass(&a, 2), after = alternation_pass(&a, 0);
+        printf("%.1f | %.1f (%.2f) | %.1f | %.1f (%.2f) | %.1f\n", before, q4, q4 / ((before + middle) / 2), middle, q8,
+               q8 / ((middle + after) / 2), after);
+        fflush(stdout);
+        before = after;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "alternate")) {
+        return alternate(argc > 2 ? atoi(argv[2]) : 20);
+    }
     if (argc == 2 && !strcmp(argv[1], "probe")) {
         probe();
         return 0;
     }
     if (argc < 6) {
-        fprintf(stderr, "usage: kernel_bench probe | kernel_bench q8_0|bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS [MB]\n");
+        fprintf(stderr, "usage: kernel_bench probe | kernel_bench alternate [REPS] | kernel_bench q8_0|bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS [MB]\n");
         return 2;
     }
     return products(argc, argv);
