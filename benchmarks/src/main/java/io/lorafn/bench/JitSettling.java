@@ -2,6 +2,7 @@ package io.lorafn.bench;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.Locale;
 
 /**
  * A warm-up that lasts until the JIT has settled, as JMH's warm-up iterations do: a benchmark's warm-up round is repeated
@@ -58,8 +59,11 @@ public final class JitSettling {
     public record Settled(int rounds, double lastCompileShare, boolean settled) {
         /** A line for the console where the warm-up ran out of time while the JIT was still compiling; else null. */
         public String warning(String what) {
-            return settled || !(lastCompileShare > QUIET_SHARE) ? null : String.format(java.util.Locale.ROOT, "warm-up of %s: the JIT still compiled for %.0f%% of the last of %d "
-                    + "rounds; the timed runs may share the cores with it (a longer --warm-up lets it finish)", what, 100 * lastCompileShare, rounds);
+            if (settled || !(lastCompileShare > QUIET_SHARE)) {
+                return null;
+            }
+            return String.format(Locale.ROOT, "warm-up of %s: the JIT still compiled for %.0f%% of the last of %d rounds; the timed runs "
+                    + "may share the cores with it (a longer --warm-up lets it finish)", what, 100 * lastCompileShare, rounds);
         }
     }
 }

@@ -90,12 +90,13 @@ public final class BenchCommand {
             return (long) (warmUpSeconds * 1e9);
         }
 
-        /** Prints the warm-up's warning, if it ran out of time before the JIT settled. */
-        static void report(JitSettling.Settled warmUp, String what) {
+        /** Counts a finished warm-up on the progress bar, and prints its warning if it ran out of time before the JIT settled. */
+        static void warmedUp(JitSettling.Settled warmUp, String what, ConsoleProgressBar progress) {
             String warning = warmUp.warning(what);
             if (warning != null) {
                 System.err.println(warning);
             }
+            progress.advance(1);
         }
 
         /** What computes the model's products: {@code cuda}, or the CPU backend's kernels (see {@link CpuBackend#kernels}). */
@@ -187,8 +188,8 @@ public final class BenchCommand {
                 for (String mode : adapterModes) {
                     for (int batch : batches) {
                         LoraAdapter[] adapters = adapters(m, mode, batch, projections, dtype);
-                        EngineOptions.report(DecodeBench.warmUp(m.engine(), adapters, engine.warmUpNanos()), "batch " + batch + ", adapters " + mode);
-                        progress.advance(1);
+                        EngineOptions.warmedUp(DecodeBench.warmUp(m.engine(), adapters, engine.warmUpNanos()), "batch " + batch + ", adapters " + mode,
+                                progress);
                         PairedRuns runs = DecodeBench.run(m.engine(), adapters, tokens, engine.runs, probe, 3, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
                         String held = mode.equals("none") ? "none" : adapters[0].modules().get(0).a().format().name().toLowerCase(Locale.ROOT);
@@ -219,9 +220,8 @@ public final class BenchCommand {
          */
         private void printVersusNone(LoadedModel m, String mode, LoraAdapter[] adapters, ConsoleProgressBar progress) {
             int batch = adapters.length;
-            EngineOptions.report(DecodeBench.warmUpInTurns(m.engine(), new LoraAdapter[batch], adapters, engine.warmUpNanos()),
-                    "batch " + batch + ", adapters " + mode + " in turns with none");
-            progress.advance(1);
+            EngineOptions.warmedUp(DecodeBench.warmUpInTurns(m.engine(), new LoraAdapter[batch], adapters, engine.warmUpNanos()),
+                    "batch " + batch + ", adapters " + mode + " in turns with none", progress);
             DecodeBench.InterleavedRuns runs = DecodeBench.interleaved(m.engine(), new LoraAdapter[batch], adapters, tokens, engine.runs,
                     () -> progress.advance(1));
             System.out.println(new VersusResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode,
@@ -266,8 +266,7 @@ public final class BenchCommand {
                     ConsoleProgressBar progress = new ConsoleProgressBar();
                     progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
                     for (int n : lengths) {
-                        EngineOptions.report(DecodeBench.warmUpPrefill(m.engine(), null, n, engine.warmUpNanos()), n + " prompt tokens");
-                        progress.advance(1);
+                        EngineOptions.warmedUp(DecodeBench.warmUpPrefill(m.engine(), null, n, engine.warmUpNanos()), n + " prompt tokens", progress);
                         double before = probe != null ? probe.median(3) : Double.NaN;
                         double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
                         double ceiling = probe != null ? (before + probe.median(3)) / 2 : Double.NaN;

@@ -76,9 +76,10 @@ public final class DecodeBench {
 
     /**
      * Two batches ({@code base} and {@code other}) decoding in turns, a step of each, the one going first swapped every
-     * step (after a {@link #warmUpInTurns}); each run's tokens/s of both, timed step by step. Both see the same moments of the host, so their ratio holds
-     * when the host's bandwidth moves between runs (on this project's shared 2-vCPU hosts, one jar's batch-1 fraction
-     * ranged 0.72-0.96 over whole runs, while step-by-step ratios within a run agreed within a few percent).
+     * step (after a {@link #warmUpInTurns}); each run's tokens/s of both, timed step by step. Both see the same moments of
+     * the host, so their ratio holds when the host's bandwidth moves between runs (on this project's shared 2-vCPU hosts,
+     * one jar's batch-1 fraction ranged 0.72-0.96 over whole runs, while step-by-step ratios within a run agreed within a
+     * few percent).
      */
     public static InterleavedRuns interleaved(LlamaEngine engine, LoraAdapter[] base, LoraAdapter[] other, int tokens, int runs,
                                               Runnable afterEachRun) {
