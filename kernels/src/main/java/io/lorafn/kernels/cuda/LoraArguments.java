@@ -45,7 +45,7 @@ final class LoraArguments {
 
     /**
      * Packs {@code outputs}' segments (an empty list: that output has no adapter) for {@code rows} rows; {@code resident}
-     * gives a matrix's device address.
+     * gives a matrix's copy on the device (uploading it on first use).
      */
     static LoraArguments of(List<List<LoraSegment>> outputs, int rows, Function<MemorySegment, ? extends NativePointerObject> resident) {
         int count = outputs.size(), segments = 0, intCount = 0;
