@@ -152,3 +152,84 @@ INT8_TARGET void lf_quantize_activations(const float *x, int32_t n, int8_t *valu
         block_sums[i / 32] = _mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
     }
 }
+
+/*
+ * BF16 weights with activations rounded to BF16 (llama.cpp's vec_dot_type for BF16), with AVX512_BF16's vdpbf16ps:
+ * 32 multiply-adds an instruction and no decoding, where the exact BF16 products decode each weight to F32 and spend an
+ * FMA on each. Bf16Dot (Java) defines the bits: per (row, sequence) one accumulator of 16 lanes, from zero, through the
+ * row's 32-column chunks in order, lane l adding chunk column 2l+1's product, rounded to nearest even, then column
+ * 2l's, rounded, with denormal inputs and results flushed to zero (the instruction's own rounding, checked on Zen 4:
+ * RESULTS.md, fifteenth session); then the lanes folded in a fixed order (fold16). Rows go four at a time and sequences
+ * two at a time, so that each load feeds several instructions; each (row, sequence) keeps its order, so a batch
+ * gives every sequence its solo bits. Callers check the CPU has avx512_bf16.
+ */
+#define BF16DOT_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+
+/* Lane i + lane i+8, then i + i+4, then i + i+2, then lane 0 + lane 1 (Bf16Dot.fold). */
+static inline __attribute__((always_inline)) BF16DOT_TARGET float fold16(__m512 v) {
+    __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(_mm_add_ss(c, _mm_shuffle_ps(c, c, 1)));
+}
+
+static inline __attribute__((always_inline)) BF16DOT_TARGET __m512bh bf16_chunk(const void *at) {
+    return (__m512bh) _mm512_loadu_si512(at);
+}
+
+/* out[s·out_stride + r] = row r · sequence s for rows [0, rows) at w (row_bytes apart), x the sequences' BF16
+   activations one after another (n each, a multiple of 32). */
+BF16DOT_TARGET void lf_bf16_matmul_bf16x(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint16_t *x, int32_t n, int32_t batch,
+                                         float *out, int32_t out_stride) {
+    int32_t r = 0;
+    for (; r + 3 < rows; r += 4) {
+        const uint8_t *w0 = w + r * row_bytes;
+        int32_t s = 0;
+        for (; s + 1 < batch; s += 2) {
+            const uint16_t *x0 = x + (int64_t) s * n, *x1 = x0 + n;
+            __m512 a00 = _mm512_setzero_ps(), a10 = a00, a20 = a00, a30 = a00, a01 = a00, a11 = a00, a21 = a00, a31 = a00;
+            for (int32_t i = 0; i < n; i += 32) {
+                if (s == 0) { /* the first pass over these rows brings the next four into L2 */
+                    for (int k = 4; k < 8; k++) _mm_prefetch((const char *) w0 + k * row_bytes + 2 * (int64_t) i, _MM_HINT_T1);
+                }
+                __m512bh v0 = bf16_chunk(x0 + i), v1 = bf16_chunk(x1 + i);
+                __m512bh k0 = bf16_chunk(w0 + 2 * (int64_t) i), k1 = bf16_chunk(w0 + row_bytes + 2 * (int64_t) i);
+                __m512bh k2 = bf16_chunk(w0 + 2 * row_bytes + 2 * (int64_t) i), k3 = bf16_chunk(w0 + 3 * row_bytes + 2 * (int64_t) i);
+                a00 = _mm512_dpbf16_ps(a00, k0, v0); a10 = _mm512_dpbf16_ps(a10, k1, v0);
+                a20 = _mm512_dpbf16_ps(a20, k2, v0); a30 = _mm512_dpbf16_ps(a30, k3, v0);
+                a01 = _mm512_dpbf16_ps(a01, k0, v1); a11 = _mm512_dpbf16_ps(a11, k1, v1);
+                a21 = _mm512_dpbf16_ps(a21, k2, v1); a31 = _mm512_dpbf16_ps(a31, k3, v1);
+            }
+            float *o0 = out + (int64_t) s * out_stride + r, *o1 = o0 + out_stride;
+            o0[0] = fold16(a00); o0[1] = fold16(a10); o0[2] = fold16(a20); o0[3] = fold16(a30);
+            o1[0] = fold16(a01); o1[1] = fold16(a11); o1[2] = fold16(a21); o1[3] = fold16(a31);
+        }
+        for (; s < batch; s++) {
+            const uint16_t *x0 = x + (int64_t) s * n;
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int32_t i = 0; i < n; i += 32) {
+                if (s == 0) {
+                    for (int k = 4; k < 8; k++) _mm_prefetch((const char *) w0 + k * row_bytes + 2 * (int64_t) i, _MM_HINT_T1);
+                }
+                __m512bh v0 = bf16_chunk(x0 + i);
+                a0 = _mm512_dpbf16_ps(a0, bf16_chunk(w0 + 2 * (int64_t) i), v0);
+                a1 = _mm512_dpbf16_ps(a1, bf16_chunk(w0 + row_bytes + 2 * (int64_t) i), v0);
+                a2 = _mm512_dpbf16_ps(a2, bf16_chunk(w0 + 2 * row_bytes + 2 * (int64_t) i), v0);
+                a3 = _mm512_dpbf16_ps(a3, bf16_chunk(w0 + 3 * row_bytes + 2 * (int64_t) i), v0);
+            }
+            float *o0 = out + (int64_t) s * out_stride + r;
+            o0[0] = fold16(a0); o0[1] = fold16(a1); o0[2] = fold16(a2); o0[3] = fold16(a3);
+        }
+    }
+    for (; r < rows; r++) {
+        const uint8_t *w0 = w + r * row_bytes;
+        for (int32_t s = 0; s < batch; s++) {
+            const uint16_t *x0 = x + (int64_t) s * n;
+            __m512 a = _mm512_setzero_ps();
+            for (int32_t i = 0; i < n; i += 32) {
+                a = _mm512_dpbf16_ps(a, bf16_chunk(w0 + 2 * (int64_t) i), bf16_chunk(x0 + i));
+            }
+            out[(int64_t) s * out_stride + r] = fold16(a);
+        }
+    }
+}

@@ -13,7 +13,9 @@ import java.util.Locale;
  *       Batching still never changes a sequence's result.</li>
  * </ul>
  *
- * BF16, F32 and adapter matrices always take F32 activations.
+ * With {@link #Q8}, BF16 weights take the activations rounded to BF16 where the CPU has AVX512_BF16 (llama.cpp's
+ * {@code vec_dot_type} for BF16: {@code io.lorafn.kernels.cpu.Bf16Dot}), and F32 activations elsewhere. F32 and adapter
+ * matrices always take F32 activations.
  */
 public enum Activations {
     F32,

@@ -78,6 +78,22 @@ public final class BenchCommand {
             return Activations.parse(activations).name().toLowerCase(Locale.ROOT);
         }
 
+        /**
+         * What this run's weights were multiplied with: {@code f32}; {@code q8} (Q8_0 and Q4_0 with 8-bit activations); or
+         * {@code bf16}, BF16 weights with activations rounded to BF16, which {@code q8} means for them on a CPU with
+         * AVX512_BF16 (elsewhere BF16 weights keep {@code f32}). Where the products run on a GPU, the setting as given.
+         */
+        String activationsOf(LoadedModel m) {
+            WeightFormat f = ImageCommand.parse(format);
+            if (!(m.backend() instanceof CpuBackend cpu)) {
+                return activations();
+            }
+            if (f == WeightFormat.BF16) {
+                return cpu.bf16Activations() ? "bf16" : "f32";
+            }
+            return cpu.activations().quantizes(f) ? "q8" : "f32";
+        }
+
         /** Sets LORAFN_ACTIVATIONS's property, which the CPU backend reads as the model opens, until closed. */
         ScopedProperty activationsForThisRun() {
             return ScopedProperty.set(Activations.PROPERTY, activations());
@@ -193,7 +209,7 @@ public final class BenchCommand {
                         PairedRuns runs = DecodeBench.run(m.engine(), adapters, tokens, engine.runs, probe, 3, () -> progress.advance(1));
                         long perToken = DecodeBench.bytesPerStep(m.engine(), adapters) / batch;
                         String held = mode.equals("none") ? "none" : adapters[0].modules().get(0).a().format().name().toLowerCase(Locale.ROOT);
-                        DecodeResult r = new DecodeResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode, mode.equals("none") ? 0 : adapter.rank,
+                        DecodeResult r = new DecodeResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activationsOf(m), batch, mode, mode.equals("none") ? 0 : adapter.rank,
                                 held, runs.medianTokensPerS(), perToken, runs.medianBandwidthGbS(), runs.minBandwidthGbS(), runs.maxBandwidthGbS(),
                                 runs.medianFraction(perToken), m.imageHugePageShare().orElse(Double.NaN));
                         System.out.println(r.toJson());
@@ -224,7 +240,7 @@ public final class BenchCommand {
                     "batch " + batch + ", adapters " + mode + " in turns with none", progress);
             DecodeBench.InterleavedRuns runs = DecodeBench.interleaved(m.engine(), new LoraAdapter[batch], adapters, tokens, engine.runs,
                     () -> progress.advance(1));
-            System.out.println(new VersusResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), batch, mode,
+            System.out.println(new VersusResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activationsOf(m), batch, mode,
                     Stats.median(runs.otherTokensPerS()), Stats.median(runs.baseTokensPerS()), runs.medianRatio()).toJson());
         }
 
@@ -261,7 +277,7 @@ public final class BenchCommand {
             engine.warmUpNanos(); // a bad value stops the command before the model opens
             try (ScopedProperty a = engine.activationsForThisRun(); LoadedModel m = engine.open()) {
                 // exact products on the CPU are bound by F32 multiply-adds: their share of the machine's, read beside the runs
-                boolean f32MultiplyAdds = m.backend() instanceof CpuBackend cpu && !cpu.activations().quantizes(ImageCommand.parse(engine.format));
+                boolean f32MultiplyAdds = engine.activationsOf(m).equals("f32") && m.backend() instanceof CpuBackend;
                 try (ComputeProbe probe = f32MultiplyAdds ? new ComputeProbe(engine.effectiveThreads()) : null) {
                     ConsoleProgressBar progress = new ConsoleProgressBar();
                     progress.start("prefill runs", (long) lengths.size() * (engine.runs + 1));
@@ -270,7 +286,7 @@ public final class BenchCommand {
                         double before = probe != null ? probe.median(3) : Double.NaN;
                         double tps = DecodeBench.prefillTokensPerSecond(m.engine(), null, n, engine.runs, () -> progress.advance(1));
                         double ceiling = probe != null ? (before + probe.median(3)) / 2 : Double.NaN;
-                        System.out.println(new PrefillResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activations(), n,
+                        System.out.println(new PrefillResult(EngineOptions.kernels(m), engine.format.toLowerCase(Locale.ROOT), engine.activationsOf(m), n,
                                 tps, DecodeBench.multiplyAddsPerPromptToken(m.engine(), n), ceiling).toJson());
                     }
                     progress.done();

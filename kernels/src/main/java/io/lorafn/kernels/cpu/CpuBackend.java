@@ -91,6 +91,14 @@ public final class CpuBackend implements Backend {
         return activations;
     }
 
+    /**
+     * Whether BF16 weights take activations rounded to BF16 here ({@link Bf16Dot}): with 8-bit activations, on a CPU
+     * with AVX512_BF16. Elsewhere they keep F32 activations.
+     */
+    public boolean bf16Activations() {
+        return activations == Activations.Q8 && products != null && products.bf16Dot != null;
+    }
+
     /** Whether the 8-bit activation products run in C here (else in Java, far slower). */
     public boolean int8InNative() {
         return products != null && products.hasInt8Products();
@@ -110,7 +118,7 @@ public final class CpuBackend implements Backend {
     public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
         QuantizedActivations q = quantized(w, x, batch, 0);
         if (gang == null || w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-            matmulRows(w, x, q, out, batch, 0, w.rows());
+            weightRows(w, x, q, out, batch, 0, w.rows());
             return;
         }
         gang.run(part -> matmulSlice(w, x, q, out, batch, part));
@@ -172,7 +180,7 @@ public final class CpuBackend implements Backend {
     private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int part) {
         if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
             if (part == 0) {
-                matmulRows(w, x, q, out, batch, 0, w.rows());
+                weightRows(w, x, q, out, batch, 0, w.rows());
             }
             return;
         }
@@ -180,8 +188,21 @@ public final class CpuBackend implements Backend {
         int slice = ((w.rows() + threads - 1) / threads + group - 1) / group * group;
         int from = part * slice;
         if (from < w.rows()) {
-            matmulRows(w, x, q, out, batch, from, Math.min(w.rows(), from + slice));
+            weightRows(w, x, q, out, batch, from, Math.min(w.rows(), from + slice));
         }
+    }
+
+    /**
+     * A base weight product's rows: BF16 weights with BF16 activations where this backend takes them
+     * ({@link #bf16Activations}), else {@link #matmulRows}. Adapter matrices go to matmulRows directly: they keep F32
+     * activations.
+     */
+    private void weightRows(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int from, int to) {
+        if (bf16Activations() && Bf16Dot.handles(w)) {
+            products.bf16Dot.multiply(w, Bf16Dot.round(x, batch, w.cols()), batch, out, from, to, scratch(1, batch * (to - from)));
+            return;
+        }
+        matmulRows(w, x, q, out, batch, from, to);
     }
 
     /**

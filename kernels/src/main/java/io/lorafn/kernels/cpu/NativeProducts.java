@@ -106,6 +106,8 @@ final class NativeProducts {
     final NativeInt8Products int8;
     /** The build {@link #int8} comes from, or null. */
     final Build int8From;
+    /** BF16 weights with BF16 activations, where this is the AVX-512 build on a CPU with AVX512_BF16; else null. */
+    final Bf16Dot bf16Dot;
 
     private NativeProducts(Build build, Path library) {
         this.build = build;
@@ -137,6 +139,7 @@ final class NativeProducts {
         int8 = int8Build == null ? null : new NativeInt8Products(int8Build == build ? symbols
                 : SymbolLookup.libraryLookup(extractLibrary(int8Build), Arena.global()));
         int8From = int8Build;
+        bf16Dot = build == Build.AVX512 ? Bf16Dot.where(CPU_FLAGS, symbols) : null;
     }
 
     /**

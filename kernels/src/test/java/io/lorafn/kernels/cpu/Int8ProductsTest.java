@@ -188,18 +188,29 @@ class Int8ProductsTest {
     }
 
     @Test
-    void otherFormatsAndAdaptersKeepF32Activations() {
+    void f32WeightsKeepF32ActivationsAndBf16WeightsTakeBf16OnesWhereTheCpuHasThem() {
         assertTrue(Activations.Q8.quantizes(WeightFormat.Q4_0));
         assertTrue(!Activations.Q8.quantizes(WeightFormat.BF16) && !Activations.Q8.quantizes(WeightFormat.F32));
         assertTrue(!Activations.F32.quantizes(WeightFormat.Q8_0));
         SplittableRandom r = new SplittableRandom(2);
         try (Arena arena = Arena.ofShared(); CpuBackend int8 = new CpuBackend(1, Activations.Q8); CpuBackend exact = new CpuBackend(1, Activations.F32)) {
-            WeightMatrix m = NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 16, 64);
+            WeightMatrix f32 = NativeProductsTest.matrix(arena, WeightFormat.F32, r, 16, 64);
             float[][] x = inputs(r, 1, 64);
             float[][] a = new float[1][16], b = new float[1][16];
-            int8.matmul(m, x, a, 1);
-            exact.matmul(m, x, b, 1);
+            int8.matmul(f32, x, a, 1);
+            exact.matmul(f32, x, b, 1);
             assertArrayEquals(b[0], a[0]);
+            WeightMatrix bf16 = NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 16, 64);
+            int8.matmul(bf16, x, a, 1);
+            exact.matmul(bf16, x, b, 1);
+            if (int8.bf16Activations()) { // llama.cpp's vec_dot_type for BF16, through AVX512_BF16 (Bf16DotTest)
+                short[] rounded = Bf16Dot.round(x, 1, 64);
+                for (int row = 0; row < 16; row++) {
+                    assertEquals(Float.floatToRawIntBits(Bf16Dot.dot(bf16, row, rounded, 0)), Float.floatToRawIntBits(a[0][row]), "row " + row);
+                }
+            } else {
+                assertArrayEquals(b[0], a[0]);
+            }
         }
     }
 }
