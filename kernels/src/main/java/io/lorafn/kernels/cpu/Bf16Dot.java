@@ -41,23 +41,15 @@ final class Bf16Dot {
         return w.format() == WeightFormat.BF16 && w.cols() % 32 == 0;
     }
 
-    /** x rounded to BF16 (to nearest even; a NaN stays a NaN), sequence after sequence, n each. */
+    /** x rounded to BF16 ({@link Bf16Kernel#round}), sequence after sequence, n each. */
     static short[] round(float[][] x, int batch, int n) {
         short[] out = new short[batch * n];
         for (int s = 0; s < batch; s++) {
             for (int i = 0; i < n; i++) {
-                out[s * n + i] = round(x[s][i]);
+                out[s * n + i] = Bf16Kernel.round(x[s][i]);
             }
         }
         return out;
-    }
-
-    static short round(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
     }
 
     /** out[s][from..to) = rows [from, to) of w · sequence s of {@code x} (from {@link #round}), for every sequence. */
@@ -111,7 +103,7 @@ final class Bf16Dot {
 
     /** A BF16 value as a float, a denormal flushed to zero. */
     private static float value(short bf16) {
-        return flushed(Float.intBitsToFloat((bf16 & 0xFFFF) << 16));
+        return flushed(Bf16Kernel.bf16(bf16));
     }
 
     private static float flushed(float f) {

@@ -56,10 +56,17 @@ final class Bf16Kernel implements RowKernel {
     @Override
     public void quantize(float[] row, MemorySegment w, long offset, int n) {
         for (int i = 0; i < n; i++) {
-            int bits = Float.floatToRawIntBits(row[i]);
-            short b = Float.isNaN(row[i]) ? (short) ((bits >>> 16) | 0x40) : (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
-            w.set(SHORT, offset + 2L * i, b);
+            w.set(SHORT, offset + 2L * i, round(row[i]));
         }
+    }
+
+    /** {@code v} as BF16 bits, rounded to nearest even (as torch casts to bfloat16); a NaN stays a NaN. */
+    static short round(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if (Float.isNaN(v)) {
+            return (short) ((bits >>> 16) | 0x40);
+        }
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
     }
 
     static float bf16(short bits) {
