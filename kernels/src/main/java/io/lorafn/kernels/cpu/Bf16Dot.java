@@ -52,21 +52,17 @@ final class Bf16Dot {
         return out;
     }
 
-    /** out[s][from..to) = rows [from, to) of w · sequence s of {@code x} (from {@link #round}), for every sequence. */
+    /**
+     * out[s][from..to) = rows [from, to) of w · sequence s of {@code x} (from {@link #round}), for every sequence, through
+     * {@link BatchedResults}.
+     */
     void multiply(WeightMatrix w, short[] x, int batch, float[][] out, int from, int to, float[] results) {
         int n = w.cols(), rows = to - from;
         if (!handles(w) || x.length < batch * n) {
             throw new IllegalArgumentException(w.name() + ": " + w.format() + " " + n + " columns with " + x.length + " activations");
         }
-        for (int b = 0; b < batch; b++) {
-            java.util.Objects.checkFromToIndex(from, to, Math.min(w.rows(), out[b].length));
-        }
-        boolean one = batch == 1;
-        if (!one && results.length < batch * rows) {
-            throw new IllegalArgumentException("scratch too small for " + batch + " sequences");
-        }
+        MemorySegment y = BatchedResults.target(w, out, batch, from, to, results);
         long rowBytes = w.format().rowBytes(n);
-        MemorySegment y = one ? MemorySegment.ofArray(out[0]).asSlice(4L * from) : MemorySegment.ofArray(results);
         try {
             matmul.invokeExact(NativeProducts.rowsFrom(w, from), rowBytes, rows, MemorySegment.ofArray(x), n, batch, y, rows);
         } catch (RuntimeException | Error e) {
@@ -74,11 +70,7 @@ final class Bf16Dot {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-        if (!one) {
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(results, b * rows, out[b], from, rows);
-            }
-        }
+        BatchedResults.copyOut(out, batch, from, to, results);
     }
 
     /** The definition: row {@code row} of w · the BF16 activations at x[offset, offset + n). */

@@ -46,10 +46,7 @@ final class NativeInt8Products {
         }
     }
 
-    /**
-     * out[s][from..to) for every sequence of {@code x}: one sequence straight into its output, several through
-     * {@code results} (batch × (to - from)), which the C product fills first.
-     */
+    /** out[s][from..to) for every sequence of {@code x}, through {@link BatchedResults}. */
     void multiply(WeightMatrix w, QuantizedActivations x, float[][] out, int from, int to, float[] results) {
         if (!w.format().tiled()) {
             throw new IllegalArgumentException(w.format() + " takes F32 activations");
@@ -58,14 +55,7 @@ final class NativeInt8Products {
             throw new IllegalArgumentException(w.name() + ": " + x.n + " quantized activations for " + w.cols() + " columns");
         }
         int rows = to - from;
-        for (int b = 0; b < x.batch; b++) {
-            java.util.Objects.checkFromToIndex(from, to, Math.min(w.rows(), out[b].length));
-        }
-        boolean one = x.batch == 1;
-        if (!one && results.length < x.batch * rows) {
-            throw new IllegalArgumentException("scratch too small for " + x.batch + " sequences");
-        }
-        MemorySegment y = one ? MemorySegment.ofArray(out[0]).asSlice(4L * from) : MemorySegment.ofArray(results);
+        MemorySegment y = BatchedResults.target(w, out, x.batch, from, to, results);
         MethodHandle kernel = w.format() == WeightFormat.Q8_0 ? q8Matmul : q4Matmul;
         try {
             kernel.invokeExact(NativeProducts.tileOf(w, from), w.format().tileBytes(x.n), from % WeightFormat.TILE_ROWS,
@@ -76,10 +66,6 @@ final class NativeInt8Products {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
-        if (!one) {
-            for (int b = 0; b < x.batch; b++) {
-                System.arraycopy(results, b * rows, out[b], from, rows);
-            }
-        }
+        BatchedResults.copyOut(out, x.batch, from, to, results);
     }
 }
