@@ -117,11 +117,12 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmul(WeightMatrix w, float[][] x, float[][] out, int batch) {
         QuantizedActivations q = quantized(w, x, batch, 0);
+        short[] xb = roundedToBf16(w, x, batch);
         if (gang == null || w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-            weightRows(w, x, q, out, batch, 0, w.rows());
+            weightRows(w, x, q, xb, out, batch, 0, w.rows());
             return;
         }
-        gang.run(part -> matmulSlice(w, x, q, out, batch, part));
+        gang.run(part -> matmulSlice(w, x, q, xb, out, batch, part));
     }
 
     /** Tasks dealt round-robin to the threads (the caller's takes task 0): attention heads of equal cost. */
@@ -155,6 +156,11 @@ public final class CpuBackend implements Backend {
         return q;
     }
 
+    /** The activations rounded to BF16, once for all threads, where this product takes them ({@link Bf16Dot}); else null. */
+    private short[] roundedToBf16(WeightMatrix w, float[][] x, int batch) {
+        return bf16Activations() && Bf16Dot.handles(w) ? Bf16Dot.round(x, batch, w.cols()) : null;
+    }
+
     /** Each thread takes its slice of every matrix in turn: one wait for the slowest thread instead of one per matrix. */
     @Override
     public void matmulEach(List<WeightMatrix> ws, float[][] x, List<float[][]> outs, int batch) {
@@ -163,24 +169,27 @@ public final class CpuBackend implements Backend {
             return;
         }
         QuantizedActivations[] q = new QuantizedActivations[ws.size()];
+        short[][] xb = new short[ws.size()][];
         int slots = 0;
-        for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize it once
-            boolean same = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
+        for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize or round it once
+            boolean sameShape = i > 0 && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
+            boolean same = sameShape && q[i - 1] != null;
             q[i] = same ? q[i - 1] : quantized(ws.get(i), x, batch, slots);
             slots += !same && q[i] != null ? 1 : 0;
+            xb[i] = sameShape && xb[i - 1] != null ? xb[i - 1] : roundedToBf16(ws.get(i), x, batch);
         }
         gang.run(part -> {
             for (int i = 0; i < ws.size(); i++) {
-                matmulSlice(ws.get(i), x, q[i], outs.get(i), batch, part);
+                matmulSlice(ws.get(i), x, q[i], xb[i], outs.get(i), batch, part);
             }
         });
     }
 
     /** Thread {@code part}'s share of a product: its contiguous slice, or the whole of a small one on the caller's thread. */
-    private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int part) {
+    private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, short[] xb, float[][] out, int batch, int part) {
         if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
             if (part == 0) {
-                weightRows(w, x, q, out, batch, 0, w.rows());
+                weightRows(w, x, q, xb, out, batch, 0, w.rows());
             }
             return;
         }
@@ -188,18 +197,18 @@ public final class CpuBackend implements Backend {
         int slice = ((w.rows() + threads - 1) / threads + group - 1) / group * group;
         int from = part * slice;
         if (from < w.rows()) {
-            weightRows(w, x, q, out, batch, from, Math.min(w.rows(), from + slice));
+            weightRows(w, x, q, xb, out, batch, from, Math.min(w.rows(), from + slice));
         }
     }
 
     /**
-     * A base weight product's rows: BF16 weights with BF16 activations where this backend takes them
-     * ({@link #bf16Activations}), else {@link #matmulRows}. Adapter matrices go to matmulRows directly: they keep F32
-     * activations.
+     * A base weight product's rows: BF16 weights with the activations rounded to BF16 ({@code xb}, from
+     * {@link #roundedToBf16}) where this backend takes them, else {@link #matmulRows}. Adapter matrices go to matmulRows
+     * directly: they keep F32 activations.
      */
-    private void weightRows(WeightMatrix w, float[][] x, QuantizedActivations q, float[][] out, int batch, int from, int to) {
-        if (bf16Activations() && Bf16Dot.handles(w)) {
-            products.bf16Dot.multiply(w, Bf16Dot.round(x, batch, w.cols()), batch, out, from, to, scratch(1, batch * (to - from)));
+    private void weightRows(WeightMatrix w, float[][] x, QuantizedActivations q, short[] xb, float[][] out, int batch, int from, int to) {
+        if (xb != null) {
+            products.bf16Dot.multiply(w, xb, batch, out, from, to, scratch(1, batch * (to - from)));
             return;
         }
         matmulRows(w, x, q, out, batch, from, to);
