@@ -129,6 +129,23 @@ static void *run_slice(void *p) {
     return NULL;
 }
 
+/*
+ * The whole matrix's slice cut into one per thread (1 or 2): each a contiguous share of the rows, as the engine's threads
+ * split a product; the tiled formats' second share starts on a whole tile.
+ */
+static void split_rows(slice whole, int threads, slice s[2]) {
+    int bf16 = !strcmp(whole.kernel, "bf16");
+    int32_t rows = whole.rows, half = bf16 ? rows / 2 : rows / 32 * 16;
+    for (int k = 0; k < threads; k++) {
+        int32_t from = threads == 1 ? 0 : k * half;
+        s[k] = whole;
+        s[k].w = whole.w + (bf16 ? (int64_t) from * whole.stride : (int64_t) from / 16 * whole.stride); /* stride: a row, or a tile */
+        s[k].first = bf16 ? 0 : from;
+        s[k].rows = threads == 1 ? rows : (k == 0 ? half : rows - half);
+        s[k].out = whole.out + from;
+    }
+}
+
 static uint32_t next_random(uint64_t *state) {
     *state = *state * 6364136223846793005ull + 1442695040888963407ull;
     return (uint32_t) (*state >> 33);
@@ -187,14 +204,9 @@ static int products(int argc, char **argv) {
     double ghz = clock_ghz();
     int iterations = (int) (2e9 / ((double) copies * rows * n * batch)); /* about a second's work per timing */
     if (iterations < 1) iterations = 1;
-    int32_t half = bf16 ? rows / 2 : rows / 32 * 16; /* tiled formats' threads start on whole tiles */
     slice s[2];
-    for (int k = 0; k < threads; k++) {
-        int32_t from = threads == 1 ? 0 : k * half, count = threads == 1 ? rows : (k == 0 ? half : rows - half);
-        int64_t offset = bf16 ? (int64_t) from * row_bytes : (int64_t) from / 16 * (row_bytes * 16);
-        s[k] = (slice) {kernel, w + offset, bf16 ? row_bytes : row_bytes * 16, matrix_bytes, (int32_t) copies, bf16 ? 0 : from, count, n,
-                        batch, iterations, x, xq, sums, dxv, out + from, rows};
-    }
+    split_rows((slice) {kernel, w, bf16 ? row_bytes : row_bytes * 16, matrix_bytes, (int32_t) copies, 0, rows, n, batch, iterations, x,
+                        xq, sums, dxv, out, rows}, threads, s);
     double best = 1e30;
     for (int rep = 0; rep < 5; rep++) {
         pthread_t tid[2];
@@ -224,72 +236,57 @@ static int products(int argc, char **argv) {
 #define ALT_ROWS 8192 /* gate/up's shape */
 #define ALT_COLS 2048
 
+/* A read pass over one thread's half of the buffer with 256-bit loads, as the JVM's BandwidthProbe reads. */
 typedef struct {
-    const uint8_t *buffer;
-    int64_t bytes;
-    int part, q4; /* part: which thread; q4: the Q4_0 product, else Q8_0; read_only: a plain read pass */
-    int read_only;
-    const int8_t *xq;
-    const int32_t *sums;
-    const float *dxv;
-    float *out;
+    const uint8_t *from, *to;
     volatile uint32_t sink;
-} alternation;
+} read_half;
 
-/* A read pass over this thread's half with 256-bit loads (as the JVM's BandwidthProbe), or its half of each matrix's
-   rows, matrix after matrix over the whole buffer (as the engine's threads split a product). */
-static void *alternation_part(void *p) {
-    alternation *a = p;
-    if (a->read_only) {
-        const uint8_t *from = a->buffer + a->part * (a->bytes / 2), *to = from + a->bytes / 2;
-        __m256i acc = _mm256_setzero_si256();
-        for (const uint8_t *at = from; at < to; at += 128) {
-            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) at));
-            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 32)));
-            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 64)));
-            acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 96)));
-        }
-        a->sink = (uint32_t) _mm256_extract_epi32(acc, 0);
-        return NULL;
+static void *read_pass(void *p) {
+    read_half *r = p;
+    __m256i acc = _mm256_setzero_si256();
+    for (const uint8_t *at = r->from; at < r->to; at += 128) {
+        acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) at));
+        acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 32)));
+        acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 64)));
+        acc = _mm256_xor_si256(acc, _mm256_load_si256((const __m256i *) (at + 96)));
     }
-    int64_t matrix = (int64_t) ALT_ROWS * ALT_COLS / 32 * (a->q4 ? 18 : 34), tile = matrix / (ALT_ROWS / 16);
-    int32_t half = ALT_ROWS / 2;
-    for (int64_t at = 0; at + matrix <= a->bytes; at += matrix) {
-        const uint8_t *w = a->buffer + at + (int64_t) a->part * (half / 16) * tile;
-        if (a->q4) lf_q4_0_matmul_int8(w, tile, a->part * half, half, a->xq, a->sums, a->dxv, ALT_COLS, 1, a->out + a->part * half, 0);
-        else lf_q8_0_matmul_int8(w, tile, a->part * half, half, a->xq, a->sums, a->dxv, ALT_COLS, 1, a->out + a->part * half, 0);
-    }
+    r->sink = (uint32_t) _mm256_extract_epi32(acc, 0);
     return NULL;
 }
 
-/* GB/s of one two-thread pass: 0 a read pass, 1 the Q4_0 product, 2 the Q8_0 product (counting whole matrices). */
-static double alternation_pass(alternation *shared, int what) {
+/* GB/s of a two-thread read pass over the buffer. */
+static double read_gb_s(const uint8_t *buffer, int64_t bytes) {
     pthread_t tid[2];
-    alternation parts[2] = {*shared, *shared};
+    read_half halves[2] = {{buffer, buffer + bytes / 2, 0}, {buffer + bytes / 2, buffer + bytes, 0}};
     double t0 = now();
-    for (int k = 0; k < 2; k++) {
-        parts[k].part = k;
-        parts[k].read_only = what == 0;
-        parts[k].q4 = what == 1;
-        pthread_create(&tid[k], NULL, alternation_part, &parts[k]);
-    }
+    for (int k = 0; k < 2; k++) pthread_create(&tid[k], NULL, read_pass, &halves[k]);
     for (int k = 0; k < 2; k++) pthread_join(tid[k], NULL);
-    double seconds = now() - t0;
-    if (what == 0) return shared->bytes / seconds / 1e9;
-    int64_t matrix = (int64_t) ALT_ROWS * ALT_COLS / 32 * (what == 1 ? 18 : 34);
-    return (double) (shared->bytes / matrix * matrix) / seconds / 1e9;
+    return bytes / (now() - t0) / 1e9;
+}
+
+/* GB/s of weights of one 8-bit product pass over the buffer, as gate/up's shape repeated, split over two threads. */
+static double product_gb_s(const char *kernel, const uint8_t *buffer, int64_t bytes, const int8_t *xq, const int32_t *sums,
+                           const float *dxv, float *out) {
+    int64_t matrix = (int64_t) ALT_ROWS * ALT_COLS / 32 * (strstr(kernel, "q4") ? 18 : 34);
+    slice s[2];
+    split_rows((slice) {kernel, buffer, matrix / (ALT_ROWS / 16), matrix, (int32_t) (bytes / matrix), 0, ALT_ROWS, ALT_COLS, 1, 1, NULL, xq,
+                        sums, dxv, out, ALT_ROWS}, 2, s);
+    pthread_t tid[2];
+    double t0 = now();
+    for (int k = 0; k < 2; k++) pthread_create(&tid[k], NULL, run_slice, &s[k]);
+    for (int k = 0; k < 2; k++) pthread_join(tid[k], NULL);
+    return (double) (bytes / matrix * matrix) / (now() - t0) / 1e9;
 }
 
 static int alternate(int reps) {
-    alternation a = {0};
-    a.bytes = 1L << 30;
-    uint8_t *buffer = aligned_alloc(2 << 20, a.bytes);
+    int64_t bytes = 1L << 30;
+    uint8_t *buffer = aligned_alloc(2 << 20, bytes);
     uint64_t state = 7;
-    for (int64_t i = 0; i < a.bytes; i += 4) {
+    for (int64_t i = 0; i < bytes; i += 4) {
         uint32_t v = next_random(&state);
         memcpy(buffer + i, &v, 4);
     }
-    a.buffer = buffer;
     int8_t *xq = aligned_alloc(64, ALT_COLS);
     int32_t *sums = aligned_alloc(64, ALT_COLS / 32 * sizeof(int32_t));
     float *dxv = aligned_alloc(64, ALT_COLS / 4 * sizeof(float)), *out = aligned_alloc(64, ALT_ROWS * sizeof(float));
@@ -299,14 +296,11 @@ static int alternate(int reps) {
         for (int j = 0; j < 32; j++) sums[b] += xq[32 * b + j];
     }
     for (int i = 0; i < ALT_COLS / 4; i++) dxv[i] = 0.01f;
-    a.xq = xq;
-    a.sums = sums;
-    a.dxv = dxv;
-    a.out = out;
     printf("read GB/s | 8-bit Q4_0 GB/s (÷ reads either side) | read | 8-bit Q8_0 GB/s (÷) | read\n");
-    double before = alternation_pass(&a, 0);
+    double before = read_gb_s(buffer, bytes);
     for (int r = 0; r < reps; r++) {
-        double q4 = alternation_pass(&a, 1), middle = alternation_pass(&a, 0), q8 = alternation_pass(&a, 2), after = alternation_pass(&a, 0);
+        double q4 = product_gb_s("q4_0-int8", buffer, bytes, xq, sums, dxv, out), middle = read_gb_s(buffer, bytes);
+        double q8 = product_gb_s("q8_0-int8", buffer, bytes, xq, sums, dxv, out), after = read_gb_s(buffer, bytes);
         printf("%.1f | %.1f (%.2f) | %.1f | %.1f (%.2f) | %.1f\n", before, q4, q4 / ((before + middle) / 2), middle, q8,
                q8 / ((middle + after) / 2), after);
         fflush(stdout);
