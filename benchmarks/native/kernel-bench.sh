@@ -3,7 +3,7 @@
 # runs the given measurement, or, with no arguments, the set RESULTS.md quotes. Needs gcc and an AVX-512 CPU.
 #   benchmarks/native/kernel-bench.sh                       probe, then every product on the 1b shapes
 #   benchmarks/native/kernel-bench.sh probe
-#   benchmarks/native/kernel-bench.sh alternate [REPS]      the 8-bit products against read passes just before and after
+#   benchmarks/native/kernel-bench.sh alternate [REPS [KERNEL...]]  products (default: the 8-bit ones) against read passes before and after
 #   benchmarks/native/kernel-bench.sh KERNEL ROWS COLS BATCH THREADS [MB]
 #   BUILD=avx2 benchmarks/native/kernel-bench.sh ...        the same, on the AVX2 build's products
 set -euo pipefail
@@ -26,7 +26,7 @@ if [ $# -gt 0 ]; then
 fi
 "$OUT/kernel_bench" probe
 # the 1b preset's two shapes that hold most of its weights: gate/up (8192 x 2048) and down (2048 x 8192)
-for kernel in bf16 q8_0 q4_0 q8_0-int8 q4_0-int8; do
+for kernel in bf16 q8_0 q4_0 q8_0-int8 q4_0-int8 bf16-bf16; do
   for shape in "8192 2048" "2048 8192"; do
     for threads in 1 2; do
       "$OUT/kernel_bench" $kernel $shape 1 $threads          # batch 1 from memory (256 MB streamed)

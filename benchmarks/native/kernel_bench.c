@@ -6,11 +6,13 @@
  * kernels' own sources and compiler flags.
  *
  *   kernel_bench probe                         one core: clock, 512-bit FMA rate, and which instruction mixes issue together
- *   kernel_bench alternate [REPS]             two threads: a read pass, the 8-bit Q4_0 product, a read pass, the 8-bit
- *                                              Q8_0 product, a read pass, REPS times over 1 GiB; each product's GB/s
- *                                              against the mean of the passes either side (this host's bandwidth moves)
+ *   kernel_bench alternate [REPS [KERNEL...]] two threads, batch 1: a read pass, then each kernel's product followed by a
+ *                                              read pass (by default the 8-bit Q4_0 and Q8_0), REPS times over 1 GiB; each
+ *                                              product's GB/s against the mean of the passes either side (this host's
+ *                                              bandwidth moves)
  *   kernel_bench KERNEL ROWS COLS BATCH THREADS [MB]
- *       KERNEL: q8_0 | bf16 | q4_0 (F32 activations) | q8_0-int8 | q4_0-int8 (8-bit activations)
+ *       KERNEL: q8_0 | bf16 | q4_0 (F32 activations) | q8_0-int8 | q4_0-int8 (8-bit activations) | bf16-bf16 (BF16
+ *               weights and activations, AVX512_BF16)
  *       MB: the weight bytes to stream (default 256: from memory); a small value (4) keeps the matrix in L3.
  * Prints GB/s of weights, G multiply-adds/s and weight-products per cycle (at the probed clock), and a hash of
  * the outputs, so that two builds can be checked for the same bits.
@@ -30,6 +32,8 @@ int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const 
                        int32_t out_stride);
 void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
                     float *out, int32_t out_stride);
+void lf_bf16_matmul_bf16x(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint16_t *x, int32_t n, int32_t batch, float *out,
+                          int32_t out_stride);
 void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
                          const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
 void lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
@@ -98,6 +102,7 @@ typedef struct {
     const int8_t *xq;
     const int32_t *sums;
     const float *dxv;
+    const uint16_t *xb;   /* x rounded to BF16, for bf16-bf16 */
     float *out;
     int32_t out_stride;
 } slice;
@@ -109,6 +114,8 @@ static void product(const slice *s, const uint8_t *w) {
     } else if (!strcmp(k, "bf16")) {
         if (s->batch == 1) lf_bf16_matvec(w, s->stride, s->rows, s->x, s->n, s->out);
         else lf_bf16_matmul(w, s->stride, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
+    } else if (!strcmp(k, "bf16-bf16")) {
+        lf_bf16_matmul_bf16x(w, s->stride, s->rows, s->xb, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "q4_0")) {
         lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "q4_0-int8")) { /* sequences one after another: n bytes, n/32 block sums, n/4 lane scales each */
@@ -134,7 +141,7 @@ static void *run_slice(void *p) {
  * split a product; the tiled formats' second share starts on a whole tile.
  */
 static void split_rows(slice whole, int threads, slice s[2]) {
-    int bf16 = !strcmp(whole.kernel, "bf16");
+    int bf16 = !strncmp(whole.kernel, "bf16", 4);
     int32_t rows = whole.rows, half = bf16 ? rows / 2 : rows / 32 * 16;
     for (int k = 0; k < threads; k++) {
         int32_t from = threads == 1 ? 0 : k * half;
@@ -160,10 +167,10 @@ static int products(int argc, char **argv) {
     const char *kernel = argv[1];
     int32_t rows = atoi(argv[2]), n = atoi(argv[3]), batch = atoi(argv[4]), threads = atoi(argv[5]);
     double megabytes = argc > 6 ? atof(argv[6]) : 256;
-    int q4 = !strcmp(kernel, "q4_0") || !strcmp(kernel, "q4_0-int8"), bf16 = !strcmp(kernel, "bf16");
-    if ((strcmp(kernel, "q8_0") && !bf16 && !q4 && strcmp(kernel, "q8_0-int8")) || rows <= 0 || n <= 0 || n % 64 || batch < 1
+    int q4 = !strcmp(kernel, "q4_0") || !strcmp(kernel, "q4_0-int8"), bf16 = !strncmp(kernel, "bf16", 4);
+    if ((strcmp(kernel, "q8_0") && strcmp(kernel, "bf16") && strcmp(kernel, "bf16-bf16") && !q4 && strcmp(kernel, "q8_0-int8")) || rows <= 0 || n <= 0 || n % 64 || batch < 1
         || threads < 1 || threads > 2 || (!bf16 && rows % 32)) {
-        fprintf(stderr, "usage: kernel_bench q8_0|bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS(1-2) [MB]  (COLS a multiple of 64; "
+        fprintf(stderr, "usage: kernel_bench q8_0|bf16|bf16-bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS(1-2) [MB]  (COLS a multiple of 64; "
                         "Q8_0 and Q4_0 ROWS a multiple of 32)\n       kernel_bench probe\n");
         return 2;
     }
@@ -191,6 +198,12 @@ static int products(int argc, char **argv) {
     }
     float *x = aligned_alloc(64, (size_t) batch * n * sizeof(float));
     for (int64_t i = 0; i < (int64_t) batch * n; i++) x[i] = (float) ((int32_t) next_random(&state) >> 8) / (1 << 23);
+    uint16_t *xb = aligned_alloc(64, (size_t) batch * n * sizeof(uint16_t));
+    for (int64_t i = 0; i < (int64_t) batch * n; i++) { /* to nearest even (the x are finite) */
+        uint32_t bits;
+        memcpy(&bits, x + i, 4);
+        xb[i] = (uint16_t) ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
     int8_t *xq = aligned_alloc(64, (size_t) batch * n);
     int32_t *sums = aligned_alloc(64, (size_t) batch * n / 32 * sizeof(int32_t));
     float *dxv = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(float));
@@ -206,7 +219,7 @@ static int products(int argc, char **argv) {
     if (iterations < 1) iterations = 1;
     slice s[2];
     split_rows((slice) {kernel, w, bf16 ? row_bytes : row_bytes * 16, matrix_bytes, (int32_t) copies, 0, rows, n, batch, iterations, x,
-                        xq, sums, dxv, out, rows}, threads, s);
+                        xq, sums, dxv, xb, out, rows}, threads, s);
     double best = 1e30;
     for (int rep = 0; rep < 5; rep++) {
         pthread_t tid[2];
@@ -265,13 +278,23 @@ static double read_gb_s(const uint8_t *buffer, int64_t bytes) {
     return bytes / (now() - t0) / 1e9;
 }
 
-/* GB/s of weights of one 8-bit product pass over the buffer, as gate/up's shape repeated, split over two threads. */
-static double product_gb_s(const char *kernel, const uint8_t *buffer, int64_t bytes, const int8_t *xq, const int32_t *sums,
-                           const float *dxv, float *out) {
-    int64_t matrix = (int64_t) ALT_ROWS * ALT_COLS / 32 * (strstr(kernel, "q4") ? 18 : 34);
+/* The inputs of every kernel alternate() may run: ALT_COLS activations as floats, BF16, and 8 bits. */
+typedef struct {
+    float *x;
+    uint16_t *xb;
+    int8_t *xq;
+    int32_t *sums;
+    float *dxv;
+    float *out;
+} alt_inputs;
+
+/* GB/s of weights of one pass of `kernel` at batch 1 over the buffer, as gate/up's shape repeated, split over two threads. */
+static double product_gb_s(const char *kernel, const uint8_t *buffer, int64_t bytes, const alt_inputs *in) {
+    int bf16 = !strncmp(kernel, "bf16", 4);
+    int64_t row_bytes = bf16 ? 2 * ALT_COLS : ALT_COLS / 32 * (strstr(kernel, "q4") ? 18 : 34), matrix = row_bytes * ALT_ROWS;
     slice s[2];
-    split_rows((slice) {kernel, buffer, matrix / (ALT_ROWS / 16), matrix, (int32_t) (bytes / matrix), 0, ALT_ROWS, ALT_COLS, 1, 1, NULL, xq,
-                        sums, dxv, out, ALT_ROWS}, 2, s);
+    split_rows((slice) {kernel, buffer, bf16 ? row_bytes : 16 * row_bytes, matrix, (int32_t) (bytes / matrix), 0, ALT_ROWS, ALT_COLS, 1, 1,
+                        in->x, in->xq, in->sums, in->dxv, in->xb, in->out, ALT_ROWS}, 2, s);
     pthread_t tid[2];
     double t0 = now();
     for (int k = 0; k < 2; k++) pthread_create(&tid[k], NULL, run_slice, &s[k]);
@@ -279,7 +302,8 @@ static double product_gb_s(const char *kernel, const uint8_t *buffer, int64_t by
     return (double) (bytes / matrix * matrix) / (now() - t0) / 1e9;
 }
 
-static int alternate(int reps) {
+/* Each kernel's pass (batch 1, two threads), each between two read passes, REPS times. */
+static int alternate(int reps, int kernels, char **names) {
     int64_t bytes = 1L << 30;
     uint8_t *buffer = aligned_alloc(2 << 20, bytes);
     uint64_t state = 7;
@@ -287,38 +311,50 @@ static int alternate(int reps) {
         uint32_t v = next_random(&state);
         memcpy(buffer + i, &v, 4);
     }
-    int8_t *xq = aligned_alloc(64, ALT_COLS);
-    int32_t *sums = aligned_alloc(64, ALT_COLS / 32 * sizeof(int32_t));
-    float *dxv = aligned_alloc(64, ALT_COLS / 4 * sizeof(float)), *out = aligned_alloc(64, ALT_ROWS * sizeof(float));
-    for (int i = 0; i < ALT_COLS; i++) xq[i] = (int8_t) (next_random(&state) % 255 - 127);
-    for (int b = 0; b < ALT_COLS / 32; b++) {
-        sums[b] = 0;
-        for (int j = 0; j < 32; j++) sums[b] += xq[32 * b + j];
+    for (int64_t i = 1; i < bytes; i += 2) { /* every other byte a BF16's top: modest exponents, as in products() */
+        buffer[i] = (uint8_t) ((buffer[i] & 0x80) | 0x3F);
     }
-    for (int i = 0; i < ALT_COLS / 4; i++) dxv[i] = 0.01f;
-    printf("read GB/s | 8-bit Q4_0 GB/s (÷ reads either side) | read | 8-bit Q8_0 GB/s (÷) | read\n");
+    alt_inputs in = {aligned_alloc(64, ALT_COLS * sizeof(float)), aligned_alloc(64, ALT_COLS * sizeof(uint16_t)), aligned_alloc(64, ALT_COLS),
+                     aligned_alloc(64, ALT_COLS / 32 * sizeof(int32_t)), aligned_alloc(64, ALT_COLS / 4 * sizeof(float)),
+                     aligned_alloc(64, ALT_ROWS * sizeof(float))};
+    for (int i = 0; i < ALT_COLS; i++) {
+        in.xq[i] = (int8_t) (next_random(&state) % 255 - 127);
+        in.x[i] = in.xq[i] / 128.0f;
+        in.xb[i] = (uint16_t) (*(uint32_t *) &in.x[i] >> 16); /* exact: a byte's value over 128 fits BF16 */
+    }
+    for (int b = 0; b < ALT_COLS / 32; b++) {
+        in.sums[b] = 0;
+        for (int j = 0; j < 32; j++) in.sums[b] += in.xq[32 * b + j];
+    }
+    for (int i = 0; i < ALT_COLS / 4; i++) in.dxv[i] = 0.01f;
+    printf("read GB/s");
+    for (int k = 0; k < kernels; k++) printf(" | %s GB/s (÷ reads either side) | read", names[k]);
+    printf("\n");
     double before = read_gb_s(buffer, bytes);
     for (int r = 0; r < reps; r++) {
-        double q4 = product_gb_s("q4_0-int8", buffer, bytes, xq, sums, dxv, out), middle = read_gb_s(buffer, bytes);
-        double q8 = product_gb_s("q8_0-int8", buffer, bytes, xq, sums, dxv, out), after = read_gb_s(buffer, bytes);
-        printf("%.1f | %.1f (%.2f) | %.1f | %.1f (%.2f) | %.1f\n", before, q4, q4 / ((before + middle) / 2), middle, q8,
-               q8 / ((middle + after) / 2), after);
+        printf("%.1f", before);
+        for (int k = 0; k < kernels; k++) {
+            double product = product_gb_s(names[k], buffer, bytes, &in), after = read_gb_s(buffer, bytes);
+            printf(" | %.1f (%.2f) | %.1f", product, product / ((before + after) / 2), after);
+            before = after;
+        }
+        printf("\n");
         fflush(stdout);
-        before = after;
     }
     return 0;
 }
 
 int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "alternate")) {
-        return alternate(argc > 2 ? atoi(argv[2]) : 20);
+        static char *eight_bit[] = {"q4_0-int8", "q8_0-int8"};
+        return argc > 3 ? alternate(atoi(argv[2]), argc - 3, argv + 3) : alternate(argc > 2 ? atoi(argv[2]) : 20, 2, eight_bit);
     }
     if (argc == 2 && !strcmp(argv[1], "probe")) {
         probe();
         return 0;
     }
     if (argc < 6) {
-        fprintf(stderr, "usage: kernel_bench probe | kernel_bench alternate [REPS] | kernel_bench q8_0|bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS [MB]\n");
+        fprintf(stderr, "usage: kernel_bench probe | kernel_bench alternate [REPS [KERNEL...]] | kernel_bench q8_0|bf16|bf16-bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS [MB]\n");
         return 2;
     }
     return products(argc, argv);
