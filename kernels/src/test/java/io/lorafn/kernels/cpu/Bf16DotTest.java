@@ -53,19 +53,25 @@ class Bf16DotTest {
         assumeTrue(products != null && products.bf16Dot != null, "needs the AVX-512 build on a CPU with AVX512_BF16");
         SplittableRandom random = new SplittableRandom(15);
         try (Arena arena = Arena.ofConfined()) {
-            WeightMatrix w = bf16(arena, random, 37, 256);
-            for (int batch : new int[] {1, 2, 3, 5, 8}) {
-                float[][] x = inputs(random, batch, w.cols());
-                short[] xb = Bf16Dot.round(x, batch, w.cols());
-                for (int[] slice : new int[][] {{0, 37}, {5, 23}, {36, 37}}) {
-                    float[][] out = new float[batch][w.rows()];
-                    products.bf16Dot.multiply(w, xb, batch, out, slice[0], slice[1], new float[batch * w.rows()]);
-                    for (int s = 0; s < batch; s++) {
-                        for (int r = slice[0]; r < slice[1]; r++) {
-                            float expected = Bf16Dot.dot(w, r, xb, s * w.cols());
-                            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[s][r]),
-                                    "batch " + batch + ", sequence " + s + ", row " + r + ": " + expected + " vs " + out[s][r]);
-                        }
+            // rows past 2048 columns stream eight at a time at batch 1, shorter ones one at a time
+            for (WeightMatrix w : new WeightMatrix[] {bf16(arena, random, 37, 256), bf16(arena, random, 37, 2112)}) {
+                theCProductGivesTheDefinitionsBits(products, random, w);
+            }
+        }
+    }
+
+    private static void theCProductGivesTheDefinitionsBits(NativeProducts products, SplittableRandom random, WeightMatrix w) {
+        for (int batch : new int[] {1, 2, 3, 5, 8}) {
+            float[][] x = inputs(random, batch, w.cols());
+            short[] xb = Bf16Dot.round(x, batch, w.cols());
+            for (int[] slice : new int[][] {{0, 37}, {5, 23}, {36, 37}, {3, 36}}) {
+                float[][] out = new float[batch][w.rows()];
+                products.bf16Dot.multiply(w, xb, batch, out, slice[0], slice[1], new float[batch * w.rows()]);
+                for (int s = 0; s < batch; s++) {
+                    for (int r = slice[0]; r < slice[1]; r++) {
+                        float expected = Bf16Dot.dot(w, r, xb, s * w.cols());
+                        assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(out[s][r]),
+                                w.cols() + " columns, batch " + batch + ", sequence " + s + ", row " + r + ": " + expected + " vs " + out[s][r]);
                     }
                 }
             }
