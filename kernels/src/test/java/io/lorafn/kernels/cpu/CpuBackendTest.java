@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class CpuBackendTest {
@@ -226,56 +227,64 @@ class CpuBackendTest {
     }
 
     /**
-     * Paged attention (head dims 64 and 72: whole vectors and a tail) against a double-precision reference, and
-     * split by heads over a 3-thread backend's forEach: the same bits as one call.
+     * Paged attention against a double-precision reference: head dims 64 and 72 (whole vectors and a tail) and 65 (an
+     * odd one), four query heads a kv head and three (a head left over from the pairs), blocks of 4 positions (fewer
+     * than a vector's lanes) and of 16, and a first visible position inside a block. Split by heads, over a 3-thread
+     * backend's forEach by kv head and at an odd head: the same bits as one call.
      */
     @ParameterizedTest
-    @ValueSource(ints = {64, 72})
-    void attentionMatchesAReferenceAndSplitsByHeadsBitForBit(int headDim) {
-        int heads = 8, kvHeads = 2, blockPositions = 4, positions = 23, kvDim = kvHeads * headDim;
-        SplittableRandom r = new SplittableRandom(headDim);
-        float[][] keys = new float[6][blockPositions * kvDim], values = new float[6][blockPositions * kvDim];
+    @CsvSource({"8, 64, 4", "8, 72, 4", "6, 65, 4", "8, 64, 16", "6, 72, 16"})
+    void attentionMatchesAReferenceAndSplitsByHeadsBitForBit(int heads, int headDim, int blockPositions) {
+        int kvHeads = 2, positions = 4 * blockPositions + 3, kvDim = kvHeads * headDim, from = 2 + blockPositions, blocks = 6;
+        SplittableRandom r = new SplittableRandom(headDim + 100L * heads + blockPositions);
+        float[][] keys = new float[blocks][blockPositions * kvDim], values = new float[blocks][blockPositions * kvDim];
+        float[][] keyRows = new float[positions][kvDim];
         int[] table = {5, 0, 3, 1, 4, 2}; // pages out of order
-        for (int b = 0; b < 6; b++) {
-            for (int i = 0; i < keys[b].length; i++) {
-                keys[b][i] = (float) r.nextGaussian();
-                values[b][i] = (float) r.nextGaussian();
+        for (int t = 0; t < Math.min(positions, blocks * blockPositions); t++) {
+            for (int i = 0; i < kvDim; i++) {
+                keyRows[t][i] = (float) r.nextGaussian();
+                values[table[t / blockPositions]][(t % blockPositions) * kvDim + i] = (float) r.nextGaussian();
             }
+            Attention.storeKeys(keys[table[t / blockPositions]], t % blockPositions, keyRows[t], kvDim, blockPositions);
         }
         float[] q = new float[heads * headDim];
         for (int i = 0; i < q.length; i++) {
             q[i] = (float) r.nextGaussian() * 0.3f;
         }
         float[] whole = new float[heads * headDim];
-        Attention.attend(q, keys, values, table, blockPositions, heads, kvHeads, headDim, 2, positions, new float[positions], whole);
+        Attention.attend(q, keys, values, table, blockPositions, heads, kvHeads, headDim, from, positions, new float[positions], whole);
         for (int h = 0; h < heads; h++) {
             int g = h / (heads / kvHeads);
             double[] score = new double[positions];
             double max = Double.NEGATIVE_INFINITY, sum = 0;
-            for (int t = 2; t < positions; t++) {
-                float[] block = keys[table[t / blockPositions]];
+            for (int t = from; t < positions; t++) {
                 for (int i = 0; i < headDim; i++) {
-                    score[t] += (double) q[h * headDim + i] * block[(t % blockPositions) * kvDim + g * headDim + i];
+                    score[t] += (double) q[h * headDim + i] * keyRows[t][g * headDim + i];
                 }
                 score[t] /= Math.sqrt(headDim);
                 max = Math.max(max, score[t]);
             }
-            for (int t = 2; t < positions; t++) {
+            for (int t = from; t < positions; t++) {
                 sum += Math.exp(score[t] - max);
             }
             for (int i = 0; i < headDim; i++) {
                 double o = 0;
-                for (int t = 2; t < positions; t++) {
+                for (int t = from; t < positions; t++) {
                     o += Math.exp(score[t] - max) / sum * values[table[t / blockPositions]][(t % blockPositions) * kvDim + g * headDim + i];
                 }
                 assertEquals(o, whole[h * headDim + i], 1e-5, "head " + h + " dim " + i);
             }
         }
         float[] split = new float[heads * headDim];
+        int scratch = Attention.scratchLength(positions);
         try (CpuBackend three = new CpuBackend(3)) {
-            three.forEach(kvHeads, g -> Attention.attendHeads(q, keys, values, table, blockPositions, heads, kvHeads, headDim, 2, positions,
-                    g * (heads / kvHeads), (g + 1) * (heads / kvHeads), new float[positions], split));
+            three.forEach(kvHeads, g -> Attention.attendHeads(q, keys, values, table, blockPositions, heads, kvHeads, headDim, from, positions,
+                    g * (heads / kvHeads), (g + 1) * (heads / kvHeads), new float[scratch], split));
         }
         assertArrayEquals(whole, split);
+        float[] odd = new float[heads * headDim];
+        Attention.attendHeads(q, keys, values, table, blockPositions, heads, kvHeads, headDim, from, positions, 0, 1, new float[scratch], odd);
+        Attention.attendHeads(q, keys, values, table, blockPositions, heads, kvHeads, headDim, from, positions, 1, heads, new float[scratch], odd);
+        assertArrayEquals(whole, odd);
     }
 }

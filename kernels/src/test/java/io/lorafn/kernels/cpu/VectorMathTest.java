@@ -70,7 +70,7 @@ class VectorMathTest {
             sum += Math.exp(v - max);
         }
         float[] p = x.clone();
-        VectorMath.softmax(p, n);
+        VectorMath.softmax(p, 0, n);
         double total = 0;
         for (int i = 0; i < n; i++) {
             double want = Math.exp(x[i] - max) / sum;

@@ -92,7 +92,15 @@ public final class GoldenData {
             write(dir.resolve("attn_keys.bin"), keys);
             write(dir.resolve("attn_values.bin"), values);
             float[] attended = new float[HEADS * HEAD_DIM];
-            io.lorafn.kernels.cpu.Attention.attend(rotated, keys, values, BLOCK_TABLE, BLOCK_POSITIONS, HEADS, KV_HEADS, HEAD_DIM, 0, POSITIONS,
+            // the device kernel reads keys position by position; the CPU's key blocks hold them dimension by dimension
+            float[][] keyBlocks = new float[keys.length][keys[0].length];
+            for (int b = 0; b < keys.length; b++) {
+                for (int slot = 0; slot < BLOCK_POSITIONS; slot++) {
+                    float[] row = java.util.Arrays.copyOfRange(keys[b], slot * KV_HEADS * HEAD_DIM, (slot + 1) * KV_HEADS * HEAD_DIM);
+                    io.lorafn.kernels.cpu.Attention.storeKeys(keyBlocks[b], slot, row, KV_HEADS * HEAD_DIM, BLOCK_POSITIONS);
+                }
+            }
+            io.lorafn.kernels.cpu.Attention.attend(rotated, keyBlocks, values, BLOCK_TABLE, BLOCK_POSITIONS, HEADS, KV_HEADS, HEAD_DIM, 0, POSITIONS,
                     new float[POSITIONS], attended);
             write(dir.resolve("attn_out.bin"), new float[][] {attended});
             float[][] logits = random(random, ARGMAX_ROWS, VOCAB, 10);

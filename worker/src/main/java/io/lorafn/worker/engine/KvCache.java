@@ -1,5 +1,6 @@
 package io.lorafn.worker.engine;
 
+import io.lorafn.kernels.cpu.Attention;
 import io.lorafn.worker.WorkerException;
 import java.util.Arrays;
 
@@ -42,9 +43,8 @@ public final class KvCache {
     void store(int layer, int position, float[] k, float[] v) {
         int bp = pool.blockPositions();
         int block = blockTable[position / bp];
-        int at = (position % bp) * pool.kvDim();
-        System.arraycopy(k, 0, pool.keys(layer)[block], at, pool.kvDim());
-        System.arraycopy(v, 0, pool.values(layer)[block], at, pool.kvDim());
+        Attention.storeKeys(pool.keys(layer)[block], position % bp, k, pool.kvDim(), bp);
+        System.arraycopy(v, 0, pool.values(layer)[block], (position % bp) * pool.kvDim(), pool.kvDim());
     }
 
     float[][] keys(int layer) {

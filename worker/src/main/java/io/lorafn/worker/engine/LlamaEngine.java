@@ -110,7 +110,7 @@ public final class LlamaEngine {
                 int from = c.slidingWindow() == null ? 0 : Math.max(0, r.position() - c.slidingWindow() + 1);
                 Attention.attendHeads(q[task / kvHeads], r.cache().keys(layerIndex), r.cache().values(layerIndex), r.cache().blockTable(),
                         r.cache().blockPositions(), c.numAttentionHeads(), kvHeads, c.headDim(), from, r.position() + 1, g * group,
-                        (g + 1) * group, scores(positions), att[task / kvHeads]);
+                        (g + 1) * group, scores(Attention.scratchLength(positions)), att[task / kvHeads]);
             });
             project(l, Projection.O, layer, att, out, n, groups);
             for (int b = 0; b < n; b++) {
@@ -156,11 +156,11 @@ public final class LlamaEngine {
         return result;
     }
 
-    /** This thread's attention scores scratch, at least {@code positions} long (tasks run on the backend's threads). */
-    private float[] scores(int positions) {
+    /** This thread's attention scores scratch, at least {@code length} long (tasks run on the backend's threads). */
+    private float[] scores(int length) {
         float[] s = scoreScratch.get();
-        if (s.length < positions) {
-            s = new float[Math.max(positions, 2 * s.length)];
+        if (s.length < length) {
+            s = new float[Math.max(length, 2 * s.length)];
             scoreScratch.set(s);
         }
         return s;
