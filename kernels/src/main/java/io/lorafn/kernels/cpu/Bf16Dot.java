@@ -1,5 +1,6 @@
 package io.lorafn.kernels.cpu;
 
+import io.lorafn.kernels.Bf16;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.FunctionDescriptor;
@@ -41,12 +42,12 @@ final class Bf16Dot {
         return w.format() == WeightFormat.BF16 && w.cols() % 32 == 0;
     }
 
-    /** x rounded to BF16 ({@link Bf16Kernel#round}), sequence after sequence, n each. */
+    /** x rounded to BF16 ({@link Bf16#round}), sequence after sequence, n each. */
     static short[] round(float[][] x, int batch, int n) {
         short[] out = new short[batch * n];
         for (int s = 0; s < batch; s++) {
             for (int i = 0; i < n; i++) {
-                out[s * n + i] = Bf16Kernel.round(x[s][i]);
+                out[s * n + i] = Bf16.round(x[s][i]);
             }
         }
         return out;
@@ -95,7 +96,7 @@ final class Bf16Dot {
 
     /** A BF16 value as a float, a denormal flushed to zero. */
     private static float value(short bf16) {
-        return flushed(Bf16Kernel.bf16(bf16));
+        return flushed(Bf16.toFloat(bf16));
     }
 
     private static float flushed(float f) {

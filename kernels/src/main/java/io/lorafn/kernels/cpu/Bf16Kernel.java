@@ -1,5 +1,6 @@
 package io.lorafn.kernels.cpu;
 
+import io.lorafn.kernels.Bf16;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -33,7 +34,7 @@ final class Bf16Kernel implements RowKernel {
         }
         float sum = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; i < n; i++) {
-            sum += bf16(w.get(SHORT, offset + 2L * i)) * x[i];
+            sum += Bf16.toFloat(w.get(SHORT, offset + 2L * i)) * x[i];
         }
         return sum;
     }
@@ -48,29 +49,16 @@ final class Bf16Kernel implements RowKernel {
                     .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
         }
         for (; i < n; i++) {
-            out[i] = bf16(w.get(SHORT, offset + 2L * i));
+            out[i] = Bf16.toFloat(w.get(SHORT, offset + 2L * i));
         }
     }
 
-    /** Round to nearest even, as torch casts to bfloat16. */
+    /** Each weight rounded ({@link Bf16#round}). */
     @Override
     public void quantize(float[] row, MemorySegment w, long offset, int n) {
         for (int i = 0; i < n; i++) {
-            w.set(SHORT, offset + 2L * i, round(row[i]));
+            w.set(SHORT, offset + 2L * i, Bf16.round(row[i]));
         }
-    }
-
-    /** {@code v} as BF16 bits, rounded to nearest even (as torch casts to bfloat16); a NaN stays a NaN. */
-    static short round(float v) {
-        int bits = Float.floatToRawIntBits(v);
-        if (Float.isNaN(v)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
-    }
-
-    static float bf16(short bits) {
-        return Float.intBitsToFloat(bits << 16);
     }
 
     private static FloatVector load(MemorySegment w, long offset) {

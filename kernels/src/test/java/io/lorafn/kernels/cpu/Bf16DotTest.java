@@ -38,16 +38,6 @@ class Bf16DotTest {
     }
 
     @Test
-    void roundingIsToNearestEvenAndKeepsNaN() {
-        assertEquals((short) 0x3F80, Bf16Kernel.round(1.0f));
-        assertEquals((short) 0x3F80, Bf16Kernel.round(Float.intBitsToFloat(0x3F808000)), "a tie goes to the even neighbour");
-        assertEquals((short) 0x3F82, Bf16Kernel.round(Float.intBitsToFloat(0x3F818000)), "a tie goes to the even neighbour, up");
-        assertEquals((short) 0x3F81, Bf16Kernel.round(Float.intBitsToFloat(0x3F808001)), "past the tie rounds up");
-        assertTrue(Float.isNaN(Float.intBitsToFloat(Bf16Kernel.round(Float.NaN) << 16)));
-        assertEquals((short) 0x7F80, Bf16Kernel.round(Float.POSITIVE_INFINITY));
-    }
-
-    @Test
     void theCProductGivesTheDefinitionsBitsForEveryBatchAndSlice() {
         NativeProducts products = NativeProducts.LOADED;
         assumeTrue(products != null && products.bf16Dot != null, "needs the AVX-512 build on a CPU with AVX512_BF16");

@@ -2,6 +2,7 @@ package io.lorafn.storage.safetensors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafn.kernels.Bf16;
 import io.lorafn.storage.StorageException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -116,20 +117,10 @@ public final class SafetensorsWriter implements AutoCloseable {
         }
         switch (dtype) {
             case F32 -> buffer.putFloat(v);
-            case BF16 -> buffer.putShort(toBf16(v));
+            case BF16 -> buffer.putShort(Bf16.round(v));
             case F16 -> buffer.putShort(Float.floatToFloat16(v));
             default -> throw new IllegalArgumentException("cannot write " + dtype);
         }
-    }
-
-    /** Round to nearest even, as torch does when casting to bfloat16. */
-    public static short toBf16(float v) {
-        int bits = Float.floatToRawIntBits(v);
-        if (Float.isNaN(v)) {
-            return (short) ((bits >>> 16) | 0x40);
-        }
-        int rounding = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + rounding) >>> 16);
     }
 
     private void flush() {

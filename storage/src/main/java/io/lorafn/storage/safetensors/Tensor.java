@@ -1,5 +1,6 @@
 package io.lorafn.storage.safetensors;
 
+import io.lorafn.kernels.Bf16;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.WeightMatrix;
 import java.lang.foreign.Arena;
@@ -124,7 +125,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         long n = elementCount();
         MemorySegment out = narrowInto.allocate(2 * n, 64);
         for (long i = 0; i < n; i++) {
-            out.set(I16, 2 * i, SafetensorsWriter.toBf16(getFloat(i)));
+            out.set(I16, 2 * i, Bf16.round(getFloat(i)));
         }
         return new WeightMatrix(name, WeightFormat.BF16, out, rows, cols);
     }
