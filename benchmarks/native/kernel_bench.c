@@ -64,13 +64,17 @@ static double clock_ghz(void) {
 #define ADD(r) "vaddps %%zmm29, %%zmm28, %%zmm" #r "\n"
 #define SEXT(r) "vpmovsxbd %%xmm28, %%zmm" #r "\n"
 #define TERN(r) "vpternlogd $0xf8, %%zmm29, %%zmm28, %%zmm" #r "\n"
+#define AND(r) "vpandd %%zmm29, %%zmm28, %%zmm" #r "\n"
+/* an FMA whose other factor is a float broadcast from memory ({1to16}), as the C tile products compile theirs */
+#define FMAB(r) "vfmadd231ps 4*" #r "(%0)%{1to16%}, %%zmm31, %%zmm" #r "\n"
 #define CLOBBERS "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11"
 #define MIX(name, body) { \
         long it = 100000000; double t0 = now(); \
-        for (long i = 0; i < it; i++) { __asm__ volatile(body ::: CLOBBERS); } \
+        for (long i = 0; i < it; i++) { __asm__ volatile(body :: "r"(operands) : CLOBBERS); } \
         printf("  %-46s %5.2f cycles\n", name, (now() - t0) * ghz * 1e9 / it); }
 
 static void probe(void) {
+    static float operands[16] __attribute__((aligned(64)));
     double ghz = clock_ghz();
     printf("clock: %.2f GHz (dependent imul chain)\n", ghz);
     long it = 300000000;
@@ -88,6 +92,13 @@ static void probe(void) {
     MIX("4 FMA + 4 add", FMA(0) ADD(4) FMA(1) ADD(5) FMA(2) ADD(6) FMA(3) ADD(7))
     MIX("4 FMA + 4 ternary-logic + 4 add", FMA(0) TERN(4) ADD(8) FMA(1) TERN(5) ADD(9) FMA(2) TERN(6) ADD(10) FMA(3) TERN(7) ADD(11))
     MIX("8 FMA + 1 sign-extend + 1 convert + 1 multiply", FMA(0) FMA(1) FMA(2) FMA(3) FMA(4) FMA(5) FMA(6) FMA(7) SEXT(8) CVT(9) MUL(10))
+    /* ways to turn 16 nibbles into 16 floats beside their FMAs (exact Q4_0, sixteenth session) */
+    MIX("4 FMA + 4 permute", FMA(0) PERM(4) FMA(1) PERM(5) FMA(2) PERM(6) FMA(3) PERM(7))
+    MIX("4 FMA + 4 shift", FMA(0) SHIFT(4) FMA(1) SHIFT(5) FMA(2) SHIFT(6) FMA(3) SHIFT(7))
+    MIX("4 FMA + 4 ternary-logic", FMA(0) TERN(4) FMA(1) TERN(5) FMA(2) TERN(6) FMA(3) TERN(7))
+    MIX("4 FMA + 4 shift + 4 ternary-logic", FMA(0) SHIFT(4) TERN(8) FMA(1) SHIFT(5) TERN(9) FMA(2) SHIFT(6) TERN(10) FMA(3) SHIFT(7) TERN(11))
+    MIX("4 FMA + 4 and + 4 convert", FMA(0) AND(4) CVT(8) FMA(1) AND(5) CVT(9) FMA(2) AND(6) CVT(10) FMA(3) AND(7) CVT(11))
+    MIX("4 FMA (broadcast operand) + 4 shift + 4 permute", FMAB(0) SHIFT(4) PERM(8) FMAB(1) SHIFT(5) PERM(9) FMAB(2) SHIFT(6) PERM(10) FMAB(3) SHIFT(7) PERM(11))
 }
 
 /* ---- the products ---- */
