@@ -35,9 +35,9 @@ void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t
 void lf_bf16_matmul_bf16x(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint16_t *x, int32_t n, int32_t batch, float *out,
                           int32_t out_stride);
 void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                         const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
+                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
 void lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                         const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
+                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride);
 
 static double now(void) {
     struct timespec t;
@@ -129,7 +129,7 @@ static void product(const slice *s, const uint8_t *w) {
         lf_bf16_matmul_bf16x(w, s->stride, s->rows, s->xb, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "q4_0")) {
         lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
-    } else if (!strcmp(k, "q4_0-int8")) { /* sequences one after another: n bytes, n/32 block sums, n/4 lane scales each */
+    } else if (!strcmp(k, "q4_0-int8")) { /* sequences one after another: n bytes, n/32 block sums and n/32 block scales each */
         lf_q4_0_matmul_int8(w, s->stride, s->first, s->rows, s->xq, s->sums, s->dxv, s->n, s->batch, s->out, s->out_stride);
     } else {
         lf_q8_0_matmul_int8(w, s->stride, s->first, s->rows, s->xq, s->sums, s->dxv, s->n, s->batch, s->out, s->out_stride);
@@ -217,13 +217,13 @@ static int products(int argc, char **argv) {
     }
     int8_t *xq = aligned_alloc(64, (size_t) batch * n);
     int32_t *sums = aligned_alloc(64, (size_t) batch * n / 32 * sizeof(int32_t));
-    float *dxv = aligned_alloc(64, (size_t) batch * n / 4 * sizeof(float));
+    float *dxv = aligned_alloc(64, (size_t) batch * n / 32 * sizeof(float));
     for (int64_t i = 0; i < (int64_t) batch * n; i++) xq[i] = (int8_t) (next_random(&state) % 255 - 127);
     for (int64_t b = 0; b < (int64_t) batch * n / 32; b++) {
         sums[b] = 0;
         for (int j = 0; j < 32; j++) sums[b] += xq[32 * b + j];
     }
-    for (int64_t i = 0; i < (int64_t) batch * n / 4; i++) dxv[i] = 0.01f + (float) (next_random(&state) % 100) / 10000;
+    for (int64_t i = 0; i < (int64_t) batch * n / 32; i++) dxv[i] = 0.01f + (float) (next_random(&state) % 100) / 10000;
     float *out = aligned_alloc(64, (size_t) batch * rows * sizeof(float));
     double ghz = clock_ghz();
     int iterations = (int) (2e9 / ((double) copies * rows * n * batch)); /* about a second's work per timing */
@@ -326,7 +326,7 @@ static int alternate(int reps, int kernels, char **names) {
         buffer[i] = (uint8_t) ((buffer[i] & 0x80) | 0x3F);
     }
     alt_inputs in = {aligned_alloc(64, ALT_COLS * sizeof(float)), aligned_alloc(64, ALT_COLS * sizeof(uint16_t)), aligned_alloc(64, ALT_COLS),
-                     aligned_alloc(64, ALT_COLS / 32 * sizeof(int32_t)), aligned_alloc(64, ALT_COLS / 4 * sizeof(float)),
+                     aligned_alloc(64, ALT_COLS / 32 * sizeof(int32_t)), aligned_alloc(64, ALT_COLS / 32 * sizeof(float)),
                      aligned_alloc(64, ALT_ROWS * sizeof(float))};
     for (int i = 0; i < ALT_COLS; i++) {
         in.xq[i] = (int8_t) (next_random(&state) % 255 - 127);
@@ -337,7 +337,7 @@ static int alternate(int reps, int kernels, char **names) {
         in.sums[b] = 0;
         for (int j = 0; j < 32; j++) in.sums[b] += in.xq[32 * b + j];
     }
-    for (int i = 0; i < ALT_COLS / 4; i++) in.dxv[i] = 0.01f;
+    for (int i = 0; i < ALT_COLS / 32; i++) in.dxv[i] = 0.01f;
     printf("read GB/s");
     for (int k = 0; k < kernels; k++) printf(" | %s GB/s (÷ reads either side) | read", names[k]);
     printf("\n");

@@ -388,7 +388,7 @@ INLINE __m256i int8_half_sums(const __m256i words[8], const __m256i unsigned_sid
 }
 
 INLINE void int8_tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
-                       const int32_t *block_sums, const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
+                       const int32_t *block_sums, const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
     int32_t blocks = n / 32, pair = q8 ? TILE_Q8_PAIR : TILE_Q4_PAIR;
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         int32_t from, to;
@@ -414,7 +414,7 @@ INLINE void int8_tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t fir
                         int32_t seq = s0 + s;
                         __m256i sums = int8_half_sums(words, unsigned_side, q8, (const int32_t *) (xq + (int64_t) seq * n + 32 * b),
                                                       block_sums[(int64_t) seq * blocks + b]);
-                        __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(lane_scales[(int64_t) seq * (n / 4) + 8 * b]));
+                        __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(block_scales[(int64_t) seq * (n / 32) + b]));
                         acc[h][s] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(sums), acc[h][s]);
                     }
                 }
@@ -429,17 +429,17 @@ INLINE void int8_tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t fir
 }
 
 void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                         const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
-    int8_tiles(w, 1, tile_bytes, first, rows, xq, block_sums, lane_scales, n, batch, out, out_stride);
+                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
+    int8_tiles(w, 1, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
 }
 
 void lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                         const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
-    int8_tiles(w, 0, tile_bytes, first, rows, xq, block_sums, lane_scales, n, batch, out, out_stride);
+                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
+    int8_tiles(w, 0, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
 }
 
 /* QuantizedActivations.quantize, as lorafn_int8_products.c computes it: rint through the default rounding mode. */
-void lf_quantize_activations(const float *x, int32_t n, int8_t *values, float *lane_scales, int32_t *block_sums) {
+void lf_quantize_activations(const float *x, int32_t n, int8_t *values, float *block_scales, int32_t *block_sums) {
     const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
     const __m256i limit = _mm256_set1_epi32(127), minus_limit = _mm256_set1_epi32(-127);
     for (int32_t i = 0; i < n; i += 32) {
@@ -465,7 +465,7 @@ void lf_quantize_activations(const float *x, int32_t n, int8_t *values, float *l
             values[i + j] = (int8_t) q[j];
             sum += q[j];
         }
-        _mm256_storeu_ps(lane_scales + i / 4, _mm256_set1_ps(dx));
+        block_scales[i / 32] = dx;
         block_sums[i / 32] = sum;
     }
 }

@@ -62,7 +62,7 @@ INLINE void unsigned_weights(const uint8_t *words, int q8, __m512i weights[8]) {
 
 /* One tile for a group of sequences (a constant once inlined, so the accumulators stay in registers). */
 INLINE void tile_group(const uint8_t *tile, int q8, int32_t blocks, const int8_t *xq, const int32_t *block_sums,
-                       const float *lane_scales, int32_t n, const int32_t group, __m512 acc[MAX_GROUP]) {
+                       const float *block_scales, int32_t n, const int32_t group, __m512 acc[MAX_GROUP]) {
     int32_t pair = q8 ? TILE_Q8_PAIR : TILE_Q4_PAIR, offset = q8 ? 128 : 8;
     for (int32_t s = 0; s < group; s++) {
         acc[s] = _mm512_setzero_ps();
@@ -76,7 +76,7 @@ INLINE void tile_group(const uint8_t *tile, int q8, int32_t blocks, const int8_t
         __m512 dw = tile_scales(tile, pair, b);
         for (int32_t s = 0; s < group; s++) {
             __m512i sums = tile_sums(weights, (const int32_t *) (xq + (int64_t) s * n + 32 * b), -offset * block_sums[s * blocks + b]);
-            __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(lane_scales[(int64_t) s * (n / 4) + 8 * b]));
+            __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(block_scales[(int64_t) s * (n / 32) + b]));
             acc[s] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(sums), acc[s]);
         }
     }
@@ -85,11 +85,11 @@ INLINE void tile_group(const uint8_t *tile, int q8, int32_t blocks, const int8_t
 /*
  * out[s·out_stride + r - first] = row r · sequence s for rows [first, first + rows) of the tiles at w (tile_bytes
  * apart, the first holding row first; out_stride unused at batch 1): xq n signed bytes a sequence, block_sums
- * each block's sum of them, lane_scales dx per lane of four, the sequences one after another. Up to eight
+ * each block's sum of them, block_scales each block's dx, the sequences one after another. Up to eight
  * sequences at a time; each gets the bits of its solo product.
  */
 INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                  const float *lane_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
+                  const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
     int32_t blocks = n / 32;
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         int32_t from, to;
@@ -98,7 +98,7 @@ INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, i
             int32_t group = batch - s0 < MAX_GROUP ? batch - s0 : MAX_GROUP;
             const int8_t *xs = xq + (int64_t) s0 * n;
             const int32_t *sums = block_sums + (int64_t) s0 * blocks;
-            const float *ls = lane_scales + (int64_t) s0 * (n / 4);
+            const float *ls = block_scales + (int64_t) s0 * (n / 32);
             __m512 acc[MAX_GROUP];
             switch (group) {
                 case 1: tile_group(tile, q8, blocks, xs, sums, ls, n, 1, acc); break;
@@ -118,23 +118,23 @@ INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, i
 }
 
 INT8_TARGET void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
-                                     const int32_t *block_sums, const float *lane_scales, int32_t n, int32_t batch, float *out,
+                                     const int32_t *block_sums, const float *block_scales, int32_t n, int32_t batch, float *out,
                                      int32_t out_stride) {
-    tiles(w, 1, tile_bytes, first, rows, xq, block_sums, lane_scales, n, batch, out, out_stride);
+    tiles(w, 1, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
 }
 
 INT8_TARGET void lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
-                                     const int32_t *block_sums, const float *lane_scales, int32_t n, int32_t batch, float *out,
+                                     const int32_t *block_sums, const float *block_scales, int32_t n, int32_t batch, float *out,
                                      int32_t out_stride) {
-    tiles(w, 0, tile_bytes, first, rows, xq, block_sums, lane_scales, n, batch, out, out_stride);
+    tiles(w, 0, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
 }
 
 /*
  * QuantizedActivations.quantize in C: for each block of 32 of x (n a multiple of 32), dx = max|x| / 127,
  * q = rint(x / dx) clamped to ±127 (rint through the default rounding mode, nearest even, as Java's
- * Math.rint), each lane's scale and each block's sum of q.
+ * Math.rint), each block's scale (dx) and sum of q.
  */
-INT8_TARGET void lf_quantize_activations(const float *x, int32_t n, int8_t *values, float *lane_scales, int32_t *block_sums) {
+INT8_TARGET void lf_quantize_activations(const float *x, int32_t n, int8_t *values, float *block_scales, int32_t *block_sums) {
     const __m512i limit = _mm512_set1_epi32(127);
     for (int32_t i = 0; i < n; i += 32) {
         __m512 lo = _mm512_loadu_ps(x + i), hi = _mm512_loadu_ps(x + i + 16);
@@ -148,7 +148,7 @@ INT8_TARGET void lf_quantize_activations(const float *x, int32_t n, int8_t *valu
         qhi = _mm512_max_epi32(_mm512_min_epi32(qhi, limit), _mm512_sub_epi32(_mm512_setzero_si512(), limit));
         __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(qlo)), _mm512_cvtepi32_epi8(qhi), 1);
         _mm256_storeu_si256((__m256i *) (values + i), q);
-        _mm256_storeu_ps(lane_scales + i / 4, _mm256_set1_ps(dx));
+        block_scales[i / 32] = dx;
         block_sums[i / 32] = _mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
     }
 }

@@ -32,13 +32,13 @@ final class NativeInt8Products {
 
     /** Quantizes sequence {@code s} of {@code q} from {@code x}, as {@link QuantizedActivations} defines. */
     void quantize(float[] x, QuantizedActivations q, int s) {
-        int n = q.n, lanes = n / 4, blocks = n / QuantizedActivations.BLOCK;
+        int n = q.n, blocks = n / QuantizedActivations.BLOCK;
         if (x.length < n) {
             throw new IllegalArgumentException("an input of " + x.length + " floats for " + n + " columns");
         }
         try {
             quantize.invokeExact(MemorySegment.ofArray(x), n, MemorySegment.ofArray(q.values).asSlice((long) s * n),
-                    MemorySegment.ofArray(q.laneScales).asSlice(4L * s * lanes), MemorySegment.ofArray(q.blockSums).asSlice(4L * s * blocks));
+                    MemorySegment.ofArray(q.blockScales).asSlice(4L * s * blocks), MemorySegment.ofArray(q.blockSums).asSlice(4L * s * blocks));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -59,7 +59,7 @@ final class NativeInt8Products {
         MethodHandle kernel = w.format() == WeightFormat.Q8_0 ? q8Matmul : q4Matmul;
         try {
             kernel.invokeExact(NativeProducts.tileOf(w, from), w.format().tileBytes(x.n), from % WeightFormat.TILE_ROWS,
-                    rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.blockSums), MemorySegment.ofArray(x.laneScales), x.n,
+                    rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.blockSums), MemorySegment.ofArray(x.blockScales), x.n,
                     x.batch, y, rows);
         } catch (RuntimeException | Error e) {
             throw e;

@@ -3,9 +3,10 @@ package io.lorafn.kernels.cpu;
 /**
  * A batch of activation vectors quantized to 8 bits per block of 32, as {@link Int8Products} multiplies
  * them: for each block, dx = max|x| / 127 and q = rint(x / dx), clamped to ±127. Stored for the C
- * products' convenience: q as signed bytes, dx repeated for each of the block's eight lanes of four, and each
- * block's sum of q (the C products offset the weights to make them unsigned and start each block from minus
- * the offset times that sum). Sequence s starts at byte {@code s·n}, lane {@code s·n/4} and block {@code s·n/32}.
+ * products' convenience: q as signed bytes, each block's dx, and each block's sum of q (the C products offset the weights to make them unsigned and start each block from minus
+ * the offset times that sum). Sequence s starts at byte {@code s·n} and block {@code s·n/32}. (dx had been repeated for each of a block's
+ * eight lanes of four, 8 KB a row of 8192 that crossed L1 beside the weights: the 8-bit Q4_0 product over the 1b
+ * down projection's shape went 0.93 -> 0.97 of the read passes around it with one per block.)
  *
  * <p>Each sequence is quantized on its own, so its bytes never depend on the rest of the batch.
  */
@@ -16,8 +17,8 @@ final class QuantizedActivations {
     final int batch;
     /** q per value. */
     final byte[] values;
-    /** dx per lane of four values. */
-    final float[] laneScales;
+    /** dx per block. */
+    final float[] blockScales;
     /** Each block's sum of q. */
     final int[] blockSums;
 
@@ -25,7 +26,7 @@ final class QuantizedActivations {
         this.n = n;
         this.batch = batch;
         this.values = new byte[n * batch];
-        this.laneScales = new float[n / 4 * batch];
+        this.blockScales = new float[n / BLOCK * batch];
         this.blockSums = new int[n / BLOCK * batch];
     }
 
@@ -70,9 +71,7 @@ final class QuantizedActivations {
                 values[s * n + i + j] = q;
                 sum += q;
             }
-            for (int lane = (s * n + i) / 4; lane < (s * n + i + BLOCK) / 4; lane++) {
-                laneScales[lane] = dx;
-            }
+            blockScales[(s * n + i) / BLOCK] = dx;
             blockSums[(s * n + i) / BLOCK] = sum;
         }
     }
@@ -84,6 +83,6 @@ final class QuantizedActivations {
 
     /** dx of the block holding value {@code i} of sequence {@code s}. */
     float scale(int s, int i) {
-        return laneScales[(s * n + i) / 4];
+        return blockScales[(s * n + i) / BLOCK];
     }
 }

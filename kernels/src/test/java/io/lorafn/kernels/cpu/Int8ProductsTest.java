@@ -158,7 +158,7 @@ class Int8ProductsTest {
         java.util.Arrays.fill(x[2], 64, 96, 0f); // a block of zeros
         QuantizedActivations java = QuantizedActivations.of(x, batch, n), c = QuantizedActivations.of(x, batch, n, NativeProducts.LOADED.int8, null);
         assertArrayEquals(java.values, c.values);
-        assertArrayEquals(java.laneScales, c.laneScales);
+        assertArrayEquals(java.blockScales, c.blockScales);
         assertArrayEquals(java.blockSums, c.blockSums);
         assertEquals(2, c.q(1, 1));
         assertEquals(0, c.q(1, 2));
