@@ -118,6 +118,16 @@ typedef struct {
     int32_t out_stride;
 } slice;
 
+/* The kernels product() runs; a name outside them is refused, not run as some other kernel. */
+static const char *const KERNELS[] = {"q8_0", "bf16", "bf16-bf16", "q4_0", "q8_0-int8", "q4_0-int8"};
+
+static int known_kernel(const char *name) {
+    for (size_t k = 0; k < sizeof KERNELS / sizeof KERNELS[0]; k++) {
+        if (!strcmp(name, KERNELS[k])) return 1;
+    }
+    return 0;
+}
+
 static void product(const slice *s, const uint8_t *w) {
     const char *k = s->kernel;
     if (!strcmp(k, "q8_0")) {
@@ -179,7 +189,7 @@ static int products(int argc, char **argv) {
     int32_t rows = atoi(argv[2]), n = atoi(argv[3]), batch = atoi(argv[4]), threads = atoi(argv[5]);
     double megabytes = argc > 6 ? atof(argv[6]) : 256;
     int q4 = !strcmp(kernel, "q4_0") || !strcmp(kernel, "q4_0-int8"), bf16 = !strncmp(kernel, "bf16", 4);
-    if ((strcmp(kernel, "q8_0") && strcmp(kernel, "bf16") && strcmp(kernel, "bf16-bf16") && !q4 && strcmp(kernel, "q8_0-int8")) || rows <= 0 || n <= 0 || n % 64 || batch < 1
+    if (!known_kernel(kernel) || rows <= 0 || n <= 0 || n % 64 || batch < 1
         || threads < 1 || threads > 2 || (!bf16 && rows % 32)) {
         fprintf(stderr, "usage: kernel_bench q8_0|bf16|bf16-bf16|q4_0|q8_0-int8|q4_0-int8 ROWS COLS BATCH THREADS(1-2) [MB]  (COLS a multiple of 64; "
                         "Q8_0 and Q4_0 ROWS a multiple of 32)\n       kernel_bench probe\n");
@@ -315,6 +325,12 @@ static double product_gb_s(const char *kernel, const uint8_t *buffer, int64_t by
 
 /* Each kernel's pass (batch 1, two threads), each between two read passes, REPS times. */
 static int alternate(int reps, int kernels, char **names) {
+    for (int k = 0; k < kernels; k++) {
+        if (!known_kernel(names[k])) {
+            fprintf(stderr, "kernel_bench alternate: no kernel '%s' (q8_0|bf16|bf16-bf16|q4_0|q8_0-int8|q4_0-int8)\n", names[k]);
+            return 2;
+        }
+    }
     int64_t bytes = 1L << 30;
     uint8_t *buffer = aligned_alloc(2 << 20, bytes);
     uint64_t state = 7;
