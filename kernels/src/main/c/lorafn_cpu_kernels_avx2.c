@@ -388,8 +388,11 @@ INLINE __m256i int8_half_sums(const __m256i words[8], const __m256i unsigned_sid
 }
 
 INLINE void int8_tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
-                       const int32_t *block_sums, const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
+                       const int32_t *block_sums, const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride,
+                       const int64_t *side, int32_t side_ranges) {
     int32_t blocks = n / 32, pair = q8 ? TILE_Q8_PAIR : TILE_Q4_PAIR;
+    int64_t tile_count = (first + rows + 15) / 16 - first / 16;
+    side_prefetch others = side_prefetch_start(side, batch > 1 ? side_ranges : 0, tile_count * blocks);
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         int32_t from, to;
         const uint8_t *tile = tile_at(w, tile_bytes, first, rows, t, &from, &to);
@@ -405,6 +408,7 @@ INLINE void int8_tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t fir
             for (int32_t b = 0; b < blocks; b++) {
                 if (batch > 1 && s0 == 0) {
                     tile_prefetch(tile, pair, b);
+                    side_prefetch_step(&others);
                 }
                 for (int h = 0; h < 2; h++) {
                     __m256i words[8], unsigned_side[8];
@@ -429,13 +433,15 @@ INLINE void int8_tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t fir
 }
 
 void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
-    int8_tiles(w, 1, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
+                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride, const int64_t *side,
+                         int32_t side_ranges) {
+    int8_tiles(w, 1, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride, side, side_ranges);
 }
 
 void lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
-    int8_tiles(w, 0, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
+                         const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride, const int64_t *side,
+                         int32_t side_ranges) {
+    int8_tiles(w, 0, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride, side, side_ranges);
 }
 
 /* QuantizedActivations.quantize, as lorafn_int8_products.c computes it: rint through the default rounding mode. */

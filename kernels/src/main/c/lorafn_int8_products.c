@@ -62,7 +62,7 @@ INLINE void unsigned_weights(const uint8_t *words, int q8, __m512i weights[8]) {
 
 /* One tile for a group of sequences (a constant once inlined, so the accumulators stay in registers). */
 INLINE void tile_group(const uint8_t *tile, int q8, int32_t blocks, const int8_t *xq, const int32_t *block_sums,
-                       const float *block_scales, int32_t n, const int32_t group, __m512 acc[MAX_GROUP]) {
+                       const float *block_scales, int32_t n, const int32_t group, side_prefetch *side, __m512 acc[MAX_GROUP]) {
     int32_t pair = q8 ? TILE_Q8_PAIR : TILE_Q4_PAIR, offset = q8 ? 128 : 8;
     for (int32_t s = 0; s < group; s++) {
         acc[s] = _mm512_setzero_ps();
@@ -70,6 +70,7 @@ INLINE void tile_group(const uint8_t *tile, int q8, int32_t blocks, const int8_t
     for (int32_t b = 0; b < blocks; b++) {
         if (group > 1) { /* a group of one is batch 1 (or a batch's last sequence, its tile already read) */
             tile_prefetch(tile, pair, b);
+            side_prefetch_step(side);
         }
         __m512i weights[8];
         unsigned_weights(tile_words(tile, pair, b), q8, weights);
@@ -86,11 +87,15 @@ INLINE void tile_group(const uint8_t *tile, int q8, int32_t blocks, const int8_t
  * out[s·out_stride + r - first] = row r · sequence s for rows [first, first + rows) of the tiles at w (tile_bytes
  * apart, the first holding row first; out_stride unused at batch 1): xq n signed bytes a sequence, block_sums
  * each block's sum of them, block_scales each block's dx, the sequences one after another. Up to eight
- * sequences at a time; each gets the bits of its solo product.
+ * sequences at a time; each gets the bits of its solo product. Batches of several sequences also prefetch the
+ * `side_ranges` (address, bytes) pairs at `side` (side_prefetch) as they go.
  */
 INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
-                  const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride) {
+                  const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride, const int64_t *side,
+                  int32_t side_ranges) {
     int32_t blocks = n / 32;
+    int64_t tile_count = (first + rows + 15) / 16 - first / 16;
+    side_prefetch others = side_prefetch_start(side, batch > 1 ? side_ranges : 0, tile_count * blocks);
     for (int32_t t = first / 16; 16 * t < first + rows; t++) {
         int32_t from, to;
         const uint8_t *tile = tile_at(w, tile_bytes, first, rows, t, &from, &to);
@@ -101,14 +106,14 @@ INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, i
             const float *ls = block_scales + (int64_t) s0 * (n / 32);
             __m512 acc[MAX_GROUP];
             switch (group) {
-                case 1: tile_group(tile, q8, blocks, xs, sums, ls, n, 1, acc); break;
-                case 2: tile_group(tile, q8, blocks, xs, sums, ls, n, 2, acc); break;
-                case 3: tile_group(tile, q8, blocks, xs, sums, ls, n, 3, acc); break;
-                case 4: tile_group(tile, q8, blocks, xs, sums, ls, n, 4, acc); break;
-                case 5: tile_group(tile, q8, blocks, xs, sums, ls, n, 5, acc); break;
-                case 6: tile_group(tile, q8, blocks, xs, sums, ls, n, 6, acc); break;
-                case 7: tile_group(tile, q8, blocks, xs, sums, ls, n, 7, acc); break;
-                default: tile_group(tile, q8, blocks, xs, sums, ls, n, 8, acc); break;
+                case 1: tile_group(tile, q8, blocks, xs, sums, ls, n, 1, &others, acc); break;
+                case 2: tile_group(tile, q8, blocks, xs, sums, ls, n, 2, &others, acc); break;
+                case 3: tile_group(tile, q8, blocks, xs, sums, ls, n, 3, &others, acc); break;
+                case 4: tile_group(tile, q8, blocks, xs, sums, ls, n, 4, &others, acc); break;
+                case 5: tile_group(tile, q8, blocks, xs, sums, ls, n, 5, &others, acc); break;
+                case 6: tile_group(tile, q8, blocks, xs, sums, ls, n, 6, &others, acc); break;
+                case 7: tile_group(tile, q8, blocks, xs, sums, ls, n, 7, &others, acc); break;
+                default: tile_group(tile, q8, blocks, xs, sums, ls, n, 8, &others, acc); break;
             }
             for (int32_t s = 0; s < group; s++) {
                 store_lanes(acc[s], from, to, out + (int64_t) (s0 + s) * out_stride + 16 * t + from - first);
@@ -119,14 +124,14 @@ INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, i
 
 INT8_TARGET void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
                                      const int32_t *block_sums, const float *block_scales, int32_t n, int32_t batch, float *out,
-                                     int32_t out_stride) {
-    tiles(w, 1, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
+                                     int32_t out_stride, const int64_t *side, int32_t side_ranges) {
+    tiles(w, 1, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride, side, side_ranges);
 }
 
 INT8_TARGET void lf_q4_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq,
                                      const int32_t *block_sums, const float *block_scales, int32_t n, int32_t batch, float *out,
-                                     int32_t out_stride) {
-    tiles(w, 0, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride);
+                                     int32_t out_stride, const int64_t *side, int32_t side_ranges) {
+    tiles(w, 0, tile_bytes, first, rows, xq, block_sums, block_scales, n, batch, out, out_stride, side, side_ranges);
 }
 
 /*

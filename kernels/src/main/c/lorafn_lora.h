@@ -37,15 +37,16 @@ static inline float lora_load1(const void *t, int64_t i, int bf16) {
     return v.f;
 }
 
-static inline __attribute__((always_inline)) void lora_expand_add(const void *t, int bf16, int32_t rank, const float *u, int32_t n,
-                                                                  float scale, float *y) {
+/* Outputs [from, n) of rank rows `stride` values long: a window's outputs get the same bits as the whole row's. */
+static inline __attribute__((always_inline)) void lora_expand_add(const void *t, int bf16, int32_t rank, const float *u, int64_t stride,
+                                                                  int32_t from, int32_t n, float scale, float *y) {
     const int32_t l = LORA_LANES;
     LORA_VEC s = lora_vec_set1(scale);
-    int32_t o = 0;
+    int32_t o = from;
     for (; o + 4 * l <= n; o += 4 * l) {
         LORA_VEC a0 = lora_vec_zero(), a1 = a0, a2 = a0, a3 = a0;
         for (int32_t k = 0; k < rank; k++) {
-            int64_t row = (int64_t) k * n + o;
+            int64_t row = k * stride + o;
             LORA_VEC uk = lora_vec_set1(u[k]);
             a0 = lora_vec_fma(lora_vec_load(t, row, bf16), uk, a0);
             a1 = lora_vec_fma(lora_vec_load(t, row + l, bf16), uk, a1);
@@ -60,14 +61,14 @@ static inline __attribute__((always_inline)) void lora_expand_add(const void *t,
     for (; o + l <= n; o += l) {
         LORA_VEC a = lora_vec_zero();
         for (int32_t k = 0; k < rank; k++) {
-            a = lora_vec_fma(lora_vec_load(t, (int64_t) k * n + o, bf16), lora_vec_set1(u[k]), a);
+            a = lora_vec_fma(lora_vec_load(t, k * stride + o, bf16), lora_vec_set1(u[k]), a);
         }
         lora_vec_store(y + o, lora_vec_fma(a, s, lora_vec_loadu(y + o)));
     }
     for (; o < n; o++) {
         float a = 0.0f;
         for (int32_t k = 0; k < rank; k++) {
-            a = fmaf(lora_load1(t, (int64_t) k * n + o, bf16), u[k], a);
+            a = fmaf(lora_load1(t, k * stride + o, bf16), u[k], a);
         }
         y[o] = fmaf(a, scale, y[o]);
     }
@@ -81,12 +82,13 @@ void lf_bf16_lora_shrink(const uint8_t *a, int32_t rank, const float *x, int32_t
     lora_shrink(a, 1, rank, x, n, shrunk);
 }
 
-void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
-    lora_expand_add(t, 0, rank, u, n, scale, y);
+/* Outputs [from, to) of rows n long (CpuBackend's fused expand runs a window of rows after their base product). */
+void lf_f32_lora_expand_add(const float *t, int32_t rank, const float *u, int32_t n, int32_t from, int32_t to, float scale, float *y) {
+    lora_expand_add(t, 0, rank, u, n, from, to, scale, y);
 }
 
-void lf_bf16_lora_expand_add(const uint8_t *t, int32_t rank, const float *u, int32_t n, float scale, float *y) {
-    lora_expand_add(t, 1, rank, u, n, scale, y);
+void lf_bf16_lora_expand_add(const uint8_t *t, int32_t rank, const float *u, int32_t n, int32_t from, int32_t to, float scale, float *y) {
+    lora_expand_add(t, 1, rank, u, n, from, to, scale, y);
 }
 
 #endif

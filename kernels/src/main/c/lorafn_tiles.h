@@ -66,6 +66,52 @@ TILE_INLINE void tile_prefetch(const uint8_t *tile, int32_t pair, int32_t b) {
 }
 
 /*
+ * Other data brought into L2 while a batched product runs (io.lorafn.kernels.cpu.FusedLora): the adapters' A for
+ * the shrinks that follow, and the rows of B that the chunk's LoRA expand reads right after it. At batch 8 the 8-bit
+ * products are bound by arithmetic and leave half the memory bandwidth idle, while the shrink and expand, run on their
+ * own, are bound by their misses. `ranges` holds (address, bytes) pairs; each step of the product (a block of a tile)
+ * prefetches its share of their lines, so the misses spread over the whole product. Not free: on one thread, gate's
+ * shape, the product slowed by about half of what the expand then saved (RESULTS.md, seventeenth session). The
+ * hint hardly matters: T0, T1, T2 and NTA were within 2% there.
+ */
+typedef struct {
+    const int64_t *ranges;
+    int32_t count, next; /* ranges, and the next one to start */
+    int32_t per_step;    /* lines a step */
+    const char *at, *end;
+} side_prefetch;
+
+/* Spreads the lines of `count` ranges over `steps` steps. */
+TILE_INLINE side_prefetch side_prefetch_start(const int64_t *ranges, int32_t count, int64_t steps) {
+    side_prefetch p = { ranges, count, 0, 0, NULL, NULL };
+    int64_t lines = 0;
+    for (int32_t i = 0; i < count; i++) {
+        int64_t start = ranges[2 * i], end = start + ranges[2 * i + 1];
+        lines += end > start ? (end - (start & ~(int64_t) 63) + 63) / 64 : 0;
+    }
+    p.per_step = lines == 0 || steps <= 0 ? 0 : (int32_t) ((lines + steps - 1) / steps);
+    return p;
+}
+
+/* One step's lines, into L2. */
+TILE_INLINE void side_prefetch_step(side_prefetch *p) {
+    for (int32_t j = 0; j < p->per_step; j++) {
+        while (p->at >= p->end) {
+            if (p->next >= p->count) {
+                p->per_step = 0;
+                return;
+            }
+            int64_t start = p->ranges[2 * p->next], bytes = p->ranges[2 * p->next + 1];
+            p->next++;
+            p->at = (const char *) (intptr_t) (start & ~(int64_t) 63);
+            p->end = (const char *) (intptr_t) (start + bytes);
+        }
+        _mm_prefetch(p->at, _MM_HINT_T1);
+        p->at += 64;
+    }
+}
+
+/*
  * Tile t of the tiles at w (tile_bytes apart, the first holding row first), and which of its lanes [*from, *to)
  * hold rows of [first, first + rows).
  */

@@ -29,6 +29,8 @@ public final class CpuBackend implements Backend {
     /** Per thread: quantized inputs, written over from product to product (a matmulEach of differing inputs uses several). */
     private final ThreadLocal<QuantizedActivations[]> quantizedInputs = ThreadLocal.withInitial(() -> new QuantizedActivations[4]);
     private final LoraProducts lora;
+    /** Null without the C products. */
+    private final FusedLora fusedLora;
 
     /** The process's {@link Activations#configured() configured} activations. */
     public CpuBackend(int threads) {
@@ -52,6 +54,7 @@ public final class CpuBackend implements Backend {
         this.products = products;
         this.activations = activations;
         this.lora = new LoraProducts(products, (w, x, out, batch, from, to) -> matmulRows(w, x, null, out, batch, from, to));
+        this.fusedLora = products == null ? null : new FusedLora(products, lora);
         if (activations == Activations.Q8 && !int8InNative()) {
             System.getLogger(CpuBackend.class.getName()).log(System.Logger.Level.WARNING,
                     "8-bit activations without the C products (no C build runs on this CPU, or the library is not loaded): "
@@ -168,14 +171,10 @@ public final class CpuBackend implements Backend {
             Backend.super.matmulEach(ws, x, outs, batch);
             return;
         }
-        QuantizedActivations[] q = new QuantizedActivations[ws.size()];
+        QuantizedActivations[] q = quantizedEach(ws, x, batch);
         short[][] xb = new short[ws.size()][];
-        int slots = 0;
-        for (int i = 0; i < ws.size(); i++) { // the matrices share their input: quantize or round it once
+        for (int i = 0; i < ws.size(); i++) { // the matrices share their input: round it once
             boolean sameShape = i > 0 && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
-            boolean same = sameShape && q[i - 1] != null;
-            q[i] = same ? q[i - 1] : quantized(ws.get(i), x, batch, slots);
-            slots += !same && q[i] != null ? 1 : 0;
             xb[i] = sameShape && xb[i - 1] != null ? xb[i - 1] : roundedToBf16(ws.get(i), x, batch);
         }
         gang.run(part -> {
@@ -185,20 +184,67 @@ public final class CpuBackend implements Backend {
         });
     }
 
+    /** Each matrix's input quantized where it takes 8-bit activations (null where not); matrices of one shape share it. */
+    private QuantizedActivations[] quantizedEach(List<WeightMatrix> ws, float[][] x, int batch) {
+        QuantizedActivations[] q = new QuantizedActivations[ws.size()];
+        int slots = 0;
+        for (int i = 0; i < ws.size(); i++) {
+            boolean same = i > 0 && q[i - 1] != null && ws.get(i - 1).cols() == ws.get(i).cols() && ws.get(i - 1).format() == ws.get(i).format();
+            q[i] = same ? q[i - 1] : quantized(ws.get(i), x, batch, slots);
+            slots += !same && q[i] != null ? 1 : 0;
+        }
+        return q;
+    }
+
+    /**
+     * With the 8-bit C products at batch 2 or more, each chunk of rows gets its adapters' expand right after its base
+     * product, with their rows prefetched while that product ran ({@link FusedLora}); else the products, then the adapters.
+     */
+    @Override
+    public void projectEach(List<WeightMatrix> ws, List<List<LoraSegment>> segments, float[][] x, List<float[][]> outs, int batch) {
+        if (fusedLora == null || !int8InNative() || !FusedLora.takes(ws, segments, batch, w -> activations.quantizes(w.format()))) {
+            Backend.super.projectEach(ws, segments, x, outs, batch);
+            return;
+        }
+        QuantizedActivations[] q = quantizedEach(ws, x, batch);
+        FusedLora.Job job = fusedLora.job(ws, q, segments, x, outs, threads);
+        FusedLora.ChunkProduct base = (w, qw, out, from, to, side, ranges) ->
+                products.int8.multiply(w, qw, out, from, to, scratch(1, batch * (to - from)), side, ranges);
+        if (gang == null) {
+            job.head(0, slices(ws, 0), base);
+            job.rest(slices(ws, 0), base);
+            return;
+        }
+        gang.run(part -> job.head(part, slices(ws, part), base));
+        gang.run(part -> job.rest(slices(ws, part), base));
+    }
+
+    /** Thread {@code part}'s rows {from, to} of each matrix ({@link #sliceOf}). */
+    private int[][] slices(List<WeightMatrix> ws, int part) {
+        int[][] slices = new int[ws.size()][];
+        for (int i = 0; i < ws.size(); i++) {
+            slices[i] = sliceOf(ws.get(i), gang == null ? 0 : part);
+        }
+        return slices;
+    }
+
     /** Thread {@code part}'s share of a product: its contiguous slice, or the whole of a small one on the caller's thread. */
     private void matmulSlice(WeightMatrix w, float[][] x, QuantizedActivations q, short[] xb, float[][] out, int batch, int part) {
-        if (w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
-            if (part == 0) {
-                weightRows(w, x, q, xb, out, batch, 0, w.rows());
-            }
-            return;
+        int[] rows = sliceOf(w, part);
+        if (rows != null) {
+            weightRows(w, x, q, xb, out, batch, rows[0], rows[1]);
+        }
+    }
+
+    /** Rows {from, to} of {@code w} for thread {@code part}, or null for none. */
+    private int[] sliceOf(WeightMatrix w, int part) {
+        if (gang == null || w.byteSize() < PARALLEL_THRESHOLD_BYTES) {
+            return part == 0 ? new int[] {0, w.rows()} : null;
         }
         int group = w.format().rowGroup(); // Q8_0, Q4_0: whole tiles, so no thread reads another's lines
         int slice = ((w.rows() + threads - 1) / threads + group - 1) / group * group;
         int from = part * slice;
-        if (from < w.rows()) {
-            weightRows(w, x, q, xb, out, batch, from, Math.min(w.rows(), from + slice));
-        }
+        return from < w.rows() ? new int[] {from, Math.min(w.rows(), from + slice)} : null;
     }
 
     /**

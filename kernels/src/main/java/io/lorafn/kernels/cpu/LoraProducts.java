@@ -47,7 +47,7 @@ final class LoraProducts {
      * {@code A·x[r]} for each of the segment's rows r, one row of the result each. In C the F32 shrink keeps eight of A's
      * rows in flight, and a BF16 A goes through the BF16 product.
      */
-    private float[][] shrink(LoraSegment s, float[][] x) {
+    float[][] shrink(LoraSegment s, float[][] x) {
         int[] rows = s.rows();
         int rank = s.a().rows();
         float[][] shrunk = new float[rows.length][rank];

@@ -20,10 +20,11 @@ final class NativeInt8Products {
     NativeInt8Products(SymbolLookup symbols) {
         Linker linker = Linker.nativeLinker();
         Linker.Option heapAccess = Linker.Option.critical(true);
-        // (tiles, tile bytes, first row's lane, rows, values, block sums, lane scales, n, batch, out, out stride)
+        // (tiles, tile bytes, first row's lane, rows, values, block sums, block scales, n, batch, out, out stride,
+        //  ranges to prefetch meanwhile, their count)
         FunctionDescriptor tiles = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                 ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+                ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
         q8Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q8_0_matmul_int8"), tiles, heapAccess);
         q4Matmul = linker.downcallHandle(symbols.findOrThrow("lf_q4_0_matmul_int8"), tiles, heapAccess);
         quantize = linker.downcallHandle(symbols.findOrThrow("lf_quantize_activations"), FunctionDescriptor.ofVoid(
@@ -48,6 +49,18 @@ final class NativeInt8Products {
 
     /** out[s][from..to) for every sequence of {@code x}, through {@link BatchedResults}. */
     void multiply(WeightMatrix w, QuantizedActivations x, float[][] out, int from, int to, float[] results) {
+        multiply(w, x, out, from, to, results, MemorySegment.NULL, 0);
+    }
+
+    /**
+     * {@link #multiply}, which with several sequences also brings {@code ranges} (address, bytes) pairs at {@code side}
+     * into L2 as it goes: lines that work right after it will read, such as these rows' LoRA expand ({@link FusedLora}).
+     * The addresses must be native memory that stays mapped for the call; a prefetch never faults, but the caller vouches.
+     */
+    void multiply(WeightMatrix w, QuantizedActivations x, float[][] out, int from, int to, float[] results, MemorySegment side, int ranges) {
+        if (ranges < 0 || side.byteSize() < 16L * ranges) {
+            throw new IllegalArgumentException(ranges + " prefetch ranges in " + side.byteSize() + " bytes");
+        }
         if (!w.format().tiled()) {
             throw new IllegalArgumentException(w.format() + " takes F32 activations");
         }
@@ -60,7 +73,7 @@ final class NativeInt8Products {
         try {
             kernel.invokeExact(NativeProducts.tileOf(w, from), w.format().tileBytes(x.n), from % WeightFormat.TILE_ROWS,
                     rows, MemorySegment.ofArray(x.values), MemorySegment.ofArray(x.blockSums), MemorySegment.ofArray(x.blockScales), x.n,
-                    x.batch, y, rows);
+                    x.batch, y, rows, side, ranges);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

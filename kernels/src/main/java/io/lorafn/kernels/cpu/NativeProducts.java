@@ -132,7 +132,7 @@ final class NativeProducts {
         f32LoraShrink = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_shrink"), shrink, heapAccess);
         bf16LoraShrink = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_shrink"), shrink, heapAccess);
         FunctionDescriptor expandAdd = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
+                ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_FLOAT, ValueLayout.ADDRESS);
         f32LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_f32_lora_expand_add"), expandAdd, heapAccess);
         bf16LoraExpandAdd = linker.downcallHandle(symbols.findOrThrow("lf_bf16_lora_expand_add"), expandAdd, heapAccess);
         Build int8Build = int8Build(build, CPU_FLAGS);
@@ -287,16 +287,22 @@ final class NativeProducts {
      * (the bits of the Java path's expand followed by VectorMath.addScaled).
      */
     void loraExpandAdd(WeightMatrix t, float[] u, float scale, float[] y) {
+        loraExpandAdd(t, u, scale, y, 0, t.cols());
+    }
+
+    /** {@link #loraExpandAdd} for outputs [from, to) only: each gets the bits the whole expand gives it. */
+    void loraExpandAdd(WeightMatrix t, float[] u, float scale, float[] y, int from, int to) {
         if (u.length < t.rows() || y.length < t.cols()) {
             throw new IllegalArgumentException(t.name() + ": " + u.length + " inputs, " + y.length + " outputs for " + t.rows() + "x" + t.cols());
         }
+        java.util.Objects.checkFromToIndex(from, to, t.cols());
         try {
             MethodHandle kernel = switch (t.format()) {
                 case F32 -> f32LoraExpandAdd;
                 case BF16 -> bf16LoraExpandAdd;
                 default -> throw new IllegalArgumentException(t.name() + ": LoRA matrices are F32 or BF16 here, not " + t.format());
             };
-            kernel.invokeExact(rowsFrom(t, 0), t.rows(), MemorySegment.ofArray(u), t.cols(), scale, MemorySegment.ofArray(y));
+            kernel.invokeExact(rowsFrom(t, 0), t.rows(), MemorySegment.ofArray(u), t.cols(), from, to, scale, MemorySegment.ofArray(y));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable e) {

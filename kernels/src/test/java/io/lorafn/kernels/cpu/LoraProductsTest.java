@@ -2,6 +2,7 @@ package io.lorafn.kernels.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.lorafn.kernels.LoraSegment;
 import io.lorafn.kernels.WeightFormat;
@@ -81,6 +82,59 @@ class LoraProductsTest {
             cpu.addLora(onFirst, x, alone);
             for (int b = 0; b < batch; b++) {
                 assertArrayEquals(alone[b], single[b], "one projection, row " + b);
+            }
+        }
+    }
+
+    /**
+     * With 8-bit activations at batch 2 or more each thread's rows go in chunks, each chunk's expand after its base
+     * product ({@link FusedLora}): still the bits of the products, then the adapters. The shapes split into two threads'
+     * slices of a chunk and a remainder; ranks, dtypes and scales differ, one B is on the heap (not prefetched) and one
+     * row has no adapter.
+     */
+    @ParameterizedTest
+    @CsvSource({"2, 8", "2, 3", "1, 8", "2, 9"})
+    void eightBitProjectionsWithTheirExpandFusedGiveTheUnfusedBits(int threads, int batch) {
+        SplittableRandom r = new SplittableRandom(threads * 31 + batch);
+        int in = 1024;
+        try (Arena arena = Arena.ofShared(); CpuBackend cpu = new CpuBackend(threads, io.lorafn.kernels.Activations.Q8)) {
+            List<WeightMatrix> ws = List.of(NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, 1200, in),
+                    NativeProductsTest.matrix(arena, WeightFormat.Q8_0, r, 1208, in), NativeProductsTest.matrix(arena, WeightFormat.Q4_0, r, 64, in));
+            int[] outs = {1200, 1208, 64};
+            List<List<LoraSegment>> lora = new java.util.ArrayList<>();
+            for (int i = 0; i < ws.size(); i++) {
+                int out = outs[i];
+                WeightMatrix heapB = new WeightMatrix("heap", WeightFormat.BF16,
+                        java.lang.foreign.MemorySegment.ofArray(new byte[(int) WeightFormat.BF16.matrixBytes(8, out)]), 8, out);
+                float[] row = new float[out];
+                for (int k = 0; k < 8; k++) {
+                    for (int o = 0; o < out; o++) {
+                        row[o] = (float) r.nextGaussian();
+                    }
+                    CpuBackend.encodeRow(WeightFormat.BF16, row, heapB.data(), heapB.rowOffset(k));
+                }
+                lora.add(List.of(
+                        new LoraSegment(NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 16, in), NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 16, out),
+                                2f, new int[] {0, batch - 1}),
+                        new LoraSegment(NativeProductsTest.matrix(arena, WeightFormat.F32, r, 12, in), NativeProductsTest.matrix(arena, WeightFormat.F32, r, 12, out),
+                                0.5f, new int[] {1}),
+                        new LoraSegment(NativeProductsTest.matrix(arena, WeightFormat.BF16, r, 8, in), heapB, 1f, new int[] {2})));
+            }
+            float[][] x = NativeProductsTest.inputs(r, batch, in);
+            List<float[][]> fused = List.of(new float[batch][1200], new float[batch][1208], new float[batch][64]);
+            cpu.projectEach(ws, lora, x, fused, batch);
+            for (int i = 0; i < ws.size(); i++) {
+                float[][] oneByOne = new float[batch][outs[i]], bare = new float[batch][outs[i]];
+                cpu.matmul(ws.get(i), x, oneByOne, batch);
+                cpu.matmul(ws.get(i), x, bare, batch);
+                cpu.addLora(lora.get(i), x, oneByOne);
+                for (int b = 0; b < batch; b++) {
+                    assertArrayEquals(oneByOne[b], fused.get(i)[b], "projection " + i + ", row " + b);
+                }
+                if (batch > 3) {
+                    assertArrayEquals(bare[3], fused.get(i)[3], "a row with no adapter gets the bare product");
+                }
+                assertNotEquals(bare[0][0], fused.get(i)[0][0], "the adapter was added");
             }
         }
     }
