@@ -133,14 +133,14 @@ static int known_kernel(const char *name) {
 static void product(const slice *s, const uint8_t *w) {
     const char *k = s->kernel;
     if (!strcmp(k, "q8_0")) {
-        lf_q8_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride, NULL, 0);
+        lf_q8_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "bf16")) {
         if (s->batch == 1) lf_bf16_matvec(w, s->stride, s->rows, s->x, s->n, s->out);
-        else lf_bf16_matmul(w, s->stride, s->rows, s->x, s->n, s->batch, s->out, s->out_stride, NULL, 0);
+        else lf_bf16_matmul(w, s->stride, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "bf16-bf16")) {
-        lf_bf16_matmul_bf16x(w, s->stride, s->rows, s->xb, s->n, s->batch, s->out, s->out_stride, NULL, 0);
+        lf_bf16_matmul_bf16x(w, s->stride, s->rows, s->xb, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "q4_0")) {
-        lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride, NULL, 0);
+        lf_q4_0_matmul(w, s->stride, s->first, s->rows, s->x, s->n, s->batch, s->out, s->out_stride);
     } else if (!strcmp(k, "q4_0-int8")) { /* sequences one after another: n bytes, n/32 block sums and n/32 block scales each */
         lf_q4_0_matmul_int8(w, s->stride, s->first, s->rows, s->xq, s->sums, s->dxv, s->n, s->batch, s->out, s->out_stride, NULL, 0);
     } else {

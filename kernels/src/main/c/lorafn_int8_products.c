@@ -106,7 +106,7 @@ INLINE void tiles(const uint8_t *w, int q8, int64_t tile_bytes, int32_t first, i
             const float *ls = block_scales + (int64_t) s0 * (n / 32);
             __m512 acc[MAX_GROUP];
             switch (group) {
-                case 1: tile_group(tile, q8, blocks, xs, sums, ls, n, 1, &others, acc); break;
+                case 1: tile_group(tile, q8, blocks, xs, sums, ls, n, 1, NULL, acc); break; /* batch 1, or a last sequence: no prefetching */
                 case 2: tile_group(tile, q8, blocks, xs, sums, ls, n, 2, &others, acc); break;
                 case 3: tile_group(tile, q8, blocks, xs, sums, ls, n, 3, &others, acc); break;
                 case 4: tile_group(tile, q8, blocks, xs, sums, ls, n, 4, &others, acc); break;
