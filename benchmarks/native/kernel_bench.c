@@ -32,7 +32,8 @@ int32_t lf_bf16_matmul(const uint8_t *w, int64_t row_bytes, int32_t rows, const 
                        int32_t out_stride);
 void lf_q4_0_matmul(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const float *x, int32_t n, int32_t batch,
                     float *out, int32_t out_stride);
-void lf_bf16_matmul_bf16x(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint16_t *x, int32_t n, int32_t batch, float *out,
+/* weak: the AVX2 build has no BF16-activation product (known_kernel refuses bf16-bf16 there) */
+__attribute__((weak)) void lf_bf16_matmul_bf16x(const uint8_t *w, int64_t row_bytes, int32_t rows, const uint16_t *x, int32_t n, int32_t batch, float *out,
                           int32_t out_stride);
 void lf_q8_0_matmul_int8(const uint8_t *w, int64_t tile_bytes, int32_t first, int32_t rows, const int8_t *xq, const int32_t *block_sums,
                          const float *block_scales, int32_t n, int32_t batch, float *out, int32_t out_stride, const int64_t *side,
@@ -124,6 +125,7 @@ typedef struct {
 static const char *const KERNELS[] = {"q8_0", "bf16", "bf16-bf16", "q4_0", "q8_0-int8", "q4_0-int8"};
 
 static int known_kernel(const char *name) {
+    if (!strcmp(name, "bf16-bf16") && !lf_bf16_matmul_bf16x) return 0;
     for (size_t k = 0; k < sizeof KERNELS / sizeof KERNELS[0]; k++) {
         if (!strcmp(name, KERNELS[k])) return 1;
     }
