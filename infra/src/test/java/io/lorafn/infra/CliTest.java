@@ -2,6 +2,7 @@ package io.lorafn.infra;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -320,6 +321,23 @@ class CliTest {
         for (String f : List.of("sweep.md", "cold-start-rate.png", "p99-ttft.png", "idle-worker-seconds.png")) {
             assertTrue(Files.size(sim.resolve(f)) > 0, f);
         }
+    }
+
+    @Test
+    void benchProjectionsPrintsTheStepsWithAndWithoutAdaptersAndTheirRatio() {
+        Run r = run("bench", "projections", "--hidden", "256", "--intermediate", "512", "--kv", "64", "--layers", "2", "--pairs", "5",
+                "--batch", "3", "--rank", "4");
+        assertEquals(0, r.exit(), r.err());
+        String json = r.out().strip();
+        for (String field : List.of("\"format\": \"q4_0\"", "\"activations\": \"q8\"", "\"batch\": 3", "\"rank\": 4", "\"adapter_dtype\": \"bf16\"",
+                "\"none_ms\": ", "\"distinct_ms\": ", "\"ratio\": ")) {
+            assertTrue(json.contains(field), field + " in " + json);
+        }
+        double ratio = Double.parseDouble(json.replaceAll(".*\"ratio\": ([0-9.]+),.*", "$1"));
+        assertTrue(ratio > 0 && ratio < 2, json);
+        Run bad = run("bench", "projections", "--adapter-dtype", "fp8");
+        assertNotEquals(0, bad.exit());
+        assertTrue(bad.err().contains("--adapter-dtype is f32 or bf16"), bad.err());
     }
 
     @Test

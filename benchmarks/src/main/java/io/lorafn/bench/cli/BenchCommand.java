@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
 
 /** Benchmarks are commands, not tests: each prints JSON lines that RESULTS.md records with the command. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks; print one JSON object per configuration.",
-        subcommands = {BenchCommand.Decode.class, BenchCommand.Prefill.class, BenchCommand.Bandwidth.class, AdaptersBenchCommand.class, JmhCommand.class})
+        subcommands = {BenchCommand.Decode.class, BenchCommand.Prefill.class, BenchCommand.Bandwidth.class, ProjectionsBenchCommand.class,
+                AdaptersBenchCommand.class, JmhCommand.class})
 public final class BenchCommand {
 
     /** Options every engine benchmark shares. */
