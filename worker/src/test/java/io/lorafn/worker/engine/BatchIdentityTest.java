@@ -12,6 +12,7 @@ import io.lorafn.storage.safetensors.DType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import io.lorafn.kernels.Activations;
 import io.lorafn.kernels.WeightFormat;
 import io.lorafn.kernels.cpu.CpuBackend;
@@ -59,11 +60,12 @@ class BatchIdentityTest {
     void eightBitActivationsKeepBatchingBitwiseAndStayCloseToF32(WeightFormat format) {
         Path model = TestModels.model(root, "q8act-" + format, TestModels.tiny(), DType.F32, 23); // 160 columns: an odd number of blocks
         Path adapter = TestModels.adapter(root, "q8act-lora-" + format, model, TestModels.allProjections(4, 5));
+        Path other = TestModels.adapter(root, "q8act-lora2-" + format, model, TestModels.spec(8, 8, 6, DType.BF16, false, Map.of(), Map.of()));
         Path image = root.resolve("q8act-" + format + ".img");
         try (ModelDirectory dir = ModelDirectory.open(model)) {
             ResidentImageWriter.write(dir, format, image, Progress.NONE);
         }
-        int[][] prompts = {{1, 2, 3, 4, 5}, {9, 8, 7}, {100, 200, 300, 301, 302, 303, 4}};
+        int[][] prompts = {{1, 2, 3, 4, 5}, {9, 8, 7}, {100, 200, 300, 301, 302, 303, 4}, {42, 43}};
         int steps = 4;
         float[][][] exact;
         try (LoadedModel m = LoadedModel.open(model, image, 2)) {
@@ -72,8 +74,8 @@ class BatchIdentityTest {
         String before = System.getProperty(Activations.PROPERTY);
         System.setProperty(Activations.PROPERTY, "q8");
         try (LoadedModel m = LoadedModel.open(model, image, 2)) {
-            LoraAdapter a = m.loadAdapter(adapter);
-            LoraAdapter[] adapters = {null, a, a};
+            LoraAdapter a = m.loadAdapter(adapter), b = m.loadAdapter(other);
+            LoraAdapter[] adapters = {null, a, a, b}; // at batch 2 and more: CpuBackend's fused products and adapters (FusedLora)
             float[][][] batched = runBatched(m, adapters, prompts, steps);
             for (int s = 0; s < prompts.length; s++) {
                 float[][] alone = runAlone(m, adapters[s], prompts[s], steps);
