@@ -37,13 +37,13 @@ static inline float lora_load1(const void *t, int64_t i, int bf16) {
     return v.f;
 }
 
-/* Outputs [from, n) of rank rows `stride` values long: a window's outputs get the same bits as the whole row's. */
+/* Outputs [from, to) of rank rows `stride` values long: a window's outputs get the same bits as the whole row's. */
 static inline __attribute__((always_inline)) void lora_expand_add(const void *t, int bf16, int32_t rank, const float *u, int64_t stride,
-                                                                  int32_t from, int32_t n, float scale, float *y) {
+                                                                  int32_t from, int32_t to, float scale, float *y) {
     const int32_t l = LORA_LANES;
     LORA_VEC s = lora_vec_set1(scale);
     int32_t o = from;
-    for (; o + 4 * l <= n; o += 4 * l) {
+    for (; o + 4 * l <= to; o += 4 * l) {
         LORA_VEC a0 = lora_vec_zero(), a1 = a0, a2 = a0, a3 = a0;
         for (int32_t k = 0; k < rank; k++) {
             int64_t row = k * stride + o;
@@ -58,14 +58,14 @@ static inline __attribute__((always_inline)) void lora_expand_add(const void *t,
         lora_vec_store(y + o + 2 * l, lora_vec_fma(a2, s, lora_vec_loadu(y + o + 2 * l)));
         lora_vec_store(y + o + 3 * l, lora_vec_fma(a3, s, lora_vec_loadu(y + o + 3 * l)));
     }
-    for (; o + l <= n; o += l) {
+    for (; o + l <= to; o += l) {
         LORA_VEC a = lora_vec_zero();
         for (int32_t k = 0; k < rank; k++) {
             a = lora_vec_fma(lora_vec_load(t, k * stride + o, bf16), lora_vec_set1(u[k]), a);
         }
         lora_vec_store(y + o, lora_vec_fma(a, s, lora_vec_loadu(y + o)));
     }
-    for (; o < n; o++) {
+    for (; o < to; o++) {
         float a = 0.0f;
         for (int32_t k = 0; k < rank; k++) {
             a = fmaf(lora_load1(t, k * stride + o, bf16), u[k], a);

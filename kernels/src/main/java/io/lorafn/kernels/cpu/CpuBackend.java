@@ -207,25 +207,22 @@ public final class CpuBackend implements Backend {
             return;
         }
         QuantizedActivations[] q = quantizedEach(ws, x, batch);
-        FusedLora.Job job = fusedLora.job(ws, q, segments, x, outs, threads);
+        int[][][] slices = new int[threads][ws.size()][]; // [part][matrix]: each thread's rows {from, to} (sliceOf)
+        for (int part = 0; part < threads; part++) {
+            for (int i = 0; i < ws.size(); i++) {
+                slices[part][i] = sliceOf(ws.get(i), part);
+            }
+        }
+        FusedLora.Job job = fusedLora.job(ws, q, segments, x, outs, slices);
         FusedLora.ChunkProduct base = (w, qw, out, from, to, side, ranges) ->
                 products.int8.multiply(w, qw, out, from, to, scratch(1, batch * (to - from)), side, ranges);
         if (gang == null) {
-            job.head(0, slices(ws, 0), base);
-            job.rest(slices(ws, 0), base);
+            job.head(0, base);
+            job.rest(0, base);
             return;
         }
-        gang.run(part -> job.head(part, slices(ws, part), base));
-        gang.run(part -> job.rest(slices(ws, part), base));
-    }
-
-    /** Thread {@code part}'s rows {from, to} of each matrix ({@link #sliceOf}). */
-    private int[][] slices(List<WeightMatrix> ws, int part) {
-        int[][] slices = new int[ws.size()][];
-        for (int i = 0; i < ws.size(); i++) {
-            slices[i] = sliceOf(ws.get(i), gang == null ? 0 : part);
-        }
-        return slices;
+        gang.run(part -> job.head(part, base));
+        gang.run(part -> job.rest(part, base));
     }
 
     /** Thread {@code part}'s share of a product: its contiguous slice, or the whole of a small one on the caller's thread. */

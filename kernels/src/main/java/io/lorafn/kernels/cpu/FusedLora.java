@@ -73,9 +73,13 @@ final class FusedLora {
         return any;
     }
 
-    /** One call's work, shared by its threads: {@code outs.get(i) = ws.get(i)·x}, then lora.get(i)'s segments added in. */
-    Job job(List<WeightMatrix> ws, QuantizedActivations[] q, List<List<LoraSegment>> segments, float[][] x, List<float[][]> outs, int threads) {
-        return new Job(ws, q, segments, x, outs, threads);
+    /**
+     * One call's work, shared by its threads: {@code outs.get(i) = ws.get(i)·x}, then lora.get(i)'s segments added in.
+     * {@code slices[part][i]} is thread part's rows {from, to} of matrix i (null: none); there is a part a thread.
+     */
+    Job job(List<WeightMatrix> ws, QuantizedActivations[] q, List<List<LoraSegment>> segments, float[][] x, List<float[][]> outs,
+            int[][][] slices) {
+        return new Job(ws, q, segments, x, outs, slices);
     }
 
     final class Job {
@@ -85,19 +89,25 @@ final class FusedLora {
         private final float[][] x;
         private final List<float[][]> outs;
         private final int threads;
+        /** {@code [part][chunk]}: (matrix, from, to) of each chunk of each thread's rows, in order. */
+        private final int[][][] chunks;
         /** {@code [matrix][segment][row][rank]}: each segment's shrink, for each of its rows. */
         private final float[][][][] shrunk;
         /** (matrix, segment) of every segment, dealt round-robin to the threads for their shrinks. */
         private final int[][] shrinks;
 
         private Job(List<WeightMatrix> ws, QuantizedActivations[] q, List<List<LoraSegment>> segments, float[][] x, List<float[][]> outs,
-                    int threads) {
+                    int[][][] slices) {
             this.ws = ws;
             this.q = q;
             this.segments = segments;
             this.x = x;
             this.outs = outs;
-            this.threads = threads;
+            this.threads = slices.length;
+            this.chunks = new int[threads][][];
+            for (int part = 0; part < threads; part++) {
+                chunks[part] = chunks(slices[part]);
+            }
             this.shrunk = new float[segments.size()][][][];
             int count = 0;
             for (int i = 0; i < segments.size(); i++) {
@@ -114,13 +124,12 @@ final class FusedLora {
         }
 
         /**
-         * The first hand-off, for thread {@code part} with rows {@code slices[i]} of each matrix i (null: none): its first
-         * chunk's base product, bringing its shrinks' A and the chunk's B rows into L2, then its shrinks.
+         * The first hand-off, for thread {@code part}: its first chunk's base product, bringing its shrinks' A and the chunk's
+         * B rows into L2, then its shrinks.
          */
-        void head(int part, int[][] slices, ChunkProduct base) {
-            int[][] chunks = chunks(slices);
-            if (chunks.length > 0) {
-                int[] first = chunks[0];
+        void head(int part, ChunkProduct base) {
+            if (chunks[part].length > 0) {
+                int[] first = chunks[part][0];
                 PrefetchList list = new PrefetchList();
                 for (int k = part; k < shrinks.length; k += threads) {
                     list.add(segment(shrinks[k]).a());
@@ -134,10 +143,9 @@ final class FusedLora {
         }
 
         /** The second hand-off, once every shrink is done: the first chunk's expand, then each further chunk and its expand. */
-        void rest(int[][] slices, ChunkProduct base) {
-            int[][] chunks = chunks(slices);
-            for (int c = 0; c < chunks.length; c++) {
-                int[] chunk = chunks[c];
+        void rest(int part, ChunkProduct base) {
+            for (int c = 0; c < chunks[part].length; c++) {
+                int[] chunk = chunks[part][c];
                 if (c > 0) {
                     PrefetchList list = new PrefetchList();
                     list.addWindows(segments.get(chunk[0]), chunk[1], chunk[2]);
